@@ -1,0 +1,33 @@
+"""dedup: a near-duplicate and syndication detector for news text.
+
+Library use::
+
+    from dedup import scan, write_report
+    result = scan(["seeds/"])
+    write_report(result, "reports/seeds")
+"""
+
+from .config import ScanConfig
+from .corpus import LoadResult, load_corpus
+from .errors import ConfigError, DedupError, InputError, StoreError
+from .models import Document, PairScore, Passage, Skipped
+from .pipeline import ScanResult, scan
+from .report import write_report
+
+__all__ = [
+    "ConfigError",
+    "DedupError",
+    "Document",
+    "InputError",
+    "LoadResult",
+    "PairScore",
+    "Passage",
+    "ScanConfig",
+    "ScanResult",
+    "Skipped",
+    "StoreError",
+    "load_corpus",
+    "scan",
+    "write_report",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,181 @@
+"""Shared passages of two documents: word-level alignment that survives small edits.
+
+Seed and extend, the shape of text-reuse alignment in the PAN shared tasks: exact runs of
+``seed_words`` normalised words shared by both texts are the seeds; seeds that follow each
+other in both texts within a small gap are chained into one passage (so a changed word, a
+typo, a dropped clause or different punctuation do not break it); chains shorter than
+``min_passage_words`` or with too few matching words are dropped. Reordered paragraphs give
+separate passages, because chains are local.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .features import Features, shingle_hashes
+
+# Largest gap, in words, between two seeds of one passage (a dropped clause or a rewritten
+# phrase), and the largest difference between the gaps on the two sides.
+MAX_GAP = 10
+MAX_SKEW = 8
+# A seed that occurs more often than this in either text is a stock phrase, not an anchor.
+MAX_SEED_REPEATS = 4
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """One shared passage in token coordinates (``[start, end)`` in each text's tokens)."""
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    matched_a: int
+    matched_b: int
+
+    @property
+    def words(self) -> int:
+        """Length of the passage: the shorter of its two sides, in words."""
+        return min(self.a_end - self.a_start, self.b_end - self.b_start)
+
+    @property
+    def similarity(self) -> float:
+        """Share of the passage's words (both sides) that are inside matching seeds."""
+        total = (self.a_end - self.a_start) + (self.b_end - self.b_start)
+        return (self.matched_a + self.matched_b) / total if total else 0.0
+
+
+def _seed_matches(a: Features, b: Features, k: int) -> np.ndarray:
+    """(i, j) positions of equal k-word runs, both texts, stock phrases left out."""
+    if len(a) < k or len(b) < k:
+        return np.empty((0, 2), dtype=np.int64)
+    ha, hb = shingle_hashes(a.hashes, k), shingle_hashes(b.hashes, k)
+    shared = np.intersect1d(ha, hb)
+    if len(shared) == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    # A seed must lie inside one kept stretch of text (not across removed boilerplate).
+    ia = np.flatnonzero(np.isin(ha, shared) & (a.segments[: len(ha)] == a.segments[k - 1 :]))
+    ib = np.flatnonzero(np.isin(hb, shared) & (b.segments[: len(hb)] == b.segments[k - 1 :]))
+    in_b: dict[int, list[int]] = {}
+    for j in ib.tolist():
+        in_b.setdefault(int(hb[j]), []).append(j)
+    in_a: dict[int, list[int]] = {}
+    for i in ia.tolist():
+        in_a.setdefault(int(ha[i]), []).append(i)
+    matches = [
+        (i, j)
+        for key, positions in in_a.items()
+        if len(positions) <= MAX_SEED_REPEATS and 0 < len(in_b.get(key, ())) <= MAX_SEED_REPEATS
+        for i in positions
+        for j in in_b[key]
+    ]
+    return np.array(matches, dtype=np.int64).reshape(-1, 2)
+
+
+def _chains(
+    matches: np.ndarray, segments_a: np.ndarray, segments_b: np.ndarray
+) -> list[list[tuple[int, int]]]:
+    """Group seed matches into chains that advance together in both texts, never across
+    removed boilerplate."""
+    order = np.lexsort((matches[:, 1], matches[:, 0]))
+    open_chains: list[list[tuple[int, int]]] = []
+    closed: list[list[tuple[int, int]]] = []
+    for i, j in matches[order].tolist():
+        still_open = []
+        for chain in open_chains:
+            if i - chain[-1][0] > MAX_GAP:
+                closed.append(chain)
+            else:
+                still_open.append(chain)
+        open_chains = still_open
+        best = None
+        for chain in open_chains:
+            li, lj = chain[-1]
+            di, dj = i - li, j - lj
+            if (
+                0 < di <= MAX_GAP
+                and 0 < dj <= MAX_GAP
+                and abs(di - dj) <= MAX_SKEW
+                and segments_a[i] == segments_a[li]
+                and segments_b[j] == segments_b[lj]
+            ):
+                if best is None or abs(di - dj) < abs(i - best[-1][0] - (j - best[-1][1])):
+                    best = chain
+        if best is None:
+            open_chains.append([(i, j)])
+        else:
+            best.append((i, j))
+    return closed + open_chains
+
+
+def _covered(positions: list[int], k: int) -> int:
+    """Number of tokens covered by k-word seeds starting at ``positions`` (ascending)."""
+    total, reach = 0, -1
+    for p in sorted(positions):
+        end = p + k
+        total += end - max(p, reach)
+        reach = end
+    return total
+
+
+def align(
+    a: Features,
+    b: Features,
+    *,
+    seed_words: int = 3,
+    min_words: int = 12,
+    min_similarity: float = 0.5,
+) -> list[Alignment]:
+    """The maximal shared passages of ``a`` and ``b``, longest first, not overlapping.
+
+    Args:
+        a: Features of the first document.
+        b: Features of the second document.
+        seed_words: Length of the exact runs that anchor the alignment.
+        min_words: Shortest passage kept (in words, the shorter side).
+        min_similarity: Alignment-quality floor (share of matching words).
+    """
+    matches = _seed_matches(a, b, seed_words)
+    if len(matches) == 0:
+        return []
+    candidates = []
+    for chain in _chains(matches, a.segments, b.segments):
+        ia = [p[0] for p in chain]
+        jb = [p[1] for p in chain]
+        found = Alignment(
+            a_start=chain[0][0],
+            a_end=chain[-1][0] + seed_words,
+            b_start=min(jb),
+            b_end=max(jb) + seed_words,
+            matched_a=_covered(ia, seed_words),
+            matched_b=_covered(jb, seed_words),
+        )
+        if found.words >= min_words and found.similarity >= min_similarity:
+            candidates.append(found)
+    candidates.sort(key=lambda x: (-x.words, x.a_start, x.b_start))
+    taken_a = np.zeros(len(a), dtype=bool)
+    taken_b = np.zeros(len(b), dtype=bool)
+    kept = []
+    for found in candidates:
+        span_a = taken_a[found.a_start : found.a_end]
+        span_b = taken_b[found.b_start : found.b_end]
+        if span_a.mean() > 0.5 or span_b.mean() > 0.5:
+            continue  # mostly the same text as a longer passage already kept
+        span_a[:] = True
+        span_b[:] = True
+        kept.append(found)
+    kept.sort(key=lambda x: (x.a_start, x.b_start))
+    return kept
+
+
+def coverage(alignments: list[Alignment], length: int, side: str) -> float:
+    """Share of a text's ``length`` tokens inside passages (``side`` is 'a' or 'b')."""
+    if length == 0 or not alignments:
+        return 0.0
+    covered = np.zeros(length, dtype=bool)
+    for found in alignments:
+        start, end = (found.a_start, found.a_end) if side == "a" else (found.b_start, found.b_end)
+        covered[start:end] = True
+    return float(covered.mean())

@@ -1,0 +1,279 @@
+"""Prepare loaded documents for matching: repair broken encodings, mark page boilerplate,
+and read the agency credit lines.
+
+Boilerplate is found with general line-level signals (no list of site strings): length and
+sentence punctuation, stop-word density, links, copyright notices, lines that address the
+reader ("your support helps us"), truncated teasers, lines repeated across documents of the
+same source, and the position of a line relative to the article's main block of prose.
+Removed text stays in ``Document.text``; its spans are recorded in ``Document.removed``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ftfy
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from .credits import credited_agencies, find_credits
+from .models import Document
+
+# --- encoding repair -----------------------------------------------------------------------
+
+_CJK = r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\ue000-\uf8ff]"
+_GBK_MOJIBAKE_RE = re.compile(rf"{_CJK}+(?:[\x20-\x7e]{{1,40}}?{_CJK}+)*")
+_CJK_RE = re.compile(_CJK)
+_LETTER_RE = re.compile(r"[^\W\d_]")
+_CLOSERS = {"‘": "’", "“": "”"}
+
+
+def repair_text(text: str) -> str:
+    """Repair mojibake: UTF-8 read as Latin-1/Windows-1252 (ftfy) or as GBK.
+
+    Line endings and curly quotes are kept as they are: normalisation for matching happens on
+    tokens, so offsets keep pointing at readable text.
+    """
+    text = ftfy.fix_text(text, fix_line_breaks=False, uncurl_quotes=False, normalization="NFC")
+    return _repair_gbk_mojibake(text)
+
+
+def _repair_gbk_mojibake(text: str) -> str:
+    """Undo UTF-8 bytes decoded as GBK (``鈥榙eepfake鈥`` -> ``‘deepfake’``) in Latin text."""
+    cjk = len(_CJK_RE.findall(text))
+    if cjk == 0 or cjk > 0.1 * len(_LETTER_RE.findall(text)):
+        return text  # no CJK, or genuinely CJK text: nothing to undo
+    return _GBK_MOJIBAKE_RE.sub(_undo_gbk, text)
+
+
+def _undo_gbk(match: re.Match[str]) -> str:
+    segment = match.group()
+    try:
+        raw = segment.encode("gbk")
+    except UnicodeEncodeError:
+        return segment
+    decoder_text, tail = _decode_utf8_prefix(raw)
+    if decoder_text is None:
+        return segment
+    if tail:
+        # The GBK decoder swallowed the last byte of a trailing quote (E2 80 xx): restore the
+        # closing quote that matches the last opening one.
+        if tail != b"\xe2\x80":
+            return segment
+        opener = max(("‘", "“"), key=decoder_text.rfind)
+        decoder_text += _CLOSERS[opener] if opener in decoder_text else "’"
+    if _CJK_RE.search(decoder_text):
+        return segment
+    return decoder_text
+
+
+def _decode_utf8_prefix(raw: bytes) -> tuple[str | None, bytes]:
+    """Decode ``raw`` as UTF-8 allowing only an incomplete sequence at the very end."""
+    try:
+        return raw.decode("utf-8"), b""
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.end == len(raw):
+            return raw[: exc.start].decode("utf-8", errors="strict"), raw[exc.start :]
+        return None, b""
+
+
+# --- boilerplate ---------------------------------------------------------------------------
+
+_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_TERMINAL_RE = re.compile(r"[.!?](?:[\"'”’»)\]]*)\s*$")
+_ELLIPSIS_RE = re.compile(r"(?:…|\.\.\.)[\"'”’»)\]]*\s*$")
+_LINK_RE = re.compile(r"(?i)https?\s*:\s*/\s*/|\bwww\s*\.|\S+@\S+\.\w{2,}")
+_COPYRIGHT_RE = re.compile(r"(?i)©|\(c\)\s*\d{4}|\bcopyright\b|\ball rights reserved\b")
+_QUOTED_RE = re.compile(r"[\"“”«»].*?[\"“”«»]|‘[^’]*’", re.S)
+_ADDRESS_WORDS = frozenset({"we", "us", "our", "ours", "you", "your", "yours"})
+_STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
+
+# Thresholds of the line classifier, tuned on seeds/ and METER (see README, "Cleaning").
+FRAGMENT_MAX_WORDS = 40  # a line without sentence punctuation and fewer words is not prose
+MIN_STOPWORD_SHARE = 0.12  # prose has many function words; menus and tag lists do not
+REPEAT_MIN_DOCS = 3  # a line in this many documents of one source is that source's chrome
+BLOCK_GAP = 3  # this many boilerplate lines in a row separate two blocks of a page
+MIN_BLOCK_COHERENCE = 0.15  # cosine of a side block's words with the main block to keep it
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    text: str
+    words: list[str]
+    bad: bool = False
+    reason: str = ""
+
+
+def clean_documents(documents: Iterable[Document]) -> list[Document]:
+    """Repair, mark boilerplate and read credits of every document (in place; returns them).
+
+    Lines repeated across documents of the same source are one of the boilerplate signals,
+    so the whole corpus is cleaned together.
+    """
+    docs = list(documents)
+    units_of: list[list[_Unit]] = []
+    for doc in docs:
+        doc.text = repair_text(doc.text)
+        credits = find_credits(doc.text)
+        doc.credits = credited_agencies(credits)
+        doc.credit_lines = credits  # type: ignore[attr-defined]
+        units_of.append(_units(doc.text))
+    _mark_repeated_lines(docs, units_of)
+    for doc, units in zip(docs, units_of):
+        _classify(doc, units)
+    return docs
+
+
+def clean_document(document: Document, neighbours: Iterable[Document] = ()) -> Document:
+    """Clean one document (the gate's path); ``neighbours`` give the repeated-line signal."""
+    return clean_documents([document, *neighbours])[0]
+
+
+def _units(text: str) -> list[_Unit]:
+    """Non-empty lines of ``text``, with hard-wrapped lines joined into paragraphs."""
+    units: list[_Unit] = []
+    pos = 0
+    previous_open = False  # previous line was long and unfinished: a hard-wrapped paragraph
+    for raw in text.splitlines(keepends=True):
+        line = raw.rstrip("\r\n")
+        start, end = pos, pos + len(line)
+        pos += len(raw)
+        stripped = line.strip()
+        if not stripped:
+            previous_open = False
+            continue
+        lead = len(line) - len(line.lstrip())
+        if previous_open and units:
+            unit = units[-1]
+            unit.end = end - (len(line) - len(line.rstrip()))
+            unit.text = unit.text + " " + stripped
+            unit.words.extend(_WORD_RE.findall(stripped))
+        else:
+            units.append(
+                _Unit(start + lead, start + lead + len(stripped), stripped, _WORD_RE.findall(stripped))
+            )
+        previous_open = len(line) >= 50 and not _TERMINAL_RE.search(line)
+    return units
+
+
+def _normal_line(text: str) -> str:
+    return " ".join(w.lower() for w in _WORD_RE.findall(text))
+
+
+def _mark_repeated_lines(docs: list[Document], units_of: list[list[_Unit]]) -> None:
+    """Mark lines that recur in several documents of one source (site chrome)."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for doc, units in zip(docs, units_of):
+        for key in {_normal_line(u.text) for u in units}:
+            counts[doc.group][key] += 1
+    for doc, units in zip(docs, units_of):
+        # Within a folder of mixed outlets a repeated long paragraph is more likely wire copy
+        # than chrome, so there only short lines count; a named source or host knows better.
+        by_folder = doc.group.startswith("folder:") or not doc.group
+        group_counts = counts[doc.group]
+        for unit in units:
+            if group_counts[_normal_line(unit.text)] >= REPEAT_MIN_DOCS and (
+                not by_folder or len(unit.words) < 20
+            ):
+                unit.bad, unit.reason = True, "repeated"
+
+
+def _line_signal(unit: _Unit) -> str:
+    """Why a line, on its own, looks like page furniture ('' when it looks like prose)."""
+    words = unit.words
+    if not words:
+        return "no words"
+    if _LINK_RE.search(unit.text):
+        return "link"
+    if _COPYRIGHT_RE.search(unit.text):
+        return "copyright"
+    if _ELLIPSIS_RE.search(unit.text):
+        return "teaser"
+    if not _TERMINAL_RE.search(unit.text) and len(words) < FRAGMENT_MAX_WORDS:
+        return "fragment"
+    unquoted = _WORD_RE.findall(_QUOTED_RE.sub(" ", unit.text))
+    address = sum(1 for w in unquoted if w.lower() in _ADDRESS_WORDS)
+    if (address >= 2 and address >= 0.025 * len(words)) or (address and len(words) <= 12):
+        return "addresses the reader"
+    if len(words) >= 8:
+        stop = sum(1 for w in words if w.lower() in _STOP_WORDS)
+        if stop < MIN_STOPWORD_SHARE * len(words):
+            return "few function words"
+    return ""
+
+
+def _content_counts(units: list[_Unit]) -> Counter[str]:
+    return Counter(
+        w.lower() for u in units for w in u.words if w.lower() not in _STOP_WORDS and len(w) > 2
+    )
+
+
+def _cosine(a: Counter[str], b: Counter[str]) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(count * b[w] for w, count in a.items() if w in b)
+    norm = (sum(v * v for v in a.values()) * sum(v * v for v in b.values())) ** 0.5
+    return dot / norm
+
+
+def _classify(doc: Document, units: list[_Unit]) -> None:
+    for unit in units:
+        if not unit.bad:
+            reason = _line_signal(unit)
+            unit.bad, unit.reason = bool(reason), reason
+    # Blocks of prose separated by runs of furniture; the largest is the article. Other blocks
+    # stay only when they are about the same thing (a standfirst), not a teaser or an appeal.
+    blocks: list[list[_Unit]] = []
+    current: list[_Unit] = []
+    run = 0
+    for unit in units:
+        if unit.bad:
+            run += 1
+            continue
+        if run >= BLOCK_GAP and current:
+            blocks.append(current)
+            current = []
+        run = 0
+        current.append(unit)
+    if current:
+        blocks.append(current)
+    if blocks:
+        main = max(blocks, key=lambda b: sum(len(u.words) for u in b))
+        main_counts = _content_counts(main)
+        for block in blocks:
+            if block is not main and _cosine(_content_counts(block), main_counts) < MIN_BLOCK_COHERENCE:
+                for unit in block:
+                    unit.bad, unit.reason = True, "outside the article"
+        _keep_headline(doc, units, main, main_counts)
+    doc.removed = _merge_spans(doc.text, [(u.start, u.end) for u in units if u.bad])
+
+
+def _keep_headline(doc: Document, units: list[_Unit], main: list[_Unit], main_counts: Counter[str]) -> None:
+    """Keep the fragment above the article that shares most words with it: its headline."""
+    first = units.index(main[0])
+    best, best_score = None, 1
+    for unit in units[:first]:
+        if unit.reason != "fragment" or not 3 <= len(unit.words) <= 30:
+            continue
+        score = len(set(_content_counts([unit])) & set(main_counts))
+        if score > best_score:
+            best, best_score = unit, score
+    if best is not None:
+        best.bad, best.reason = False, ""
+        if not doc.title:
+            doc.title = best.text
+
+
+def _merge_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join spans separated only by white space."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and not text[merged[-1][1] : start].strip():
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

@@ -1,0 +1,139 @@
+"""Credit lines that name a wire agency: ``– AFP``, ``Source: Reuters/afp``, ``Via AP news
+wire``, ``BEIJING (AP) —``, ``Copyright 2020 The Associated Press``, ``By X, PA News``.
+
+Only structural credits count: a sentence that mentions an agency ("Reuters reported
+earlier") or a photo credit ("Photo: Reuters/Thomas Peter") is not a credit for the text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Canonical agency name -> alias patterns. Upper-case acronyms that are also ordinary words or
+# abbreviations (AP, PA, ANI) match only in upper case; the rest match in any case.
+AGENCY_ALIASES: dict[str, tuple[str, ...]] = {
+    "AP": (r"(?i:the\s+associated\s+press)", r"(?i:associated\s+press)", r"AP"),
+    "AFP": (r"(?i:agence\s+france[-\s]presse)", r"(?i:afp)"),
+    "Reuters": (r"(?i:thomson\s+reuters)", r"(?i:reuters)"),
+    "PA": (r"(?i:press\s+association)", r"PA\s+Media", r"PA\s+News", r"PA"),
+    "dpa": (r"(?i:deutsche\s+presse[-\s]agentur)", r"(?i:dpa)"),
+    "Xinhua": (r"(?i:xinhua(?:\s+news\s+agency)?)",),
+    "Bloomberg": (r"(?i:bloomberg(?:\s+news)?)",),
+    "Kyodo": (r"(?i:kyodo(?:\s+news)?)",),
+    "Yonhap": (r"(?i:yonhap)",),
+    "EFE": (r"EFE",),
+    "ANSA": (r"ANSA",),
+    "UPI": (r"(?i:united\s+press\s+international)", r"UPI"),
+    "PTI": (r"(?i:press\s+trust\s+of\s+india)", r"PTI"),
+    "IANS": (r"IANS",),
+    "ANI": (r"ANI",),
+    "Bernama": (r"(?i:bernama)",),
+    "TASS": (r"TASS",),
+    "Anadolu": (r"(?i:anadolu(?:\s+agency)?)",),
+    "CNA": (r"(?i:channel\s+newsasia)",),
+}
+
+_ALIAS_TO_AGENCY: list[tuple[str, str]] = [
+    (alias, agency) for agency, aliases in AGENCY_ALIASES.items() for alias in aliases
+]
+_AGENCY = "|".join(f"(?P<a{i}>{alias})" for i, (alias, _) in enumerate(_ALIAS_TO_AGENCY))
+_AGENCY_RE = re.compile(rf"(?<![\w-])(?:{_AGENCY})(?![\w-])")
+_LIST = rf"(?:{_AGENCY})(?:\s*(?:/|,|&|and|with)\s*(?:{_AGENCY}))*"
+_LIST_RE_TEXT = re.sub(r"\(\?P<a\d+>", "(?:", _LIST)
+_DASH = r"[-–—]"
+
+# (kind, pattern); each pattern is matched against one line of text.
+_CREDIT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    # "– AFP", "— Reuters", "-AP" alone on a line (end-of-story sign-off)
+    ("signoff", re.compile(rf"^\W*{_DASH}+\s*(?P<list>{_LIST_RE_TEXT})\s*\W*$")),
+    # "Source: Reuters/afp", "Sources: AFP, Reuters", "Via AP news wire", "Credit: AP"
+    (
+        "source",
+        re.compile(
+            rf"^\W*(?:(?i:sources?|via|credit|courtesy(?:\s+of)?|wire(?:\s+service)?s?|"
+            rf"with\s+(?:agency\s+)?inputs\s+from|additional\s+reporting\s+by|"
+            rf"reporting\s+by|compiled\s+from))\s*:?\s*(?P<list>{_LIST_RE_TEXT})"
+            rf"(?:\s+(?i:news\s+wire|newswire|wire|news|reports?|agencies))?\s*\W*$"
+        ),
+    ),
+    # "BEIJING (AP) —", "LONDON, March 18 (Reuters) -", "Paris (AFP) -"
+    (
+        "dateline",
+        re.compile(
+            rf"^\W*[A-Z][\w.'’ -]{{1,40}}(?:,\s*[\w.'’ ]{{1,30}})?\s*"
+            rf"\((?P<list>{_LIST_RE_TEXT})\)\s*{_DASH}"
+        ),
+    ),
+    # "Copyright 2020 The Associated Press. All rights reserved.", "© 2021 Reuters"
+    (
+        "copyright",
+        re.compile(rf"(?:(?i:copyright)|©|\((?i:c)\))\s*(?:\d{{4}}\s*)?(?P<list>{_LIST_RE_TEXT})"),
+    ),
+    # "By Emma Hibbs, PA News", "By Jane Doe, Associated Press"
+    ("byline", re.compile(rf"^\W*(?i:by)\s+[^,]{{2,60}},\s*(?P<list>{_LIST_RE_TEXT})\b")),
+]
+
+_PHOTO_RE = re.compile(r"(?i)\b(?:photo|picture|image|file\s+photo|pic|video)\s*:")
+
+
+@dataclass(frozen=True)
+class Credit:
+    """One agency credited by one line of a document (offsets into ``text``)."""
+
+    agency: str
+    kind: str
+    start: int
+    end: int
+    line: str
+
+    def to_record(self) -> dict[str, object]:
+        """The credit as a JSON object."""
+        return {
+            "agency": self.agency,
+            "kind": self.kind,
+            "start": self.start,
+            "end": self.end,
+            "line": self.line,
+        }
+
+
+def agencies_in(fragment: str) -> list[str]:
+    """Canonical agency names mentioned in ``fragment``, in order, without repeats."""
+    found: list[str] = []
+    for match in _AGENCY_RE.finditer(fragment):
+        index = int(match.lastgroup[1:])  # type: ignore[index]
+        agency = _ALIAS_TO_AGENCY[index][1]
+        if agency not in found:
+            found.append(agency)
+    return found
+
+
+def find_credits(text: str) -> list[Credit]:
+    """Every structural credit line in ``text``, in text order."""
+    credits: list[Credit] = []
+    pos = 0
+    for raw_line in text.splitlines(keepends=True):
+        start, line = pos, raw_line.rstrip("\r\n")
+        pos += len(raw_line)
+        if not line.strip() or len(line) > 2000:
+            continue
+        for kind, pattern in _CREDIT_PATTERNS:
+            match = pattern.search(line)
+            if match is None:
+                continue
+            if kind != "copyright" and _PHOTO_RE.search(line[: match.start("list")]):
+                continue
+            for agency in agencies_in(match.group("list")):
+                credits.append(Credit(agency, kind, start, start + len(line), line.strip()))
+            break
+    return credits
+
+
+def credited_agencies(credits: list[Credit]) -> list[str]:
+    """The agencies of ``credits`` in order of first appearance."""
+    seen: list[str] = []
+    for credit in credits:
+        if credit.agency not in seen:
+            seen.append(credit.agency)
+    return seen

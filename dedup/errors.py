@@ -1,0 +1,23 @@
+"""The one small exception hierarchy the library raises.
+
+The CLI turns a :class:`DedupError` into a one-line ``Error: ...`` message and an exit code;
+library code never prints or exits.
+"""
+
+from __future__ import annotations
+
+
+class DedupError(Exception):
+    """Base class of every error dedup raises on purpose."""
+
+
+class InputError(DedupError):
+    """An input file or record cannot be read as an article."""
+
+
+class ConfigError(DedupError):
+    """A parameter is out of range or inconsistent with another."""
+
+
+class StoreError(DedupError):
+    """A persistent index cannot be opened, read or written."""

@@ -1,0 +1,161 @@
+"""Tokens, sentences, sentence windows and shingles: the features every later stage uses.
+
+Tokens keep their character offsets into ``Document.text`` so that matching can normalise
+freely (case, curly quotes, line endings, white space) while every reported offset still
+points at the original text. Boilerplate spans are left out of the token stream.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import xxhash
+
+from .models import Document
+
+TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_SENTENCE_END_RE = re.compile(r"[.!?]|\n")
+_HASH_CACHE: dict[str, int] = {}
+_HASH_CACHE_LIMIT = 2_000_000
+# Odd 64-bit multiplier of the polynomial rolling hash that combines token hashes into shingles.
+_ROLL = np.uint64(0x9E3779B97F4A7C15)
+
+
+@dataclass
+class Features:
+    """A document's tokens (outside boilerplate) and what is derived from them.
+
+    Attributes:
+        words: Normalised tokens (case-folded, typographic apostrophes made plain).
+        starts: Character offset of each token in ``Document.text``.
+        ends: End offset (exclusive) of each token.
+        hashes: 64-bit hash of each normalised token.
+        sentence_starts: Token index where each sentence starts (ascending, first is 0).
+        segments: For each token, the number of the kept stretch of text it lies in; removed
+            boilerplate between two tokens puts them in different segments, and no passage
+            crosses from one segment to the next.
+    """
+
+    words: list[str]
+    starts: np.ndarray
+    ends: np.ndarray
+    hashes: np.ndarray
+    sentence_starts: np.ndarray
+    segments: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+def normalise_word(word: str) -> str:
+    """The matching form of a token: case-folded, with ’ as '."""
+    return word.casefold().replace("’", "'")
+
+
+def word_hash(word: str) -> int:
+    """Stable 64-bit hash of a normalised word (xxh3), cached."""
+    value = _HASH_CACHE.get(word)
+    if value is None:
+        if len(_HASH_CACHE) >= _HASH_CACHE_LIMIT:
+            _HASH_CACHE.clear()
+        value = _HASH_CACHE[word] = xxhash.xxh3_64_intdigest(word.encode("utf-8"))
+    return value
+
+
+def kept_spans(text: str, removed: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
+    """The ``[start, end)`` spans of ``text`` outside the removed ones."""
+    spans, pos = [], 0
+    for start, end in sorted((int(s), int(e)) for s, e in removed):
+        if start > pos:
+            spans.append((pos, start))
+        pos = max(pos, end)
+    if pos < len(text):
+        spans.append((pos, len(text)))
+    return spans
+
+
+def extract_features(doc: Document) -> Features:
+    """Tokenise the kept text of ``doc`` and find its sentence starts."""
+    text = doc.text
+    words: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    sentence_starts: list[int] = [0]
+    segments: list[int] = []
+    for segment, (span_start, span_end) in enumerate(kept_spans(text, doc.removed)):
+        if words and sentence_starts[-1] != len(words):
+            sentence_starts.append(len(words))  # a removed span ends a sentence
+        for match in TOKEN_RE.finditer(text, span_start, span_end):
+            start = match.start()
+            if words and start > ends[-1] and sentence_starts[-1] != len(words):
+                gap = text[ends[-1] : start]
+                if _SENTENCE_END_RE.search(gap):
+                    sentence_starts.append(len(words))
+            words.append(normalise_word(match.group()))
+            starts.append(start)
+            ends.append(match.end())
+            segments.append(segment)
+    if sentence_starts[-1] == len(words) and len(sentence_starts) > 1:
+        sentence_starts.pop()
+    return Features(
+        words=words,
+        starts=np.asarray(starts, dtype=np.int64),
+        ends=np.asarray(ends, dtype=np.int64),
+        hashes=np.fromiter((word_hash(w) for w in words), dtype=np.uint64, count=len(words)),
+        sentence_starts=np.asarray(sentence_starts if words else [], dtype=np.int64),
+        segments=np.asarray(segments, dtype=np.int32),
+    )
+
+
+def shingle_hashes(token_hashes: np.ndarray, size: int) -> np.ndarray:
+    """64-bit hashes of every run of ``size`` consecutive tokens (one per start position).
+
+    A text shorter than ``size`` tokens gives one shingle of all its tokens.
+    """
+    count = len(token_hashes)
+    if count == 0:
+        return np.empty(0, dtype=np.uint64)
+    size = min(size, count)
+    n = count - size + 1
+    out = token_hashes[:n].copy()
+    with np.errstate(over="ignore"):
+        for k in range(1, size):
+            out = out * _ROLL + token_hashes[k : k + n]
+    return out
+
+
+def shingle_set(token_hashes: np.ndarray, size: int) -> np.ndarray:
+    """Sorted unique shingle hashes: the document as a set, for exact Jaccard/containment."""
+    return np.unique(shingle_hashes(token_hashes, size))
+
+
+def sentence_windows(features: Features, window_words: int) -> list[tuple[int, int]]:
+    """Token ranges ``[start, end)`` of runs of whole sentences of about ``window_words``.
+
+    One window starts at every sentence and extends over following sentences until it holds
+    ``window_words`` tokens; a document shorter than that is one window. Windows let a few
+    reused sentences inside a longer story be found by LSH.
+    """
+    total = len(features)
+    if total == 0:
+        return []
+    if total <= window_words:
+        return [(0, total)]
+    bounds = [*features.sentence_starts.tolist(), total]
+    windows: list[tuple[int, int]] = []
+    j = 0
+    for i in range(len(bounds) - 1):
+        start = bounds[i]
+        j = max(j, i + 1)
+        while j < len(bounds) - 1 and bounds[j] - start < window_words:
+            j += 1
+        end = bounds[j]
+        if end - start > 3 * window_words:
+            end = start + 2 * window_words  # a run-on "sentence" (lists, tables): cap it
+        windows.append((start, end))
+        if end == total:
+            break
+    return windows

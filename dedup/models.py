@@ -1,0 +1,120 @@
+"""Plain data records passed between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Document:
+    """One article.
+
+    ``text`` is the exact text every character offset in dedup's output refers to: the file's
+    decoded text with broken encodings repaired (or the article text extracted from HTML).
+    Normalisation for matching (case, quotes, whitespace, line endings) happens on tokens and
+    never changes ``text``.
+
+    Attributes:
+        id: Stable id: the path relative to the scanned folder, ``path#id`` or ``path#n`` for
+            records inside JSON, JSONL and WARC files.
+        path: The file the document came from, relative to the scanned folder.
+        text: The article text (see above).
+        title: Title from the record, the HTML page, or the headline line of a text file.
+        url: Source URL when the input names one.
+        date: Publication or crawl date when the input names one.
+        source: Publisher: the record's ``source`` field or the URL's host name.
+        credits: Wire agencies the text credits (``AP``, ``AFP``, ``Reuters``, ...).
+        removed: ``[start, end)`` spans of ``text`` dropped as page boilerplate.
+        group: Key of the documents that share page chrome (source, host or folder).
+    """
+
+    id: str
+    path: str
+    text: str
+    title: str | None = None
+    url: str | None = None
+    date: str | None = None
+    source: str | None = None
+    credits: list[str] = field(default_factory=list)
+    removed: list[tuple[int, int]] = field(default_factory=list)
+    group: str = ""
+
+    def to_record(self) -> dict[str, Any]:
+        """The document as the ``documents.jsonl`` object (public contract)."""
+        return {
+            "id": self.id,
+            "path": self.path,
+            "title": self.title,
+            "url": self.url,
+            "date": self.date,
+            "source": self.source,
+            "credits": list(self.credits),
+            "chars": len(self.text),
+            "text": self.text,
+            "removed": [list(span) for span in self.removed],
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input that was not read, and why (one line, naming the file and line)."""
+
+    path: str
+    reason: str
+    kind: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}"
+
+    def to_record(self) -> dict[str, Any]:
+        """The skip as a JSON object."""
+        return {"path": self.path, "line": self.line, "kind": self.kind, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A stretch of text shared by two documents (offsets are ``[start, end)`` into ``text``)."""
+
+    a: str
+    a_start: int
+    a_end: int
+    b: str
+    b_start: int
+    b_end: int
+    similarity: float
+    words: int
+    excerpt: str
+
+    def to_record(self) -> dict[str, Any]:
+        """The passage as the ``passages.jsonl`` object (public contract)."""
+        return {
+            "a": self.a,
+            "a_start": self.a_start,
+            "a_end": self.a_end,
+            "b": self.b,
+            "b_start": self.b_start,
+            "b_end": self.b_end,
+            "similarity": round(self.similarity, 4),
+            "words": self.words,
+            "excerpt": self.excerpt,
+        }
+
+
+@dataclass
+class PairScore:
+    """Scores of one candidate pair (``a`` precedes ``b`` in document order)."""
+
+    a: str
+    b: str
+    cosine: float
+    jaccard: float
+    jaccard_estimate: float
+    containment_a: float
+    containment_b: float
+    passages: int = 0
+    coverage_a: float = 0.0
+    coverage_b: float = 0.0
+    relation: str = "none"

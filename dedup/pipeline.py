@@ -1,0 +1,234 @@
+"""The scan: load, clean, features, signatures and LSH candidates, scores, passages, groups.
+
+This module wires the stages; each stage lives in its own module and knows nothing of the
+others' internals. ``scan`` is what ``dedup scan`` runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .align import Alignment, align, coverage
+from .clean import clean_documents
+from .cluster import duplicate_groups
+from .config import ScanConfig
+from .corpus import LoadResult, load_corpus
+from .errors import InputError
+from .features import Features, extract_features, sentence_windows, shingle_set
+from .index import CandidateStats, candidate_pairs
+from .models import Document, PairScore, Passage, Skipped
+from .score import cosine_matrix, pair_cosines, set_overlap, tfidf_matrix
+from .signatures import MinHasher, estimated_jaccard
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+EXCERPT_CHARS = 160
+
+
+@dataclass
+class ScanResult:
+    """Everything a scan found (the report writers turn it into files)."""
+
+    documents: list[Document]
+    skipped: list[Skipped]
+    ignored: int
+    pairs: list[PairScore]
+    passages: list[Passage]
+    duplicates: list[dict]
+    matrix: np.ndarray | None
+    config: ScanConfig
+    candidates: CandidateStats = field(default_factory=CandidateStats)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def relation_counts(self) -> dict[str, int]:
+        """Number of scored pairs per relation."""
+        counts = {"duplicate": 0, "shares_text": 0, "none": 0}
+        for pair in self.pairs:
+            counts[pair.relation] = counts.get(pair.relation, 0) + 1
+        return counts
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """A one-line excerpt of ``text`` (white space collapsed, cut with an ellipsis)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def to_passage(a: Document, fa: Features, b: Document, fb: Features, found: Alignment) -> Passage:
+    """An alignment in token coordinates as a passage with character offsets."""
+    a_start, a_end = int(fa.starts[found.a_start]), int(fa.ends[found.a_end - 1])
+    b_start, b_end = int(fb.starts[found.b_start]), int(fb.ends[found.b_end - 1])
+    return Passage(
+        a=a.id,
+        a_start=a_start,
+        a_end=a_end,
+        b=b.id,
+        b_start=b_start,
+        b_end=b_end,
+        similarity=found.similarity,
+        words=found.words,
+        excerpt=excerpt(a.text[a_start:a_end]),
+    )
+
+
+def relation(score: PairScore, config: ScanConfig) -> str:
+    """``duplicate`` when shared passages cover most of both texts (or the shingle sets are
+    nearly equal, for texts too short for a passage), ``shares_text`` when they share at
+    least one passage, else ``none``."""
+    if (
+        min(score.coverage_a, score.coverage_b) >= config.duplicate_coverage
+        or score.jaccard >= config.duplicate_coverage
+    ):
+        return "duplicate"
+    if score.passages:
+        return "shares_text"
+    return "none"
+
+
+def scan(
+    paths: Iterable[str | Path],
+    config: ScanConfig | None = None,
+    *,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Scan files and folders for near-duplicates and shared passages.
+
+    Args:
+        paths: Folders (walked recursively) and files.
+        config: Parameters; the defaults when None.
+        progress: Called as ``progress(stage, done, total)`` during long stages.
+
+    Raises:
+        InputError: no document could be read.
+    """
+    config = config or ScanConfig()
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    loaded = load_corpus(paths, max_file_bytes=config.max_file_bytes)
+    timings["load"] = time.perf_counter() - clock
+    if not loaded.documents:
+        reasons = f" ({len(loaded.skipped)} skipped)" if loaded.skipped else ""
+        raise InputError(f"no documents could be read from {', '.join(map(str, paths))}{reasons}")
+    return analyse(loaded, config, progress=progress, timings=timings)
+
+
+def analyse(
+    loaded: LoadResult,
+    config: ScanConfig,
+    *,
+    progress: Progress | None = None,
+    timings: dict[str, float] | None = None,
+) -> ScanResult:
+    """Run every stage after loading on ``loaded`` (used by ``scan`` and ``dedup eval``)."""
+    report = progress or _noop
+    timings = timings if timings is not None else {}
+    docs = loaded.documents
+    n = len(docs)
+
+    clock = time.perf_counter()
+    clean_documents(docs)
+    timings["clean"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    features = []
+    for index, doc in enumerate(docs):
+        features.append(extract_features(doc))
+        if index % 500 == 0:
+            report("features", index, n)
+    shingles = [shingle_set(f.hashes, config.shingle_size) for f in features]
+    timings["features"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    hasher = MinHasher(config.num_perm, config.seed)
+    doc_signatures = hasher.signatures(shingles)
+    window_sets, window_docs = [], []
+    for index, feat in enumerate(features):
+        for start, end in sentence_windows(feat, config.window_words):
+            window_sets.append(shingle_set(feat.hashes[start:end], config.seed_words))
+            window_docs.append(index)
+    window_signatures = hasher.signatures(window_sets)
+    timings["minhash"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    pairs, candidate_stats = candidate_pairs(
+        window_signatures,
+        np.asarray(window_docs, dtype=np.int64),
+        hasher,
+        threshold=config.lsh_threshold,
+        max_bucket_size=config.max_bucket_size,
+    )
+    timings["lsh"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    tfidf = tfidf_matrix(features)
+    cosines = pair_cosines(tfidf, pairs)
+    timings["tfidf"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    scores: list[PairScore] = []
+    passages: list[Passage] = []
+    duplicate_edges: list[tuple[int, int]] = []
+    for number, (i, j) in enumerate(pairs.tolist()):
+        jaccard, contained_a, contained_b = set_overlap(shingles[i], shingles[j])
+        found = align(
+            features[i],
+            features[j],
+            seed_words=config.seed_words,
+            min_words=config.min_passage_words,
+            min_similarity=config.min_passage_similarity,
+        )
+        score = PairScore(
+            a=docs[i].id,
+            b=docs[j].id,
+            cosine=float(cosines[number]),
+            jaccard=jaccard,
+            jaccard_estimate=estimated_jaccard(doc_signatures[i], doc_signatures[j]),
+            containment_a=contained_a,
+            containment_b=contained_b,
+            passages=len(found),
+            coverage_a=coverage(found, len(features[i]), "a"),
+            coverage_b=coverage(found, len(features[j]), "b"),
+        )
+        score.relation = relation(score, config)
+        if score.relation == "duplicate":
+            duplicate_edges.append((i, j))
+        scores.append(score)
+        passages.extend(to_passage(docs[i], features[i], docs[j], features[j], x) for x in found)
+        if number % 1000 == 0:
+            report("align", number, len(pairs))
+    timings["score_align"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    duplicates = duplicate_groups([d.id for d in docs], duplicate_edges)
+    matrix = cosine_matrix(tfidf) if 0 < n <= config.matrix_limit else None
+    timings["cluster"] = time.perf_counter() - clock
+    if matrix is None:
+        log.warning(
+            "%d documents exceed the dense matrix limit of %d: matrix.csv is not written, "
+            "pairs.csv is the sparse form",
+            n,
+            config.matrix_limit,
+        )
+    return ScanResult(
+        documents=docs,
+        skipped=loaded.skipped,
+        ignored=loaded.ignored,
+        pairs=scores,
+        passages=passages,
+        duplicates=duplicates,
+        matrix=matrix,
+        config=config,
+        candidates=candidate_stats,
+        timings=timings,
+    )

@@ -1,0 +1,157 @@
+"""Write a scan's results as files: documents.jsonl, matrix.csv, pairs.csv, passages.jsonl,
+clusters.json and summary.json (their names, columns and fields are a public contract)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .pipeline import ScanResult
+
+PAIR_COLUMNS = (
+    "a",
+    "b",
+    "cosine",
+    "jaccard",
+    "containment_a",
+    "containment_b",
+    "relation",
+    "jaccard_estimate",
+    "passages",
+    "coverage_a",
+    "coverage_b",
+)
+
+
+def _atomic_writer(path: Path):
+    """Open ``path`` for writing through a temporary file renamed into place on success."""
+
+    class _Writer:
+        def __enter__(self):
+            self.tmp = path.with_name(path.name + ".tmp")
+            self.handle = self.tmp.open("w", encoding="utf-8", newline="")
+            return self.handle
+
+        def __exit__(self, kind, value, traceback):
+            self.handle.close()
+            if kind is None:
+                os.replace(self.tmp, path)
+            else:
+                self.tmp.unlink(missing_ok=True)
+
+    return _Writer()
+
+
+def _number(value: float) -> str:
+    return f"{value:.4f}"
+
+
+def summary(result: ScanResult, out_dir: Path | None = None, files: list[str] | None = None) -> dict[str, Any]:
+    """The machine-readable summary of a scan (``summary.json`` and ``--json``)."""
+    skipped_kinds: dict[str, int] = {}
+    for skip in result.skipped:
+        skipped_kinds[skip.kind] = skipped_kinds.get(skip.kind, 0) + 1
+    return {
+        "documents": len(result.documents),
+        "skipped": len(result.skipped),
+        "skipped_by_kind": skipped_kinds,
+        "skipped_inputs": [s.to_record() for s in result.skipped],
+        "ignored_files": result.ignored,
+        "candidate_pairs": len(result.pairs),
+        "relations": result.relation_counts(),
+        "passages": len(result.passages),
+        "duplicate_groups": len(result.duplicates),
+        "matrix": result.matrix is not None,
+        "out": str(out_dir) if out_dir is not None else None,
+        "files": files or [],
+        "parameters": result.config.to_dict(),
+        "lsh": {
+            "windows": result.candidates.windows,
+            "buckets": result.candidates.buckets,
+            "oversized_buckets": result.candidates.oversized_buckets,
+        },
+        "seconds": {stage: round(t, 4) for stage, t in result.timings.items()},
+    }
+
+
+def write_documents(result: ScanResult, path: Path) -> None:
+    """``documents.jsonl``: one object per document, in scan order."""
+    with _atomic_writer(path) as handle:
+        for doc in result.documents:
+            record = doc.to_record()
+            record["credit_lines"] = [c.to_record() for c in getattr(doc, "credit_lines", [])]
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def write_matrix(result: ScanResult, path: Path) -> None:
+    """``matrix.csv``: header ``id,<id1>,...``, one row per document (TF-IDF cosine)."""
+    assert result.matrix is not None
+    ids = [d.id for d in result.documents]
+    with _atomic_writer(path) as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["id", *ids])
+        for doc_id, row in zip(ids, result.matrix):
+            writer.writerow([doc_id, *(_number(v) for v in row)])
+
+
+def write_pairs(result: ScanResult, path: Path) -> None:
+    """``pairs.csv``: one row per scored candidate pair."""
+    with _atomic_writer(path) as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(PAIR_COLUMNS)
+        for p in result.pairs:
+            writer.writerow(
+                [
+                    p.a,
+                    p.b,
+                    _number(p.cosine),
+                    _number(p.jaccard),
+                    _number(p.containment_a),
+                    _number(p.containment_b),
+                    p.relation,
+                    _number(p.jaccard_estimate),
+                    p.passages,
+                    _number(p.coverage_a),
+                    _number(p.coverage_b),
+                ]
+            )
+
+
+def write_passages(result: ScanResult, path: Path) -> None:
+    """``passages.jsonl``: one object per shared passage."""
+    with _atomic_writer(path) as handle:
+        for passage in result.passages:
+            handle.write(json.dumps(passage.to_record(), ensure_ascii=False) + "\n")
+
+
+def write_clusters(result: ScanResult, path: Path) -> None:
+    """``clusters.json``: the groups (duplicates now; provenance and stories extend it)."""
+    with _atomic_writer(path) as handle:
+        json.dump({"duplicates": result.duplicates}, handle, ensure_ascii=False, indent=2)
+        handle.write("\n")
+
+
+def write_report(result: ScanResult, out_dir: str | Path) -> dict[str, Any]:
+    """Write every output file of a scan into ``out_dir`` and return the summary."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = ["documents.jsonl", "pairs.csv", "passages.jsonl", "clusters.json"]
+    write_documents(result, out / "documents.jsonl")
+    matrix_path = out / "matrix.csv"
+    if result.matrix is not None:
+        write_matrix(result, matrix_path)
+        files.insert(1, "matrix.csv")
+    elif matrix_path.exists():
+        matrix_path.unlink()  # a stale matrix from an earlier, smaller scan would mislead
+    write_pairs(result, out / "pairs.csv")
+    write_passages(result, out / "passages.jsonl")
+    write_clusters(result, out / "clusters.json")
+    files.append("summary.json")
+    data = summary(result, out, files)
+    with _atomic_writer(out / "summary.json") as handle:
+        json.dump({k: v for k, v in data.items() if k != "seconds"}, handle, ensure_ascii=False, indent=2)
+        handle.write("\n")
+    return data

@@ -1,0 +1,55 @@
+"""Similarity scores of document pairs: TF-IDF cosine, Jaccard of shingles (exact and
+MinHash-estimated) and containment in both directions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+from .features import Features
+
+_STOP = frozenset(ENGLISH_STOP_WORDS)
+
+
+def _content_words(features: Features) -> list[str]:
+    return [w for w in features.words if w not in _STOP and not w.isdigit()]
+
+
+def tfidf_matrix(features: Sequence[Features]) -> sparse.csr_matrix:
+    """L2-normalised TF-IDF rows (sublinear tf, English stop words out), one per document."""
+    if not features:
+        return sparse.csr_matrix((0, 0))
+    vectorizer = TfidfVectorizer(analyzer=_content_words, sublinear_tf=True, dtype=np.float32)
+    try:
+        return vectorizer.fit_transform(features).tocsr()
+    except ValueError:  # empty vocabulary: no document has a content word
+        return sparse.csr_matrix((len(features), 1), dtype=np.float32)
+
+
+def pair_cosines(matrix: sparse.csr_matrix, pairs: np.ndarray) -> np.ndarray:
+    """Cosine similarity of the rows of each pair (rows are already L2-normalised)."""
+    if len(pairs) == 0:
+        return np.empty(0)
+    products = matrix[pairs[:, 0]].multiply(matrix[pairs[:, 1]])
+    return np.clip(np.asarray(products.sum(axis=1)).ravel(), 0.0, 1.0)
+
+
+def cosine_matrix(matrix: sparse.csr_matrix) -> np.ndarray:
+    """Dense all-pairs cosine similarity, symmetric, with 1.0 on the diagonal."""
+    dense = np.asarray((matrix @ matrix.T).todense(), dtype=np.float64)
+    np.clip(dense, 0.0, 1.0, out=dense)
+    dense = (dense + dense.T) / 2
+    np.fill_diagonal(dense, 1.0)
+    return dense
+
+
+def set_overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Jaccard, containment of ``a`` in ``b`` and of ``b`` in ``a``, for sorted unique sets."""
+    if len(a) == 0 or len(b) == 0:
+        return 0.0, 0.0, 0.0
+    shared = len(np.intersect1d(a, b, assume_unique=True))
+    union = len(a) + len(b) - shared
+    return shared / union, shared / len(a), shared / len(b)
