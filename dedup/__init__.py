@@ -10,8 +10,8 @@ Library use::
 from .config import ScanConfig
 from .corpus import LoadResult, load_corpus
 from .errors import ConfigError, DedupError, InputError, StoreError
-from .models import Document, PairScore, Passage, Skipped
-from .pipeline import ScanResult, scan
+from .models import Document, PairScore, Passage, ScanResult, Skipped
+from .pipeline import scan
 from .report import write_report
 
 __all__ = [

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .features import Features, shingle_hashes
+from .models import Document, Passage
+
+EXCERPT_CHARS = 160
 
 # Largest gap, in words, between two seeds of one passage (a dropped clause or a rewritten
 # phrase), and the largest difference between the gaps on the two sides.
@@ -179,3 +182,26 @@ def coverage(alignments: list[Alignment], length: int, side: str) -> float:
         start, end = (found.a_start, found.a_end) if side == "a" else (found.b_start, found.b_end)
         covered[start:end] = True
     return float(covered.mean())
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """A one-line excerpt of ``text`` (white space collapsed, cut with an ellipsis)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def to_passage(a: Document, fa: Features, b: Document, fb: Features, found: Alignment) -> Passage:
+    """An alignment in token coordinates as a passage with character offsets."""
+    a_start, a_end = int(fa.starts[found.a_start]), int(fa.ends[found.a_end - 1])
+    b_start, b_end = int(fb.starts[found.b_start]), int(fb.ends[found.b_end - 1])
+    return Passage(
+        a=a.id,
+        a_start=a_start,
+        a_end=a_end,
+        b=b.id,
+        b_start=b_start,
+        b_end=b_end,
+        similarity=found.similarity,
+        words=found.words,
+        excerpt=excerpt(a.text[a_start:a_end]),
+    )

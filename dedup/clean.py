@@ -26,7 +26,7 @@ from .models import Document
 _CJK = r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\ue000-\uf8ff]"
 _GBK_MOJIBAKE_RE = re.compile(rf"{_CJK}+(?:[\x20-\x7e]{{1,40}}?{_CJK}+)*")
 _CJK_RE = re.compile(_CJK)
-_LETTER_RE = re.compile(r"[^\W\d_]")
+_LATIN_RE = re.compile(r"[A-Za-z]")
 _CLOSERS = {"‘": "’", "“": "”"}
 
 
@@ -43,8 +43,8 @@ def repair_text(text: str) -> str:
 def _repair_gbk_mojibake(text: str) -> str:
     """Undo UTF-8 bytes decoded as GBK (``鈥榙eepfake鈥`` -> ``‘deepfake’``) in Latin text."""
     cjk = len(_CJK_RE.findall(text))
-    if cjk == 0 or cjk > 0.1 * len(_LETTER_RE.findall(text)):
-        return text  # no CJK, or genuinely CJK text: nothing to undo
+    if cjk == 0 or cjk > len(_LATIN_RE.findall(text)):
+        return text  # no CJK, or mostly CJK text (genuine Chinese): nothing to undo
     return _GBK_MOJIBAKE_RE.sub(_undo_gbk, text)
 
 
@@ -154,7 +154,9 @@ def _units(text: str) -> list[_Unit]:
             unit.words.extend(_WORD_RE.findall(stripped))
         else:
             units.append(
-                _Unit(start + lead, start + lead + len(stripped), stripped, _WORD_RE.findall(stripped))
+                _Unit(
+                    start + lead, start + lead + len(stripped), stripped, _WORD_RE.findall(stripped)
+                )
             )
         previous_open = len(line) >= 50 and not _TERMINAL_RE.search(line)
     return units
@@ -245,14 +247,19 @@ def _classify(doc: Document, units: list[_Unit]) -> None:
         main = max(blocks, key=lambda b: sum(len(u.words) for u in b))
         main_counts = _content_counts(main)
         for block in blocks:
-            if block is not main and _cosine(_content_counts(block), main_counts) < MIN_BLOCK_COHERENCE:
+            if (
+                block is not main
+                and _cosine(_content_counts(block), main_counts) < MIN_BLOCK_COHERENCE
+            ):
                 for unit in block:
                     unit.bad, unit.reason = True, "outside the article"
         _keep_headline(doc, units, main, main_counts)
     doc.removed = _merge_spans(doc.text, [(u.start, u.end) for u in units if u.bad])
 
 
-def _keep_headline(doc: Document, units: list[_Unit], main: list[_Unit], main_counts: Counter[str]) -> None:
+def _keep_headline(
+    doc: Document, units: list[_Unit], main: list[_Unit], main_counts: Counter[str]
+) -> None:
     """Keep the fragment above the article that shares most words with it: its headline."""
     first = units.index(main[0])
     best, best_score = None, 1

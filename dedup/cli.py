@@ -100,10 +100,14 @@ def _print_summary(data: dict[str, Any], inputs: list[Path]) -> None:
         f"Shared passages: {data['passages']}  duplicate groups: {data['duplicate_groups']}",
     ]
     if not data["matrix"]:
-        lines.append("matrix.csv not written: corpus above --matrix-limit (pairs.csv is the sparse form)")
+        lines.append(
+            "matrix.csv not written: corpus above --matrix-limit (pairs.csv is the sparse form)"
+        )
     if data["skipped"]:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(data["skipped_by_kind"].items()))
-        lines.append(f"Skipped {data['skipped']} inputs: {kinds} (reasons above and in summary.json)")
+        lines.append(
+            f"Skipped {data['skipped']} inputs: {kinds} (reasons above and in summary.json)"
+        )
     lines.append(f"Wrote {data['out']}/: {', '.join(data['files'])}")
     typer.echo("\n".join(lines))
 
@@ -117,13 +121,20 @@ def scan(
     *,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Output folder. Default: reports/<name of the first input>/."),
+        typer.Option(
+            "--out", "-o", help="Output folder. Default: reports/<name of the first input>/."
+        ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
+    ] = False,
     max_bytes: Annotated[
-        int | None, typer.Option(help="Skip files (and JSONL lines, WARC records) larger than this.")
+        int | None,
+        typer.Option(help="Skip files (and JSONL lines, WARC records) larger than this."),
     ] = None,
-    shingle_size: Annotated[int | None, typer.Option(help="Words per shingle (Jaccard, containment).")] = None,
+    shingle_size: Annotated[
+        int | None, typer.Option(help="Words per shingle (Jaccard, containment).")
+    ] = None,
     num_perm: Annotated[int | None, typer.Option(help="MinHash permutations.")] = None,
     threshold: Annotated[
         float | None, typer.Option(help="LSH Jaccard threshold for candidate sentence windows.")
@@ -143,7 +154,10 @@ def scan(
     from .pipeline import scan as run_scan
     from .report import summary, write_report
 
-    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.ERROR,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     inputs = paths or [Path("seeds")]
     config = _config(
         max_file_bytes=max_bytes,

@@ -59,7 +59,7 @@ def candidate_pairs(
     pair_codes: set[int] = set()
     n_docs = int(window_docs.max()) + 1 if len(window_docs) else 0
     for table in lsh.hashtables:
-        for bucket in table.keys():
+        for bucket in table.keys():  # noqa: SIM118 (a datasketch storage, not a dict)
             members = table.get(bucket)
             if len(members) < 2:
                 continue
@@ -80,6 +80,10 @@ def candidate_pairs(
             max_bucket_size,
         )
     codes = np.array(sorted(pair_codes), dtype=np.int64)
-    pairs = np.stack([codes // max(n_docs, 1), codes % max(n_docs, 1)], axis=1) if len(codes) else np.empty((0, 2), dtype=np.int64)
+    pairs = (
+        np.stack([codes // max(n_docs, 1), codes % max(n_docs, 1)], axis=1)
+        if len(codes)
+        else np.empty((0, 2), dtype=np.int64)
+    )
     stats.pairs = len(pairs)
     return pairs, stats

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .config import ScanConfig
 
 
 @dataclass
@@ -118,3 +123,39 @@ class PairScore:
     coverage_a: float = 0.0
     coverage_b: float = 0.0
     relation: str = "none"
+
+
+@dataclass
+class ScanResult:
+    """Everything a scan found; the report writers turn it into files.
+
+    Attributes:
+        documents: Loaded and cleaned documents, in input order.
+        skipped: Inputs that could not be read, with reasons.
+        ignored: Files skipped silently because they are not an article format.
+        pairs: Scores of every candidate pair.
+        passages: Shared passages of every candidate pair.
+        duplicates: Duplicate groups (``{"id", "members"}``).
+        matrix: Dense cosine matrix in document order, or None above the size limit.
+        config: The parameters used.
+        candidates: Statistics of candidate generation (windows, buckets, ...).
+        timings: Seconds spent per stage.
+    """
+
+    documents: list[Document]
+    skipped: list[Skipped]
+    ignored: int
+    pairs: list[PairScore]
+    passages: list[Passage]
+    duplicates: list[dict[str, Any]]
+    matrix: np.ndarray | None
+    config: ScanConfig
+    candidates: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def relation_counts(self) -> dict[str, int]:
+        """Number of scored pairs per relation."""
+        counts = {"duplicate": 0, "shares_text": 0, "none": 0}
+        for pair in self.pairs:
+            counts[pair.relation] = counts.get(pair.relation, 0) + 1
+        return counts

@@ -9,91 +9,30 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from .align import Alignment, align, coverage
+from .align import align, coverage, to_passage
 from .clean import clean_documents
 from .cluster import duplicate_groups
 from .config import ScanConfig
 from .corpus import LoadResult, load_corpus
 from .errors import InputError
-from .features import Features, extract_features, sentence_windows, shingle_set
-from .index import CandidateStats, candidate_pairs
-from .models import Document, PairScore, Passage, Skipped
-from .score import cosine_matrix, pair_cosines, set_overlap, tfidf_matrix
+from .features import extract_features, sentence_windows, shingle_set
+from .index import candidate_pairs
+from .models import PairScore, Passage, ScanResult
+from .score import cosine_matrix, pair_cosines, relation, set_overlap, tfidf_matrix
 from .signatures import MinHasher, estimated_jaccard
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
-EXCERPT_CHARS = 160
-
-
-@dataclass
-class ScanResult:
-    """Everything a scan found (the report writers turn it into files)."""
-
-    documents: list[Document]
-    skipped: list[Skipped]
-    ignored: int
-    pairs: list[PairScore]
-    passages: list[Passage]
-    duplicates: list[dict]
-    matrix: np.ndarray | None
-    config: ScanConfig
-    candidates: CandidateStats = field(default_factory=CandidateStats)
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def relation_counts(self) -> dict[str, int]:
-        """Number of scored pairs per relation."""
-        counts = {"duplicate": 0, "shares_text": 0, "none": 0}
-        for pair in self.pairs:
-            counts[pair.relation] = counts.get(pair.relation, 0) + 1
-        return counts
 
 
 def _noop(stage: str, done: int, total: int) -> None:
     return None
-
-
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """A one-line excerpt of ``text`` (white space collapsed, cut with an ellipsis)."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-def to_passage(a: Document, fa: Features, b: Document, fb: Features, found: Alignment) -> Passage:
-    """An alignment in token coordinates as a passage with character offsets."""
-    a_start, a_end = int(fa.starts[found.a_start]), int(fa.ends[found.a_end - 1])
-    b_start, b_end = int(fb.starts[found.b_start]), int(fb.ends[found.b_end - 1])
-    return Passage(
-        a=a.id,
-        a_start=a_start,
-        a_end=a_end,
-        b=b.id,
-        b_start=b_start,
-        b_end=b_end,
-        similarity=found.similarity,
-        words=found.words,
-        excerpt=excerpt(a.text[a_start:a_end]),
-    )
-
-
-def relation(score: PairScore, config: ScanConfig) -> str:
-    """``duplicate`` when shared passages cover most of both texts (or the shingle sets are
-    nearly equal, for texts too short for a passage), ``shares_text`` when they share at
-    least one passage, else ``none``."""
-    if (
-        min(score.coverage_a, score.coverage_b) >= config.duplicate_coverage
-        or score.jaccard >= config.duplicate_coverage
-    ):
-        return "duplicate"
-    if score.passages:
-        return "shares_text"
-    return "none"
 
 
 def scan(
@@ -229,6 +168,6 @@ def analyse(
         duplicates=duplicates,
         matrix=matrix,
         config=config,
-        candidates=candidate_stats,
+        candidates=asdict(candidate_stats),
         timings=timings,
     )

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .pipeline import ScanResult
+from .models import ScanResult
 
 PAIR_COLUMNS = (
     "a",
@@ -49,7 +49,9 @@ def _number(value: float) -> str:
     return f"{value:.4f}"
 
 
-def summary(result: ScanResult, out_dir: Path | None = None, files: list[str] | None = None) -> dict[str, Any]:
+def summary(
+    result: ScanResult, out_dir: Path | None = None, files: list[str] | None = None
+) -> dict[str, Any]:
     """The machine-readable summary of a scan (``summary.json`` and ``--json``)."""
     skipped_kinds: dict[str, int] = {}
     for skip in result.skipped:
@@ -68,11 +70,7 @@ def summary(result: ScanResult, out_dir: Path | None = None, files: list[str] | 
         "out": str(out_dir) if out_dir is not None else None,
         "files": files or [],
         "parameters": result.config.to_dict(),
-        "lsh": {
-            "windows": result.candidates.windows,
-            "buckets": result.candidates.buckets,
-            "oversized_buckets": result.candidates.oversized_buckets,
-        },
+        "lsh": dict(result.candidates),
         "seconds": {stage: round(t, 4) for stage, t in result.timings.items()},
     }
 
@@ -152,6 +150,8 @@ def write_report(result: ScanResult, out_dir: str | Path) -> dict[str, Any]:
     files.append("summary.json")
     data = summary(result, out, files)
     with _atomic_writer(out / "summary.json") as handle:
-        json.dump({k: v for k, v in data.items() if k != "seconds"}, handle, ensure_ascii=False, indent=2)
+        json.dump(
+            {k: v for k, v in data.items() if k != "seconds"}, handle, ensure_ascii=False, indent=2
+        )
         handle.write("\n")
     return data

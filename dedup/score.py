@@ -9,7 +9,9 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
+from .config import ScanConfig
 from .features import Features
+from .models import PairScore
 
 _STOP = frozenset(ENGLISH_STOP_WORDS)
 
@@ -53,3 +55,17 @@ def set_overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     shared = len(np.intersect1d(a, b, assume_unique=True))
     union = len(a) + len(b) - shared
     return shared / union, shared / len(a), shared / len(b)
+
+
+def relation(score: PairScore, config: ScanConfig) -> str:
+    """``duplicate`` when shared passages cover most of both texts (or the shingle sets are
+    nearly equal, for texts too short for a passage), ``shares_text`` when they share at
+    least one passage, else ``none``."""
+    if (
+        min(score.coverage_a, score.coverage_b) >= config.duplicate_coverage
+        or score.jaccard >= config.duplicate_coverage
+    ):
+        return "duplicate"
+    if score.passages:
+        return "shares_text"
+    return "none"

@@ -72,7 +72,9 @@ class MinHasher:
             lo, hi = offsets[first], offsets[last]
             with np.errstate(over="ignore"):
                 permuted = values[lo:hi, None] * self._a + self._b
-            out[nonempty[first:last]] = np.minimum.reduceat(permuted, offsets[first:last] - lo, axis=0)
+            out[nonempty[first:last]] = np.minimum.reduceat(
+                permuted, offsets[first:last] - lo, axis=0
+            )
             first = last
         return out
 

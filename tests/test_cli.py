@@ -1,0 +1,93 @@
+"""The dedup command line, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from dedup.cli import app
+
+runner = CliRunner()
+
+
+def test_scan_writes_the_report_and_exits_0(seeds_dir, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["scan", str(seeds_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for name in (
+        "documents.jsonl",
+        "matrix.csv",
+        "pairs.csv",
+        "passages.jsonl",
+        "clusters.json",
+        "summary.json",
+    ):
+        assert (out / name).is_file(), name
+    assert "Read 5 documents" in result.stdout
+    assert f"Wrote {out}/" in result.stdout
+    assert "shares text: 6" in result.stdout
+
+
+def test_scan_json_summary(seeds_dir, tmp_path):
+    result = runner.invoke(app, ["scan", str(seeds_dir), "--out", str(tmp_path), "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["documents"] == 5 and data["skipped"] == 0
+    assert data["relations"]["shares_text"] == 6
+    assert data["parameters"]["shingle_size"] == 5
+
+
+def test_skipped_inputs_exit_3_with_reasons(seeds_copy, tmp_path):
+    (seeds_copy / "broken.jsonl").write_text('{"text": "fine text here", "id": "ok"}\n{not json\n')
+    (seeds_copy / "empty.txt").write_text("")
+    result = runner.invoke(app, ["scan", str(seeds_copy), "--out", str(tmp_path)])
+    assert result.exit_code == 3
+    assert "skipped: broken.jsonl:2: malformed JSON" in result.stderr
+    assert "skipped: empty.txt: empty file" in result.stderr
+    assert "Skipped 2 inputs" in result.stdout
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["documents"] == 6 and summary["skipped"] == 2
+
+
+def test_invalid_option_is_a_usage_error(seeds_dir, tmp_path):
+    result = runner.invoke(app, ["scan", str(seeds_dir), "--out", str(tmp_path), "--num-perm", "3"])
+    assert result.exit_code == 2
+    assert "Error: num_perm must be between 16 and 1024, got 3" in result.stderr
+
+
+def test_nothing_readable_is_an_error_without_traceback(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "x.txt").write_bytes(b"\x00\x01\x02binary")
+    result = runner.invoke(app, ["scan", str(tmp_path / "in"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: no documents could be read")
+    assert "Traceback" not in result.output
+
+
+def test_default_input_and_output(seeds_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "seeds").symlink_to(seeds_dir)
+    result = runner.invoke(app, ["scan"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "reports" / "seeds" / "pairs.csv").is_file()
+
+
+def test_console_script_runs_as_a_subprocess(seeds_dir, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "dedup", "scan", str(seeds_dir), "--out", str(tmp_path), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["documents"] == 5
+    assert done.stderr == ""  # no progress bar when stderr is not a terminal
+
+
+def test_help_lists_every_command():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "scan" in result.stdout

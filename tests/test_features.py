@@ -1,0 +1,98 @@
+"""Tokens with offsets, sentence windows, shingles and MinHash signatures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from datasketch import MinHash, MinHashLSH
+
+from dedup.features import extract_features, sentence_windows, shingle_hashes, shingle_set
+from dedup.models import Document
+from dedup.signatures import MinHasher, estimated_jaccard, fold32
+
+
+def doc(text: str, removed=()) -> Document:
+    return Document(id="x", path="x", text=text, removed=list(removed))
+
+
+def test_tokens_are_normalised_but_offsets_point_at_the_original():
+    text = "The COUNTRY’s firms\r\nsaid “yes”."
+    feats = extract_features(doc(text))
+    assert feats.words == ["the", "country's", "firms", "said", "yes"]
+    assert [text[s:e] for s, e in zip(feats.starts, feats.ends)] == [
+        "The",
+        "COUNTRY’s",
+        "firms",
+        "said",
+        "yes",
+    ]
+
+
+def test_removed_spans_are_left_out_and_split_segments():
+    text = "Alpha beta gamma. Subscribe now! Delta epsilon."
+    start = text.index("Subscribe")
+    feats = extract_features(doc(text, [(start, start + len("Subscribe now!"))]))
+    assert feats.words == ["alpha", "beta", "gamma", "delta", "epsilon"]
+    assert feats.segments.tolist() == [0, 0, 0, 1, 1]
+
+
+def test_sentence_starts():
+    feats = extract_features(doc("One two three. Four five!\nSix seven"))
+    assert feats.sentence_starts.tolist() == [0, 3, 5]
+
+
+def test_same_words_give_same_shingles_whatever_the_case_and_quotes():
+    a = extract_features(doc("He said ‘deep fake’ technology is RISKY"))
+    b = extract_features(doc("he said 'deep fake' technology is risky"))
+    assert np.array_equal(shingle_hashes(a.hashes, 3), shingle_hashes(b.hashes, 3))
+
+
+def test_shingles_count_and_short_text():
+    feats = extract_features(doc("a b c d e f"))
+    assert len(shingle_hashes(feats.hashes, 5)) == 2
+    assert len(shingle_hashes(feats.hashes[:2], 5)) == 1
+    assert len(shingle_set(np.empty(0, dtype=np.uint64), 5)) == 0
+
+
+def test_sentence_windows_cover_the_text_with_whole_sentences():
+    sentences = [f"Sentence number {n} has exactly seven words." for n in range(10)]
+    feats = extract_features(doc(" ".join(sentences)))
+    windows = sentence_windows(feats, 20)
+    starts = set(feats.sentence_starts.tolist())
+    assert windows[0][0] == 0 and windows[-1][1] == len(feats)
+    for start, end in windows:
+        assert start in starts
+        assert end in starts or end == len(feats)
+        assert end - start >= 20 or end == len(feats)
+
+
+def test_short_document_is_one_window():
+    feats = extract_features(doc("Only a short note."))
+    assert sentence_windows(feats, 40) == [(0, 4)]
+
+
+@pytest.mark.parametrize("num_perm", [16, 128])
+def test_signatures_equal_datasketch_minhash(num_perm):
+    rng = np.random.default_rng(7)
+    sets = [rng.integers(0, 2**63, size=n, dtype=np.uint64) for n in (1, 50, 700, 0)]
+    hasher = MinHasher(num_perm=num_perm, seed=3)
+    signatures = hasher.signatures(sets)
+    for values, row in zip(sets, signatures):
+        reference = MinHash(num_perm=num_perm, seed=3, scheme="affine32", hashfunc=lambda v: v)
+        reference.update_batch([int(v) for v in fold32(values)])
+        assert np.array_equal(reference.hashvalues, row)
+
+
+def test_signatures_work_in_datasketch_lsh_and_estimate_jaccard():
+    base = np.arange(1000, dtype=np.uint64) * np.uint64(2654435761)
+    near = base.copy()
+    near[:100] += np.uint64(1)  # Jaccard 900/1100 = 0.82
+    far = base + np.uint64(12345)
+    hasher = MinHasher(num_perm=128)
+    sig = hasher.signatures([base, near, far])
+    assert abs(estimated_jaccard(sig[0], sig[1]) - 900 / 1100) < 0.12
+    assert estimated_jaccard(sig[0], sig[2]) < 0.1
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    lsh.insert("base", hasher.minhash(sig[0]))
+    assert lsh.query(hasher.minhash(sig[1])) == ["base"]
+    assert lsh.query(hasher.minhash(sig[2])) == []
