@@ -123,6 +123,42 @@ def _covered(positions: list[int], k: int) -> int:
     return total
 
 
+def _extend(a: Features, b: Features, found: Alignment) -> Alignment:
+    """Grow a passage over equal words at its edges, and over compounds written as one word
+    on one side and two on the other (``deep fakes`` / ``deepfakes``)."""
+    wa, wb = a.words, b.words
+    a0, a1, b0, b1 = found.a_start, found.a_end, found.b_start, found.b_end
+    ma, mb = found.matched_a, found.matched_b
+    seg_a0, seg_b0 = a.segments[a0], b.segments[b0]
+    while True:
+        if a0 >= 1 and b0 >= 1 and a.segments[a0 - 1] == seg_a0 and b.segments[b0 - 1] == seg_b0:
+            if wa[a0 - 1] == wb[b0 - 1]:
+                a0, b0, ma, mb = a0 - 1, b0 - 1, ma + 1, mb + 1
+                continue
+            if a0 >= 2 and a.segments[a0 - 2] == seg_a0 and wa[a0 - 2] + wa[a0 - 1] == wb[b0 - 1]:
+                a0, b0, ma, mb = a0 - 2, b0 - 1, ma + 2, mb + 1
+                continue
+            if b0 >= 2 and b.segments[b0 - 2] == seg_b0 and wb[b0 - 2] + wb[b0 - 1] == wa[a0 - 1]:
+                a0, b0, ma, mb = a0 - 1, b0 - 2, ma + 1, mb + 2
+                continue
+        break
+    seg_a1, seg_b1 = a.segments[a1 - 1], b.segments[b1 - 1]
+    na, nb = len(wa), len(wb)
+    while True:
+        if a1 < na and b1 < nb and a.segments[a1] == seg_a1 and b.segments[b1] == seg_b1:
+            if wa[a1] == wb[b1]:
+                a1, b1, ma, mb = a1 + 1, b1 + 1, ma + 1, mb + 1
+                continue
+            if a1 + 1 < na and a.segments[a1 + 1] == seg_a1 and wa[a1] + wa[a1 + 1] == wb[b1]:
+                a1, b1, ma, mb = a1 + 2, b1 + 1, ma + 2, mb + 1
+                continue
+            if b1 + 1 < nb and b.segments[b1 + 1] == seg_b1 and wb[b1] + wb[b1 + 1] == wa[a1]:
+                a1, b1, ma, mb = a1 + 1, b1 + 2, ma + 1, mb + 2
+                continue
+        break
+    return Alignment(a0, a1, b0, b1, ma, mb)
+
+
 def align(
     a: Features,
     b: Features,
@@ -147,13 +183,17 @@ def align(
     for chain in _chains(matches, a.segments, b.segments):
         ia = [p[0] for p in chain]
         jb = [p[1] for p in chain]
-        found = Alignment(
-            a_start=chain[0][0],
-            a_end=chain[-1][0] + seed_words,
-            b_start=min(jb),
-            b_end=max(jb) + seed_words,
-            matched_a=_covered(ia, seed_words),
-            matched_b=_covered(jb, seed_words),
+        found = _extend(
+            a,
+            b,
+            Alignment(
+                a_start=chain[0][0],
+                a_end=chain[-1][0] + seed_words,
+                b_start=min(jb),
+                b_end=max(jb) + seed_words,
+                matched_a=_covered(ia, seed_words),
+                matched_b=_covered(jb, seed_words),
+            ),
         )
         if found.words >= min_words and found.similarity >= min_similarity:
             candidates.append(found)

@@ -1,12 +1,37 @@
-"""Groups of documents: duplicate groups (the same article re-run)."""
+"""Groups of documents.
+
+- Duplicate groups: the same article re-run (connected components of duplicate pairs).
+- Provenance groups: articles that carry text of the same source story. Built from the
+  passages, not from whole-document similarity: passages that are the same stretch of reused
+  text are clustered into *units*, units are gathered into groups by the documents that carry
+  them, and each group is named after the agency its members credit. An article that mixes
+  two wires belongs to two groups.
+- Story groups: articles about the same event, shared text or not (TF-IDF cosine, average
+  linkage).
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.sparse import coo_matrix
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
+
+from .align import Alignment
+
+# Two passages are the same reused text in a document when they overlap by this share of the
+# shorter one (in that document).
+SAME_TEXT_OVERLAP = 0.5
+# Derivation labels (journalists' three levels, as in METER) from the share of a body that is
+# reused text; tuned on METER (see README, "Quality").
+WHOLLY_DERIVED = 0.6
+PARTIALLY_DERIVED = 0.15
+# Average-linkage TF-IDF cosine above which two articles are the same story (tuned on ECB+).
+STORY_THRESHOLD = 0.2
 
 
 def components(n: int, edges: Sequence[tuple[int, int]]) -> list[list[int]]:
@@ -33,3 +58,277 @@ def duplicate_groups(ids: Sequence[str], duplicate_pairs: Sequence[tuple[int, in
         {"id": f"dup-{number}", "members": [ids[i] for i in group]}
         for number, group in enumerate(components(len(ids), duplicate_pairs), start=1)
     ]
+
+
+# --- provenance ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    """A passage between documents ``a`` and ``b`` (indices), in token coordinates."""
+
+    a: int
+    b: int
+    alignment: Alignment
+
+    def span(self, doc: int) -> tuple[int, int]:
+        """The passage's token span in document ``doc`` (one of its two ends)."""
+        found = self.alignment
+        return (found.a_start, found.a_end) if doc == self.a else (found.b_start, found.b_end)
+
+    def other(self, doc: int) -> int:
+        """The document at the other end."""
+        return self.b if doc == self.a else self.a
+
+
+@dataclass
+class ProvenanceGroup:
+    """Documents that carry text of one source story, and the agency it comes from."""
+
+    id: str
+    members: list[int]
+    links: list[int]
+    agency: str | None = None
+    evidence: list[dict] = field(default_factory=list)
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, x: int, y: int) -> None:
+        rx, ry = self.find(x), self.find(y)
+        if rx != ry:
+            self.parent[max(rx, ry)] = min(rx, ry)
+
+
+def _overlap(x: tuple[int, int], y: tuple[int, int]) -> float:
+    shared = min(x[1], y[1]) - max(x[0], y[0])
+    shorter = min(x[1] - x[0], y[1] - y[0])
+    return shared / shorter if shared > 0 and shorter > 0 else 0.0
+
+
+def reuse_units(links: Sequence[Link]) -> list[list[int]]:
+    """Cluster passages into units: each unit is one stretch of reused text.
+
+    Two passages that overlap in a document they share (x–d and d–y) are the same text only
+    when the triangle closes: x and y share that text too. A document that carries two wires'
+    versions of one sentence therefore does not chain the two wires together.
+    """
+    union = _UnionFind(len(links))
+    by_doc: dict[int, list[int]] = defaultdict(list)
+    by_pair: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for k, link in enumerate(links):
+        by_doc[link.a].append(k)
+        by_doc[link.b].append(k)
+        by_pair[(min(link.a, link.b), max(link.a, link.b))].append(k)
+    for doc, ks in by_doc.items():
+        for first_index, k1 in enumerate(ks):
+            l1 = links[k1]
+            for k2 in ks[first_index + 1 :]:
+                l2 = links[k2]
+                if _overlap(l1.span(doc), l2.span(doc)) < SAME_TEXT_OVERLAP:
+                    continue
+                x, y = l1.other(doc), l2.other(doc)
+                if x == y:
+                    union.union(k1, k2)
+                    continue
+                for k3 in by_pair.get((min(x, y), max(x, y)), ()):
+                    l3 = links[k3]
+                    if (
+                        _overlap(l3.span(x), l1.span(x)) >= SAME_TEXT_OVERLAP
+                        and _overlap(l3.span(y), l2.span(y)) >= SAME_TEXT_OVERLAP
+                    ):
+                        union.union(k1, k2)
+                        union.union(k1, k3)
+                        break
+    units: dict[int, list[int]] = defaultdict(list)
+    for k in range(len(links)):
+        units[union.find(k)].append(k)
+    return sorted(units.values(), key=lambda u: u[0])
+
+
+def provenance_groups(
+    links: Sequence[Link], credits: Sequence[Sequence[str]]
+) -> list[ProvenanceGroup]:
+    """Provenance groups from passages, each attributed to an agency where the text says.
+
+    Units are grouped by the documents that carry them: a unit whose documents are a subset of
+    exactly one larger unit's documents belongs to that unit's group (a trimmed re-run keeps
+    fewer paragraphs of the same story); units carried by the same documents are one group.
+    """
+    units = reuse_units(links)
+    doc_sets: dict[frozenset[int], list[int]] = defaultdict(list)
+    for unit in units:
+        docs = frozenset(d for k in unit for d in (links[k].a, links[k].b))
+        doc_sets[docs].extend(unit)
+    # Maximal document sets are the stories; the others join the one maximal set containing
+    # them (when several do, the one carrying most passages).
+    maximal = [s for s in doc_sets if not any(s < t for t in doc_sets)]
+    by_member: dict[int, list[frozenset[int]]] = defaultdict(list)
+    for s in maximal:
+        for doc in s:
+            by_member[doc].append(s)
+    assigned: dict[frozenset[int], list[int]] = {s: list(doc_sets[s]) for s in maximal}
+    for s, ks in doc_sets.items():
+        if s in assigned:
+            continue
+        first = next(iter(s))
+        containing = [t for t in by_member[first] if s < t]
+        target = max(containing, key=lambda t: (len(doc_sets[t]), -min(t)))
+        assigned[target].extend(ks)
+    groups = [
+        ProvenanceGroup(id="", members=sorted(s), links=sorted(ks)) for s, ks in assigned.items()
+    ]
+    groups.sort(key=lambda g: (g.members, g.links))
+    for number, group in enumerate(groups, start=1):
+        group.id = f"prov-{number}"
+    attribute_agencies(groups, credits)
+    return groups
+
+
+def attribute_agencies(groups: Sequence[ProvenanceGroup], credits: Sequence[Sequence[str]]) -> None:
+    """Name each group's agency from its members' credit lines, using all the evidence.
+
+    A member crediting one agency votes 1 for it; a member crediting several (``Reuters/afp``)
+    splits its vote. Groups are named strongest evidence first; once a group is named, a
+    member's credit already explained by another of its groups no longer votes elsewhere: a
+    group whose members credit ``Reuters/afp`` and nothing else, beside a group of the same
+    article that is already AFP's, is Reuters'.
+    """
+    explained: dict[int, set[str]] = defaultdict(set)
+    pending = list(groups)
+    while pending:
+        best = None
+        for group in pending:
+            votes: dict[str, float] = defaultdict(float)
+            for member in group.members:
+                open_credits = [a for a in credits[member] if a not in explained[member]]
+                for agency in open_credits:
+                    votes[agency] += 1.0 / len(open_credits)
+            ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+            if not ranked:
+                continue
+            margin = ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0)
+            key = (margin > 0, ranked[0][1], margin)
+            if best is None or key > best[0]:
+                best = (key, group, ranked[0][0])
+        if best is None or not best[0][0]:
+            break  # no group left with a clear winner
+        _, group, agency = best
+        group.agency = agency
+        group.evidence = [
+            {"member": member, "agency": agency}
+            for member in group.members
+            if agency in credits[member]
+        ]
+        for member in group.members:
+            explained[member].add(agency)
+        pending.remove(group)
+
+
+def derivation(
+    doc: int,
+    length: int,
+    links: Sequence[Link],
+    link_ids: Sequence[int],
+    group_of_link: dict[int, ProvenanceGroup],
+) -> dict:
+    """How much of a document's body is reused text, per provenance group and agency.
+
+    Args:
+        doc: The document index.
+        length: Its number of body tokens.
+        links: All passages.
+        link_ids: The passages touching ``doc``.
+        group_of_link: The provenance group of each passage.
+    """
+    if length == 0:
+        return {"reused": 0.0, "own": 1.0, "groups": [], "agencies": {}, "label": "independent"}
+    covered = np.zeros(length, dtype=bool)
+    per_group: dict[str, np.ndarray] = {}
+    groups: dict[str, ProvenanceGroup] = {}
+    for k in link_ids:
+        start, end = links[k].span(doc)
+        covered[start:end] = True
+        group = group_of_link.get(k)
+        if group is not None:
+            mask = per_group.setdefault(group.id, np.zeros(length, dtype=bool))
+            mask[start:end] = True
+            groups[group.id] = group
+    reused = float(covered.mean())
+    agencies: dict[str, np.ndarray] = {}
+    for gid, mask in per_group.items():
+        name = groups[gid].agency or "unknown"
+        agencies[name] = agencies[name] | mask if name in agencies else mask.copy()
+    return {
+        "reused": round(reused, 4),
+        "own": round(1.0 - reused, 4),
+        "groups": [
+            {"group": gid, "agency": groups[gid].agency, "share": round(float(m.mean()), 4)}
+            for gid, m in sorted(per_group.items(), key=lambda kv: -kv[1].mean())
+        ],
+        "agencies": {a: round(float(m.mean()), 4) for a, m in sorted(agencies.items())},
+        "label": derivation_label(reused),
+    }
+
+
+def derivation_label(reused: float) -> str:
+    """``wholly_derived``, ``partially_derived`` or ``independent`` from the reused share."""
+    if reused >= WHOLLY_DERIVED:
+        return "wholly_derived"
+    if reused >= PARTIALLY_DERIVED:
+        return "partially_derived"
+    return "independent"
+
+
+# --- stories ---------------------------------------------------------------------------------
+
+
+def story_groups(
+    tfidf: csr_matrix, threshold: float = STORY_THRESHOLD, limit: int = 5000
+) -> list[list[int]]:
+    """Articles about the same event: average-linkage clusters of TF-IDF cosine.
+
+    Average linkage, unlike single link, does not chain two stories through one article that
+    mentions both. Above ``limit`` documents, the clustering runs inside each connected
+    component of the graph of pairs above the threshold, so no dense N x N matrix is built.
+
+    Returns:
+        Every group of at least two documents (sorted lists of indices), by first member.
+    """
+    n = tfidf.shape[0]
+    if n < 2:
+        return []
+    if n <= limit:
+        return _average_linkage(tfidf, np.arange(n), threshold)
+    similar = (tfidf @ tfidf.T).tocsr()
+    similar.data[similar.data < threshold] = 0
+    similar.eliminate_zeros()
+    groups: list[list[int]] = []
+    for component in components(n, list(zip(*similar.nonzero()))):
+        members = np.array(component)
+        if len(members) > limit:
+            members = members[:limit]  # pathological giant component: cluster its first part
+        groups.extend(_average_linkage(tfidf, members, threshold))
+    return sorted(groups, key=lambda g: g[0])
+
+
+def _average_linkage(tfidf: csr_matrix, members: np.ndarray, threshold: float) -> list[list[int]]:
+    rows = tfidf[members]
+    similarity = np.asarray((rows @ rows.T).todense(), dtype=np.float64)
+    distance = np.clip(1.0 - similarity, 0.0, 2.0)
+    np.fill_diagonal(distance, 0.0)
+    condensed = distance[np.triu_indices(len(members), k=1)]
+    tree = linkage(condensed, method="average")
+    labels = fcluster(tree, t=1.0 - threshold, criterion="distance")
+    clusters: dict[int, list[int]] = defaultdict(list)
+    for member, label in zip(members.tolist(), labels.tolist()):
+        clusters[label].append(member)
+    return sorted((sorted(c) for c in clusters.values() if len(c) > 1), key=lambda g: g[0])

@@ -32,6 +32,8 @@ class Document:
         credits: Wire agencies the text credits (``AP``, ``AFP``, ``Reuters``, ...).
         removed: ``[start, end)`` spans of ``text`` dropped as page boilerplate.
         group: Key of the documents that share page chrome (source, host or folder).
+        derivation: Share of the body that is reused text, per provenance group and agency,
+            and the label (``wholly_derived``, ``partially_derived``, ``independent``).
     """
 
     id: str
@@ -44,6 +46,7 @@ class Document:
     credits: list[str] = field(default_factory=list)
     removed: list[tuple[int, int]] = field(default_factory=list)
     group: str = ""
+    derivation: dict[str, Any] | None = None
 
     def to_record(self) -> dict[str, Any]:
         """The document as the ``documents.jsonl`` object (public contract)."""
@@ -58,6 +61,7 @@ class Document:
             "chars": len(self.text),
             "text": self.text,
             "removed": [list(span) for span in self.removed],
+            "derivation": self.derivation,
         }
 
 
@@ -79,9 +83,13 @@ class Skipped:
         return {"path": self.path, "line": self.line, "kind": self.kind, "reason": self.reason}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Passage:
-    """A stretch of text shared by two documents (offsets are ``[start, end)`` into ``text``)."""
+    """A stretch of text shared by two documents (offsets are ``[start, end)`` into ``text``).
+
+    ``id`` numbers the passage in ``passages.jsonl``; ``provenance`` is the id of the
+    provenance group it belongs to.
+    """
 
     a: str
     a_start: int
@@ -92,10 +100,13 @@ class Passage:
     similarity: float
     words: int
     excerpt: str
+    id: str = ""
+    provenance: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         """The passage as the ``passages.jsonl`` object (public contract)."""
         return {
+            "id": self.id,
             "a": self.a,
             "a_start": self.a_start,
             "a_end": self.a_end,
@@ -105,6 +116,7 @@ class Passage:
             "similarity": round(self.similarity, 4),
             "words": self.words,
             "excerpt": self.excerpt,
+            "provenance": self.provenance,
         }
 
 
@@ -136,6 +148,8 @@ class ScanResult:
         pairs: Scores of every candidate pair.
         passages: Shared passages of every candidate pair.
         duplicates: Duplicate groups (``{"id", "members"}``).
+        provenance: Provenance groups (``{"id", "members", "agency", "passages", "evidence"}``).
+        stories: Story groups (``{"id", "members"}``).
         matrix: Dense cosine matrix in document order, or None above the size limit.
         config: The parameters used.
         candidates: Statistics of candidate generation (windows, buckets, ...).
@@ -150,6 +164,8 @@ class ScanResult:
     duplicates: list[dict[str, Any]]
     matrix: np.ndarray | None
     config: ScanConfig
+    provenance: list[dict[str, Any]] = field(default_factory=list)
+    stories: list[dict[str, Any]] = field(default_factory=list)
     candidates: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 

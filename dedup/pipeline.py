@@ -16,7 +16,7 @@ import numpy as np
 
 from .align import align, coverage, to_passage
 from .clean import clean_documents
-from .cluster import duplicate_groups
+from .cluster import Link, derivation, duplicate_groups, provenance_groups, story_groups
 from .config import ScanConfig
 from .corpus import LoadResult, load_corpus
 from .errors import InputError
@@ -116,7 +116,7 @@ def analyse(
 
     clock = time.perf_counter()
     scores: list[PairScore] = []
-    passages: list[Passage] = []
+    links: list[Link] = []
     duplicate_edges: list[tuple[int, int]] = []
     for number, (i, j) in enumerate(pairs.tolist()):
         jaccard, contained_a, contained_b = set_overlap(shingles[i], shingles[j])
@@ -143,13 +143,55 @@ def analyse(
         if score.relation == "duplicate":
             duplicate_edges.append((i, j))
         scores.append(score)
-        passages.extend(to_passage(docs[i], features[i], docs[j], features[j], x) for x in found)
+        links.extend(Link(i, j, x) for x in found)
         if number % 1000 == 0:
             report("align", number, len(pairs))
     timings["score_align"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    duplicates = duplicate_groups([d.id for d in docs], duplicate_edges)
+    ids = [d.id for d in docs]
+    duplicates = duplicate_groups(ids, duplicate_edges)
+    groups = provenance_groups(links, [d.credits for d in docs])
+    group_of_link = {k: g for g in groups for k in g.links}
+    passages: list[Passage] = []
+    links_of_doc: dict[int, list[int]] = {i: [] for i in range(n)}
+    for k, link in enumerate(links):
+        passage = to_passage(
+            docs[link.a], features[link.a], docs[link.b], features[link.b], link.alignment
+        )
+        passage.id = f"p{k + 1}"
+        group = group_of_link.get(k)
+        passage.provenance = group.id if group else None
+        passages.append(passage)
+        links_of_doc[link.a].append(k)
+        links_of_doc[link.b].append(k)
+    for i, doc in enumerate(docs):
+        doc.derivation = derivation(i, len(features[i]), links, links_of_doc[i], group_of_link)
+    provenance = [
+        {
+            "id": g.id,
+            "members": [ids[m] for m in g.members],
+            "agency": g.agency,
+            "passages": [f"p{k + 1}" for k in g.links],
+            "evidence": [
+                {
+                    "id": ids[e["member"]],
+                    "agency": e["agency"],
+                    "credits": [
+                        c.line
+                        for c in getattr(docs[e["member"]], "credit_lines", [])
+                        if c.agency == e["agency"]
+                    ],
+                }
+                for e in g.evidence
+            ],
+        }
+        for g in groups
+    ]
+    stories = [
+        {"id": f"story-{number}", "members": [ids[m] for m in members]}
+        for number, members in enumerate(story_groups(tfidf, limit=config.matrix_limit), start=1)
+    ]
     matrix = cosine_matrix(tfidf) if 0 < n <= config.matrix_limit else None
     timings["cluster"] = time.perf_counter() - clock
     if matrix is None:
@@ -166,6 +208,8 @@ def analyse(
         pairs=scores,
         passages=passages,
         duplicates=duplicates,
+        provenance=provenance,
+        stories=stories,
         matrix=matrix,
         config=config,
         candidates=asdict(candidate_stats),

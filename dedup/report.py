@@ -66,6 +66,8 @@ def summary(
         "relations": result.relation_counts(),
         "passages": len(result.passages),
         "duplicate_groups": len(result.duplicates),
+        "provenance_groups": len(result.provenance),
+        "story_groups": len(result.stories),
         "matrix": result.matrix is not None,
         "out": str(out_dir) if out_dir is not None else None,
         "files": files or [],
@@ -128,7 +130,12 @@ def write_passages(result: ScanResult, path: Path) -> None:
 def write_clusters(result: ScanResult, path: Path) -> None:
     """``clusters.json``: the groups (duplicates now; provenance and stories extend it)."""
     with _atomic_writer(path) as handle:
-        json.dump({"duplicates": result.duplicates}, handle, ensure_ascii=False, indent=2)
+        groups = {
+            "duplicates": result.duplicates,
+            "provenance": result.provenance,
+            "stories": result.stories,
+        }
+        json.dump(groups, handle, ensure_ascii=False, indent=2)
         handle.write("\n")
 
 

@@ -89,3 +89,13 @@ def test_coverage_counts_each_token_once():
     assert coverage(alignments, len(fa), "a") == len(WIRE.split()) / len(fa)
     assert coverage(alignments, len(fb), "b") == 1.0
     assert coverage([], 10, "a") == 0.0
+
+
+def test_compound_written_as_one_or_two_words_stays_in_the_passage():
+    a_text = "Deep fakes use artificial intelligence to create hyper-realistic but fake videos or audios."
+    b_text = (
+        "Deepfakes use artificial intelligence to create hyper-realistic but fake videos or audios."
+    )
+    (p,), _, _ = passages(a_text, b_text)
+    assert a_text[p.a_start : p.a_end].startswith("Deep fakes use")
+    assert b_text[p.b_start : p.b_end].startswith("Deepfakes use")
