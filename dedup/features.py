@@ -34,6 +34,7 @@ class Features:
         ends: End offset (exclusive) of each token.
         hashes: 64-bit hash of each normalised token.
         sentence_starts: Token index where each sentence starts (ascending, first is 0).
+        names: For each token, whether it is capitalised inside a sentence (a name, a place).
         segments: For each token, the number of the kept stretch of text it lies in; removed
             boilerplate between two tokens puts them in different segments, and no passage
             crosses from one segment to the next.
@@ -45,6 +46,7 @@ class Features:
     hashes: np.ndarray
     sentence_starts: np.ndarray
     segments: np.ndarray
+    names: np.ndarray
 
     def __len__(self) -> int:
         return len(self.words)
@@ -85,6 +87,7 @@ def extract_features(doc: Document) -> Features:
     ends: list[int] = []
     sentence_starts: list[int] = [0]
     segments: list[int] = []
+    names: list[bool] = []
     for segment, (span_start, span_end) in enumerate(kept_spans(text, doc.removed)):
         if words and sentence_starts[-1] != len(words):
             sentence_starts.append(len(words))  # a removed span ends a sentence
@@ -94,7 +97,9 @@ def extract_features(doc: Document) -> Features:
                 gap = text[ends[-1] : start]
                 if _SENTENCE_END_RE.search(gap):
                     sentence_starts.append(len(words))
-            words.append(normalise_word(match.group()))
+            word = match.group()
+            names.append(word[0].isupper() and sentence_starts[-1] != len(words))
+            words.append(normalise_word(word))
             starts.append(start)
             ends.append(match.end())
             segments.append(segment)
@@ -107,6 +112,7 @@ def extract_features(doc: Document) -> Features:
         hashes=np.fromiter((word_hash(w) for w in words), dtype=np.uint64, count=len(words)),
         sentence_starts=np.asarray(sentence_starts if words else [], dtype=np.int64),
         segments=np.asarray(segments, dtype=np.int32),
+        names=np.asarray(names, dtype=bool),
     )
 
 
