@@ -181,6 +181,8 @@ def scan(
         except OSError as exc:
             raise _fail(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
     except DedupError as exc:
+        for skip in getattr(exc, "skipped", []):
+            _err(f"skipped: {skip}")
         raise _fail(str(exc)) from None
     if as_json:
         data = summary(result, out_dir, data["files"])

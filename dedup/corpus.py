@@ -10,9 +10,11 @@ Bad input never stops a load: every file or record that cannot be read becomes a
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,16 @@ RECORD_FIELDS = ("text", "id", "title", "url", "date", "source")
 # PA copy carries one control character per paragraph, far below this.
 _MAX_CONTROL_SHARE = 0.05
 _ALLOWED_CONTROLS = {"\t", "\n", "\r", "\f", "\v"}
+
+# Legacy decoding: charset_normalizer cannot tell the single-byte code pages apart on mostly-ASCII
+# text (alone, "3\xbd stone" comes out as UTF-16 or Shift-JIS, "caf\xe9 est tr\xe8s" as
+# Central European), so the Western reading (Windows-1252, else Latin-1) wins whenever it is as
+# clean as the best guess and nearly as coherent. A language with letters of its own (Turkish,
+# Polish, Czech, Greek, Russian) scores clearly higher in its own code page, or has no clean
+# Western reading at all.
+_WESTERN_CODECS = ("cp1252", "latin_1")
+_WESTERN_COHERENCE_MARGIN = 0.1
+_BLANK_PEEK_BYTES = 65536
 
 
 @dataclass
@@ -163,6 +175,11 @@ def _read_file(path: Path, rel: str, max_bytes: int) -> Iterator[Document | Skip
             return
         if kind in ("jsonl", "warc"):
             with path.open("rb") as stream:
+                # Streamed formats have no size limit; only a small file can be all white space.
+                if size <= _BLANK_PEEK_BYTES and not stream.read(_BLANK_PEEK_BYTES).strip():
+                    yield Skipped(rel, "no text (only white space)", "empty")
+                    return
+                stream.seek(0)
                 reader = _read_jsonl if kind == "jsonl" else _read_warc
                 yield from reader(stream, rel, group, max_bytes)
             return
@@ -217,17 +234,39 @@ def decode_bytes(data: bytes) -> str:
             try:
                 return _checked_text(data.decode(codec))
             except UnicodeDecodeError as exc:
-                raise _input_error(f"undecodable {codec} text ({exc.reason})", "undecodable")
+                raise _input_error(
+                    f"undecodable {codec} text ({exc.reason})", "undecodable"
+                ) from None
     if b"\x00" in data[:65536]:
         raise _input_error("binary file (NUL bytes), not text", "binary")
     try:
         return _checked_text(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
+    return _checked_text(_legacy_decode(data))
+
+
+def _legacy_decode(data: bytes) -> str:
     best = from_bytes(data).best()
+    western = from_bytes(data, cp_isolation=list(_WESTERN_CODECS)).best()
+    if western is not None and (
+        best is None
+        or (
+            western.chaos <= best.chaos + 0.01
+            and western.coherence >= best.coherence - _WESTERN_COHERENCE_MARGIN
+        )
+    ):
+        return str(western)
     if best is None or best.encoding is None:
-        raise _input_error("undecodable bytes: neither UTF-8 nor a known legacy encoding", "undecodable")
-    return _checked_text(str(best))
+        raise _input_error(
+            "undecodable bytes: neither UTF-8 nor a known legacy encoding", "undecodable"
+        )
+    return str(best)
+
+
+def _one_line(message: str) -> str:
+    """``message`` with its line breaks and runs of white space collapsed (skip reasons)."""
+    return " ".join(message.split())
 
 
 def _checked_text(text: str) -> str:
@@ -256,17 +295,24 @@ def html_document(
         InputError: binary data, or no article text found in the page.
     """
     if isinstance(html, bytes):
-        if b"\x00" in html[:65536]:
-            raise _input_error("binary file (NUL bytes), not HTML", "binary")
-        html = decode_bytes(html)
+        html = decode_bytes(html)  # rejects NUL bytes, but only after a UTF-16/32 BOM check
     import trafilatura  # heavy import, only when HTML is read
 
     try:
         extracted = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, include_tables=False
+            html,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            # Only dates the page states (meta tags, <time>, URL): the extensive search guesses
+            # from any year in the page, e.g. "Copyright 2024" becomes 2024-01-01.
+            date_extraction_params={"original_date": True, "extensive_search": False},
         )
     except Exception as exc:  # trafilatura/lxml raise many types on broken markup
-        raise _input_error(f"malformed HTML ({type(exc).__name__}: {exc})", "malformed") from exc
+        raise _input_error(
+            _one_line(f"malformed HTML ({type(exc).__name__}: {exc})"), "malformed"
+        ) from exc
     text = getattr(extracted, "text", None) if extracted is not None else None
     if not text or not text.strip():
         raise _input_error("no article text found in the HTML page", "no-text")
@@ -337,11 +383,21 @@ def _record_document(obj: Any, rel: str, key: str, group: str) -> Document:
     )
 
 
+def _json_problem(exc: ValueError | RecursionError, *, one_line: bool = False) -> str:
+    """Why ``json.loads`` failed (``one_line``: a JSONL line, whose number the skip carries)."""
+    if isinstance(exc, json.JSONDecodeError):
+        where = f"column {exc.colno}" if one_line else f"line {exc.lineno} column {exc.colno}"
+        return f"{exc.msg}: {where}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return _one_line(str(exc).split(":")[0])  # e.g. a number over Python's digit limit
+
+
 def _read_json(data: bytes, rel: str, group: str) -> Iterator[Document | Skipped]:
     try:
         payload = json.loads(decode_bytes(data))
-    except json.JSONDecodeError as exc:
-        yield Skipped(rel, f"malformed JSON ({exc.msg} at line {exc.lineno})", "malformed")
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        yield Skipped(rel, f"malformed JSON ({_json_problem(exc)})", "malformed")
         return
     if isinstance(payload, dict):
         # One article object, addressed by its id (or #1 when it has none).
@@ -351,6 +407,8 @@ def _read_json(data: bytes, rel: str, group: str) -> Iterator[Document | Skipped
     else:
         yield Skipped(rel, "JSON must be an object or a list of objects", "malformed")
         return
+    if not records:
+        yield Skipped(rel, "empty JSON list (no records)", "empty")
     for number, obj in enumerate(records, start=1):
         try:
             yield _record_document(obj, rel, str(number), group)
@@ -358,22 +416,30 @@ def _read_json(data: bytes, rel: str, group: str) -> Iterator[Document | Skipped
             yield Skipped(rel, f"record {number}: {exc}", _kind_of(exc))
 
 
-def _read_jsonl(stream: IO[bytes], rel: str, group: str, max_bytes: int) -> Iterator[Document | Skipped]:
-    for number, raw in enumerate(stream, start=1):
+def _read_jsonl(
+    stream: IO[bytes], rel: str, group: str, max_bytes: int
+) -> Iterator[Document | Skipped]:
+    number = 0
+    while raw := stream.readline(max_bytes + 1):
+        number += 1
+        if len(raw) > max_bytes:
+            size = len(raw)
+            while not raw.endswith(b"\n") and (raw := stream.readline(max_bytes + 1)):
+                size += len(raw)  # read the rest of the long line in bounded pieces
+            reason = f"line is {size:,} bytes, over the size limit of {max_bytes:,}"
+            yield Skipped(rel, reason, "too-large", number)
+            continue
         if not raw.strip():
             continue
-        if len(raw) > max_bytes:
-            yield Skipped(
-                rel, f"line is {len(raw):,} bytes, over the size limit of {max_bytes:,}", "too-large", number
-            )
-            continue
         try:
-            obj = json.loads(raw.decode("utf-8"))
+            # utf-8-sig: a byte-order mark (Windows tools write one) opens the first line
+            obj = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
         except UnicodeDecodeError as exc:
             yield Skipped(rel, f"invalid UTF-8 in JSON line ({exc.reason})", "undecodable", number)
             continue
-        except json.JSONDecodeError as exc:
-            yield Skipped(rel, f"malformed JSON ({exc.msg}, column {exc.colno})", "malformed", number)
+        except (ValueError, RecursionError) as exc:
+            reason = f"malformed JSON ({_json_problem(exc, one_line=True)})"
+            yield Skipped(rel, reason, "malformed", number)
             continue
         try:
             yield _record_document(obj, rel, str(number), group)
@@ -381,37 +447,129 @@ def _read_jsonl(stream: IO[bytes], rel: str, group: str, max_bytes: int) -> Iter
             yield Skipped(rel, str(exc), _kind_of(exc), number)
 
 
-def _read_warc(stream: IO[bytes], rel: str, group: str, max_bytes: int) -> Iterator[Document | Skipped]:
+class _DamagedArchive(Exception):
+    """Compressed WARC data that ends early or is corrupt.
+
+    Not an EOFError: warcio takes an EOFError from its input for the normal end of the archive.
+    """
+
+
+class _GzipInput:
+    """The decompressed bytes of a gzip file (every member), raising _DamagedArchive on damage."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._gzip = gzip.GzipFile(fileobj=raw, mode="rb")
+        self._position = 0
+
+    def tell(self) -> int:
+        return self._position
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            # read1: the bytes before a cut arrive before the error does (read() drops them)
+            data = self._gzip.read1(size)
+            self._position += len(data)
+            return data
+        except EOFError as exc:
+            raise _DamagedArchive("gzip data cut off: the file is truncated") from exc
+        except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+            raise _DamagedArchive(f"corrupt gzip data: {exc}") from exc
+
+
+def _archive_input(stream: IO[bytes]) -> IO[bytes] | _GzipInput:
+    """The stream warcio should read: gzip files decompressed by Python, so damage is noticed.
+
+    warcio's own gzip reading ends silently at a cut-off member and rejects a WARC compressed
+    as one gzip member; Python's gzip module reads both and raises on a truncated or corrupt one.
+    """
+    magic = stream.read(2)
+    stream.seek(0)
+    return _GzipInput(stream) if magic == b"\x1f\x8b" else stream
+
+
+def _record_label(number: int, url: str | None) -> str:
+    return f"record {number} ({url})" if url else f"record {number}"
+
+
+def _read_warc(
+    stream: IO[bytes], rel: str, group: str, max_bytes: int
+) -> Iterator[Document | Skipped]:
     from warcio.archiveiterator import ArchiveIterator
 
     number = 0
+    records = 0
     try:
-        for record in ArchiveIterator(stream):
-            kind = record.rec_type
-            if kind not in ("response", "conversion", "resource"):
+        archive = ArchiveIterator(_archive_input(stream))
+        for record in archive:
+            records += 1
+            mime = _warc_mime(record)
+            if mime is None:
+                _check_complete(record)
                 continue
-            if kind == "response":
-                mime = record.http_headers.get_header("Content-Type", "") if record.http_headers else ""
-            else:
-                mime = record.rec_headers.get_header("Content-Type", "")
-            mime = mime.split(";")[0].strip().lower()
-            if mime not in ("text/html", "application/xhtml+xml", "text/plain"):
-                continue
-            number += 1
             url = record.rec_headers.get_header("WARC-Target-URI")
             date = record.rec_headers.get_header("WARC-Date")
             payload = record.content_stream().read(max_bytes + 1)
+            _check_complete(record)  # a record cut off by truncation is not a document
+            number += 1
+            label = _record_label(number, url)
             if len(payload) > max_bytes:
-                yield Skipped(rel, f"record {number} ({url}) is over the size limit of {max_bytes:,} bytes", "too-large")
+                reason = f"{label} is over the size limit of {max_bytes:,} bytes"
+                yield Skipped(rel, reason, "too-large")
                 continue
             doc_id = f"{rel}#{number}"
             try:
                 if mime == "text/plain":
-                    yield _make_document(doc_id, rel, decode_bytes(payload), url=url, date=date, group=group)
+                    text = decode_bytes(payload)
+                    yield _make_document(doc_id, rel, text, url=url, date=date, group=group)
                 else:
                     yield html_document(payload, doc_id, rel, group=group, url=url, date=date)
             except InputError as exc:
-                yield Skipped(rel, f"record {number} ({url}): {exc}", _kind_of(exc))
-    except Exception as exc:  # warcio raises ArchiveLoadFailed, zlib.error, EOFError, ValueError
+                yield Skipped(rel, f"{label}: {exc}", _kind_of(exc))
+        # warcio takes a record header cut off by the end of the file for the end of the archive
+        left = archive.fh.tell() - archive.offset
+        if left > 0:
+            raise _DamagedArchive(f"truncated: the last {left:,} bytes are not a whole record")
+    except Exception as exc:  # warcio raises ArchiveLoadFailed, ValueError, AttributeError, ...
         where = f"after record {number}" if number else "at the start"
-        yield Skipped(rel, f"malformed WARC {where} ({type(exc).__name__}: {exc})", "malformed")
+        detail = str(exc) if isinstance(exc, _DamagedArchive) else f"{type(exc).__name__}: {exc}"
+        yield Skipped(rel, _one_line(f"malformed WARC {where} ({detail})"), "malformed")
+        return
+    if not records:
+        yield Skipped(rel, "no WARC records in the file", "empty")
+    elif not number:
+        yield Skipped(rel, "no HTML or text responses in the web archive", "no-text")
+
+
+def _warc_mime(record: Any) -> str | None:
+    """The media type of a WARC record dedup reads as an article, or None for any other record."""
+    kind = record.rec_type
+    if kind not in ("response", "conversion", "resource"):
+        return None
+    if kind == "response":
+        mime = record.http_headers.get_header("Content-Type", "") if record.http_headers else ""
+    else:
+        mime = record.rec_headers.get_header("Content-Type", "")
+    mime = mime.split(";")[0].strip().lower()
+    return mime if mime in ("text/html", "application/xhtml+xml", "text/plain") else None
+
+
+def _check_complete(record: Any) -> None:
+    """Read the rest of ``record``; raise _DamagedArchive when the file ends inside it.
+
+    warcio hands out a record cut off by the end of an uncompressed file as if it were whole:
+    its stream is limited to the declared Content-Length (what is left of that limit once the
+    stream runs dry is what the file lacks), and a header cut off before or inside its
+    Content-Length line leaves no limit at all.
+    """
+    raw = record.raw_stream
+    # warcio also reads ARC files, and takes any line of five words for an ARC record header
+    name = "Content-Length" if record.format == "warc" else "length"
+    length = record.rec_headers.get_header(name)
+    if not hasattr(raw, "limit") or not (length or "").strip().isdigit():
+        raise _DamagedArchive("truncated or malformed: a record without a valid Content-Length")
+    while raw.read(65536):
+        pass
+    if raw.limit > 0:
+        raise _DamagedArchive(
+            f"truncated: the file ends {raw.limit:,} bytes short of a record's end"
+        )

@@ -15,6 +15,14 @@ class InputError(DedupError):
     """An input file or record cannot be read as an article."""
 
 
+class NoDocumentsError(InputError):
+    """Not one document could be read; ``skipped`` says why for each input."""
+
+    def __init__(self, message: str, skipped: list | None = None) -> None:
+        super().__init__(message)
+        self.skipped = skipped or []
+
+
 class ConfigError(DedupError):
     """A parameter is out of range or inconsistent with another."""
 

@@ -1,23 +1,31 @@
-"""Candidate pairs from MinHash LSH (datasketch) over sentence windows.
+"""Candidate pairs from MinHash LSH banding over sentence windows.
 
 Whole documents are too coarse: a story that re-runs four wire sentences shares little with
 the wire story as a whole. Every document is indexed as overlapping windows of a few
 sentences; two documents become a candidate pair when any of their windows share an LSH
-bucket. Candidates are read straight off the LSH buckets (no query per window), so the cost
-grows with the number of windows, not with the number of pairs of documents.
+bucket in any band.
+
+The banding is datasketch's: the number of bands and rows comes from
+:class:`datasketch.MinHashLSH` for the threshold (its false-positive/negative optimum), and two
+windows share a bucket exactly when they would in a ``MinHashLSH`` (a test checks it). The
+buckets are computed with numpy for all windows at once and read off directly, with no query
+per window, so the cost grows with the number of windows, not with pairs of documents. The
+same band keys are what the gate stores (``band_keys``).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHashLSH
 
-from .signatures import MinHasher
-
 log = logging.getLogger(__name__)
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_BAND_SALT = np.uint64(0xC2B2AE3D27D4EB4F)
 
 
 @dataclass
@@ -25,15 +33,43 @@ class CandidateStats:
     """What candidate generation did: windows indexed, buckets, and buckets left out."""
 
     windows: int = 0
+    bands: int = 0
+    rows: int = 0
     buckets: int = 0
     oversized_buckets: int = 0
     pairs: int = 0
 
 
+@lru_cache(maxsize=64)
+def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """Bands and rows per band datasketch's ``MinHashLSH`` chooses for ``threshold``."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit bucket key per window and band, shape ``(n, bands)``.
+
+    Equal keys in one column mean equal signature values in that band (up to 64-bit hash
+    collisions, about one in 10^19 per pair); the band number is mixed in, so keys of
+    different bands never meet in a shared store.
+    """
+    n = len(signatures)
+    keys = np.zeros((n, bands), dtype=np.uint64)
+    values = signatures.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            key = np.full(n, np.uint64(band + 1) * _BAND_SALT, dtype=np.uint64)
+            for column in range(band * rows, (band + 1) * rows):
+                key = (key ^ values[:, column]) * _MIX
+                key ^= key >> np.uint64(29)
+            keys[:, band] = key
+    return keys
+
+
 def candidate_pairs(
     window_signatures: np.ndarray,
     window_docs: np.ndarray,
-    hasher: MinHasher,
     *,
     threshold: float,
     max_bucket_size: int,
@@ -43,35 +79,37 @@ def candidate_pairs(
     Args:
         window_signatures: One MinHash signature per window (rows).
         window_docs: The document index of each window.
-        hasher: The hasher that made the signatures (num_perm, seed).
-        threshold: Jaccard threshold of the LSH (datasketch picks bands and rows for it).
+        threshold: Jaccard threshold of the LSH (bands and rows chosen by datasketch).
         max_bucket_size: A bucket holding more documents than this is a shared boilerplate
             window, not reuse: it is not expanded into pairs (which would be quadratic).
 
     Returns:
         An ``(n, 2)`` int array of document index pairs, sorted, and the statistics.
     """
+    num_perm = window_signatures.shape[1] if window_signatures.ndim == 2 else 0
     stats = CandidateStats(windows=len(window_docs))
-    lsh = MinHashLSH(threshold=threshold, num_perm=hasher.num_perm)
-    with lsh.insertion_session() as session:
-        for key, signature in enumerate(window_signatures):
-            session.insert(key, hasher.minhash(signature), check_duplication=False)
-    pair_codes: set[int] = set()
-    n_docs = int(window_docs.max()) + 1 if len(window_docs) else 0
-    for table in lsh.hashtables:
-        for bucket in table.keys():  # noqa: SIM118 (a datasketch storage, not a dict)
-            members = table.get(bucket)
-            if len(members) < 2:
-                continue
-            stats.buckets += 1
-            docs = np.unique(window_docs[np.fromiter(members, dtype=np.int64, count=len(members))])
-            if len(docs) < 2:
-                continue
-            if len(docs) > max_bucket_size:
-                stats.oversized_buckets += 1
-                continue
-            first, second = np.triu_indices(len(docs), k=1)
-            pair_codes.update((docs[first] * n_docs + docs[second]).tolist())
+    if len(window_docs) == 0:
+        return np.empty((0, 2), dtype=np.int64), stats
+    bands, rows = lsh_params(threshold, num_perm)
+    stats.bands, stats.rows = bands, rows
+    keys = band_keys(window_signatures, bands, rows)
+    docs = window_docs.astype(np.int64)
+    n_docs = int(docs.max()) + 1
+    codes: list[np.ndarray] = []
+    for band in range(bands):
+        # (key, doc) pairs, each once, sorted by key: a bucket is a run of equal keys.
+        entries = np.unique(np.stack([keys[:, band], docs.astype(np.uint64)], axis=1), axis=0)
+        band_key, band_doc = entries[:, 0], entries[:, 1].astype(np.int64)
+        starts = np.flatnonzero(np.r_[True, band_key[1:] != band_key[:-1]])
+        sizes = np.diff(np.r_[starts, len(band_key)])
+        stats.buckets += int(np.count_nonzero(sizes > 1))
+        oversized = sizes > max_bucket_size
+        stats.oversized_buckets += int(np.count_nonzero(oversized))
+        for size in np.unique(sizes[(sizes > 1) & ~oversized]).tolist():
+            # All buckets of one size at once: a (buckets, size) matrix of documents.
+            members = band_doc[starts[sizes == size][:, None] + np.arange(size)]
+            first, second = np.triu_indices(size, k=1)
+            codes.append(members[:, first].ravel() * n_docs + members[:, second].ravel())
     if stats.oversized_buckets:
         log.warning(
             "%d LSH buckets held more than %d documents and were not expanded "
@@ -79,11 +117,9 @@ def candidate_pairs(
             stats.oversized_buckets,
             max_bucket_size,
         )
-    codes = np.array(sorted(pair_codes), dtype=np.int64)
-    pairs = (
-        np.stack([codes // max(n_docs, 1), codes % max(n_docs, 1)], axis=1)
-        if len(codes)
-        else np.empty((0, 2), dtype=np.int64)
-    )
+    if not codes:
+        return np.empty((0, 2), dtype=np.int64), stats
+    unique = np.unique(np.concatenate(codes))
+    pairs = np.stack([unique // n_docs, unique % n_docs], axis=1)
     stats.pairs = len(pairs)
     return pairs, stats

@@ -19,7 +19,7 @@ from .clean import clean_documents
 from .cluster import Link, derivation, duplicate_groups, provenance_groups, story_groups
 from .config import ScanConfig
 from .corpus import LoadResult, load_corpus
-from .errors import InputError
+from .errors import NoDocumentsError
 from .features import extract_features, sentence_windows, shingle_set
 from .index import candidate_pairs
 from .models import PairScore, Passage, ScanResult
@@ -52,13 +52,16 @@ def scan(
         InputError: no document could be read.
     """
     config = config or ScanConfig()
+    paths = list(paths)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     loaded = load_corpus(paths, max_file_bytes=config.max_file_bytes)
     timings["load"] = time.perf_counter() - clock
     if not loaded.documents:
         reasons = f" ({len(loaded.skipped)} skipped)" if loaded.skipped else ""
-        raise InputError(f"no documents could be read from {', '.join(map(str, paths))}{reasons}")
+        raise NoDocumentsError(
+            f"no documents could be read from {', '.join(map(str, paths))}{reasons}", loaded.skipped
+        )
     return analyse(loaded, config, progress=progress, timings=timings)
 
 
@@ -103,7 +106,6 @@ def analyse(
     pairs, candidate_stats = candidate_pairs(
         window_signatures,
         np.asarray(window_docs, dtype=np.int64),
-        hasher,
         threshold=config.lsh_threshold,
         max_bucket_size=config.max_bucket_size,
     )

@@ -64,6 +64,7 @@ def test_nothing_readable_is_an_error_without_traceback(tmp_path):
     result = runner.invoke(app, ["scan", str(tmp_path / "in"), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1].startswith("Error: no documents could be read")
+    assert "skipped: x.txt: binary file (NUL bytes), not text" in result.stderr
     assert "Traceback" not in result.output
 
 

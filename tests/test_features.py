@@ -96,3 +96,27 @@ def test_signatures_work_in_datasketch_lsh_and_estimate_jaccard():
     lsh.insert("base", hasher.minhash(sig[0]))
     assert lsh.query(hasher.minhash(sig[1])) == ["base"]
     assert lsh.query(hasher.minhash(sig[2])) == []
+
+
+def test_banding_finds_the_same_bucket_pairs_as_datasketch_lsh():
+    from dedup.index import band_keys, candidate_pairs, lsh_params
+
+    rng = np.random.default_rng(11)
+    base = [rng.integers(0, 2**63, size=60, dtype=np.uint64) for _ in range(40)]
+    sets = base + [np.concatenate([s[:45], rng.integers(0, 2**63, 15, dtype=np.uint64)]) for s in base[:20]]
+    hasher = MinHasher(num_perm=64)
+    signatures = hasher.signatures(sets)
+    docs = np.arange(len(sets))
+    pairs, stats = candidate_pairs(signatures, docs, threshold=0.4, max_bucket_size=100)
+    lsh = MinHashLSH(threshold=0.4, num_perm=64)
+    assert (stats.bands, stats.rows) == (lsh.b, lsh.r) == lsh_params(0.4, 64)
+    for key in range(len(sets)):
+        lsh.insert(key, hasher.minhash(signatures[key]))
+    expected = set()
+    for table in lsh.hashtables:
+        for bucket in table.keys():  # noqa: SIM118
+            members = sorted(table.get(bucket))
+            expected.update((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
+    assert {tuple(p) for p in pairs.tolist()} == expected
+    assert len(expected) >= 15  # most of the 20 edited copies (Jaccard 0.6) meet their originals
+    assert band_keys(signatures, lsh.b, lsh.r).shape == (len(sets), lsh.b)
