@@ -857,8 +857,13 @@ def test_cli_exit_1_when_no_document_can_be_read(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)  # a clean exit, not a crash
     lines = result.stderr.splitlines()
-    assert len(lines) == 1
-    assert lines[0].startswith("Error: no documents could be read from ")
+    assert lines[:2] == [
+        "skipped: broken.json: malformed JSON (Expecting property name enclosed in double quotes: line 1 column 2)",
+        "skipped: empty.txt: empty file",
+    ]
+    assert len(lines) == 3
+    assert lines[2].startswith("Error: no documents could be read from ")
+    assert lines[2].endswith("(2 skipped)")
     assert "Traceback" not in result.output + result.stderr
 
 
