@@ -9,20 +9,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .align import align, coverage, to_passage
+from .align import Alignment, align, coverage, to_passage
 from .clean import clean_documents
 from .cluster import Link, derivation, duplicate_groups, provenance_groups, story_groups
 from .config import ScanConfig
 from .corpus import LoadResult, load_corpus
 from .errors import NoDocumentsError
-from .features import extract_features, sentence_windows, shingle_set
+from .features import Features, extract_features, sentence_windows, shingle_set
 from .index import candidate_pairs
-from .models import PairScore, Passage, ScanResult
+from .models import Document, PairScore, Passage, ScanResult
 from .score import cosine_matrix, pair_cosines, relation, set_overlap, tfidf_matrix
 from .signatures import MinHasher, estimated_jaccard
 
@@ -33,6 +33,77 @@ Progress = Callable[[str, int, int], None]
 
 def _noop(stage: str, done: int, total: int) -> None:
     return None
+
+
+@dataclass
+class Prepared:
+    """A cleaned document with everything matching needs: features, shingle set, MinHash
+    signature of the whole text and of each sentence window."""
+
+    doc: Document
+    features: Features
+    shingles: np.ndarray
+    signature: np.ndarray
+    window_signatures: np.ndarray
+
+
+def prepare(
+    docs: list[Document],
+    config: ScanConfig,
+    hasher: MinHasher,
+    *,
+    progress: Progress | None = None,
+) -> list[Prepared]:
+    """Features and signatures of cleaned documents (the scan's and the gate's shared stage)."""
+    report = progress or _noop
+    features = []
+    for index, doc in enumerate(docs):
+        features.append(extract_features(doc))
+        if index % 500 == 0:
+            report("features", index, len(docs))
+    shingles = [shingle_set(f.hashes, config.shingle_size) for f in features]
+    signatures = hasher.signatures(shingles)
+    window_sets: list[np.ndarray] = []
+    counts = []
+    for feat in features:
+        windows = sentence_windows(feat, config.window_words)
+        counts.append(len(windows))
+        window_sets.extend(shingle_set(feat.hashes[a:b], config.seed_words) for a, b in windows)
+    window_signatures = np.split(hasher.signatures(window_sets), np.cumsum(counts)[:-1])
+    return [
+        Prepared(doc, feat, shingle, signature, windows)
+        for doc, feat, shingle, signature, windows in zip(
+            docs, features, shingles, signatures, window_signatures
+        )
+    ]
+
+
+def compare(
+    a: Prepared, b: Prepared, cosine: float, config: ScanConfig
+) -> tuple[PairScore, list[Alignment]]:
+    """Score and align one pair: Jaccard, containment, passages, coverage and relation."""
+    jaccard, contained_a, contained_b = set_overlap(a.shingles, b.shingles)
+    found = align(
+        a.features,
+        b.features,
+        seed_words=config.seed_words,
+        min_words=config.min_passage_words,
+        min_similarity=config.min_passage_similarity,
+    )
+    score = PairScore(
+        a=a.doc.id,
+        b=b.doc.id,
+        cosine=cosine,
+        jaccard=jaccard,
+        jaccard_estimate=estimated_jaccard(a.signature, b.signature),
+        containment_a=contained_a,
+        containment_b=contained_b,
+        passages=len(found),
+        coverage_a=coverage(found, len(a.features), "a"),
+        coverage_b=coverage(found, len(b.features), "b"),
+    )
+    score.relation = relation(score, config)
+    return score, found
 
 
 def scan(
@@ -83,29 +154,18 @@ def analyse(
     timings["clean"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    features = []
-    for index, doc in enumerate(docs):
-        features.append(extract_features(doc))
-        if index % 500 == 0:
-            report("features", index, n)
-    shingles = [shingle_set(f.hashes, config.shingle_size) for f in features]
-    timings["features"] = time.perf_counter() - clock
-
-    clock = time.perf_counter()
     hasher = MinHasher(config.num_perm, config.seed)
-    doc_signatures = hasher.signatures(shingles)
-    window_sets, window_docs = [], []
-    for index, feat in enumerate(features):
-        for start, end in sentence_windows(feat, config.window_words):
-            window_sets.append(shingle_set(feat.hashes[start:end], config.seed_words))
-            window_docs.append(index)
-    window_signatures = hasher.signatures(window_sets)
-    timings["minhash"] = time.perf_counter() - clock
+    prepared = prepare(docs, config, hasher, progress=report)
+    features = [p.features for p in prepared]
+    timings["features_minhash"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
+    window_docs = np.concatenate(
+        [np.full(len(p.window_signatures), i, dtype=np.int64) for i, p in enumerate(prepared)]
+    )
     pairs, candidate_stats = candidate_pairs(
-        window_signatures,
-        np.asarray(window_docs, dtype=np.int64),
+        np.concatenate([p.window_signatures for p in prepared]),
+        window_docs,
         threshold=config.lsh_threshold,
         max_bucket_size=config.max_bucket_size,
     )
@@ -121,27 +181,7 @@ def analyse(
     links: list[Link] = []
     duplicate_edges: list[tuple[int, int]] = []
     for number, (i, j) in enumerate(pairs.tolist()):
-        jaccard, contained_a, contained_b = set_overlap(shingles[i], shingles[j])
-        found = align(
-            features[i],
-            features[j],
-            seed_words=config.seed_words,
-            min_words=config.min_passage_words,
-            min_similarity=config.min_passage_similarity,
-        )
-        score = PairScore(
-            a=docs[i].id,
-            b=docs[j].id,
-            cosine=float(cosines[number]),
-            jaccard=jaccard,
-            jaccard_estimate=estimated_jaccard(doc_signatures[i], doc_signatures[j]),
-            containment_a=contained_a,
-            containment_b=contained_b,
-            passages=len(found),
-            coverage_a=coverage(found, len(features[i]), "a"),
-            coverage_b=coverage(found, len(features[j]), "b"),
-        )
-        score.relation = relation(score, config)
+        score, found = compare(prepared[i], prepared[j], float(cosines[number]), config)
         if score.relation == "duplicate":
             duplicate_edges.append((i, j))
         scores.append(score)
