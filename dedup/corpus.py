@@ -350,8 +350,13 @@ def _make_document(
     )
 
 
-def _record_document(obj: Any, rel: str, key: str, group: str) -> Document:
-    """A document from one JSON object; ``key`` names it when it has no ``id``."""
+def record_document(obj: Any, rel: str, key: str, group: str) -> Document:
+    """A document from one JSON object (``text`` required; ``id``, ``title``, ``url``, ``date``,
+    ``source``); its id is ``rel#id``, or ``rel#key`` when it has no ``id``.
+
+    Raises:
+        InputError: not an object, no usable ``text``, or a field of the wrong type.
+    """
     if not isinstance(obj, dict):
         raise _input_error(f"expected a JSON object, got {type(obj).__name__}", "malformed")
     text = obj.get("text")
@@ -411,7 +416,7 @@ def _read_json(data: bytes, rel: str, group: str) -> Iterator[Document | Skipped
         yield Skipped(rel, "empty JSON list (no records)", "empty")
     for number, obj in enumerate(records, start=1):
         try:
-            yield _record_document(obj, rel, str(number), group)
+            yield record_document(obj, rel, str(number), group)
         except InputError as exc:
             yield Skipped(rel, f"record {number}: {exc}", _kind_of(exc))
 
@@ -442,7 +447,7 @@ def _read_jsonl(
             yield Skipped(rel, reason, "malformed", number)
             continue
         try:
-            yield _record_document(obj, rel, str(number), group)
+            yield record_document(obj, rel, str(number), group)
         except InputError as exc:
             yield Skipped(rel, str(exc), _kind_of(exc), number)
 

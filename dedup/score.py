@@ -21,7 +21,7 @@ _STOP = frozenset(ENGLISH_STOP_WORDS)
 NAME_WEIGHT = 2
 
 
-def _content_words(features: Features) -> list[str]:
+def terms(features: Features) -> list[str]:
     """The TF-IDF terms of a document: words but stop words, names counted extra."""
     terms = []
     for word, is_name in zip(features.words, features.names.tolist()):
@@ -37,11 +37,34 @@ def tfidf_matrix(features: Sequence[Features]) -> sparse.csr_matrix:
     """L2-normalised TF-IDF rows (sublinear tf, English stop words out), one per document."""
     if not features:
         return sparse.csr_matrix((0, 0))
-    vectorizer = TfidfVectorizer(analyzer=_content_words, sublinear_tf=True, dtype=np.float32)
+    vectorizer = TfidfVectorizer(analyzer=terms, sublinear_tf=True, dtype=np.float32)
     try:
         return vectorizer.fit_transform(features).tocsr()
     except ValueError:  # empty vocabulary: no document has a content word
         return sparse.csr_matrix((len(features), 1), dtype=np.float32)
+
+
+def tfidf_vector(words: list[str], documents: int, frequencies: dict[str, int]) -> dict[str, float]:
+    """One L2-normalised TF-IDF vector from terms and corpus document frequencies, with the
+    formula TfidfVectorizer uses in the scan (sublinear tf, smooth idf): for the gate, whose
+    corpus statistics live in its index."""
+    counts: dict[str, int] = {}
+    for word in words:
+        counts[word] = counts.get(word, 0) + 1
+    vector = {
+        word: (1.0 + np.log(count))
+        * (np.log((1 + documents) / (1 + frequencies.get(word, 0))) + 1.0)
+        for word, count in counts.items()
+    }
+    norm = float(np.sqrt(sum(v * v for v in vector.values())))
+    return {w: v / norm for w, v in vector.items()} if norm else {}
+
+
+def vector_cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    """Cosine of two normalised sparse vectors."""
+    if len(a) > len(b):
+        a, b = b, a
+    return min(1.0, max(0.0, sum(v * b.get(w, 0.0) for w, v in a.items())))
 
 
 def pair_cosines(matrix: sparse.csr_matrix, pairs: np.ndarray) -> np.ndarray:

@@ -1,0 +1,324 @@
+"""Persistent stores of the gate's index: documents, LSH band keys and term frequencies.
+
+One factory, :func:`open_store`, picks the backend from the index location:
+
+- a file path: :class:`SQLiteStore`, embedded, no server (SQLite in WAL mode, synchronous
+  FULL: an acknowledged add survives ``kill -9`` and power loss; writers serialise on a
+  ``BEGIN IMMEDIATE`` transaction, so two processes can add to one index);
+- ``redis://host:port/db``: ``dedup.store_redis.RedisStore``, for several gate workers sharing
+  one index (``pip install 'dedup[redis]'``).
+
+Every backend stores the same things and passes the same test suite.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from .errors import ConfigError, StoreError
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class StoredDocument:
+    """What the index keeps of a document: enough to clean-free re-score and align it.
+
+    Attributes:
+        id: The document id.
+        fingerprint: Hash of the text (same id and fingerprint = the same document).
+        text: The document text (offsets refer to it).
+        removed: Boilerplate spans found when it was added.
+        meta: title, url, date, source, credits.
+        band_keys: Its LSH band keys (to remove them with the document).
+        terms: Its distinct TF-IDF terms (to keep document frequencies right on removal).
+        added: Unix time of the add.
+    """
+
+    id: str
+    fingerprint: str
+    text: str
+    removed: list[list[int]] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    band_keys: list[int] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)
+    added: float = 0.0
+
+    def to_json(self) -> str:
+        """Serialised form (one JSON object)."""
+        return json.dumps(
+            {
+                "id": self.id,
+                "fingerprint": self.fingerprint,
+                "text": self.text,
+                "removed": self.removed,
+                "meta": self.meta,
+                "band_keys": self.band_keys,
+                "terms": self.terms,
+                "added": self.added,
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> StoredDocument:
+        """Inverse of :meth:`to_json`."""
+        return cls(**json.loads(raw))
+
+
+class Store(Protocol):
+    """What the gate needs from a backend."""
+
+    def settings(self) -> dict[str, Any] | None:
+        """The index parameters recorded at creation (None for a new, empty index)."""
+
+    def init_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Record ``settings`` unless the index has some already; return the recorded ones."""
+
+    def add(self, doc: StoredDocument) -> str:
+        """Insert atomically: ``"added"``, ``"exists"`` (same id and fingerprint), or raise
+        :class:`~dedup.errors.StoreError` subclass ``ConflictError`` (same id, other text)."""
+
+    def remove(self, doc_id: str) -> bool:
+        """Delete a document and its keys; False when it was not there."""
+
+    def get(self, doc_id: str) -> StoredDocument | None:
+        """One document, or None."""
+
+    def get_many(self, doc_ids: Sequence[str]) -> list[StoredDocument]:
+        """Documents by id (missing ones left out), in the order asked."""
+
+    def candidates(self, band_keys: Iterable[int]) -> dict[str, int]:
+        """Ids of the documents sharing any band key, with the number of keys shared."""
+
+    def document_frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """Number of documents and the document frequency of each term."""
+
+    def count(self) -> int:
+        """Number of documents."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+class ConflictError(StoreError):
+    """A different text was added under an existing id."""
+
+
+def _to_signed(keys: Iterable[int]) -> list[int]:
+    """uint64 band keys as SQLite's signed 64-bit integers."""
+    return np.asarray(list(keys), dtype=np.uint64).view(np.int64).tolist()
+
+
+class SQLiteStore:
+    """The embedded store: one SQLite file in WAL mode.
+
+    Args:
+        path: The index file (created with its folder when missing).
+        timeout: Seconds a writer waits for another process's transaction.
+    """
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            self._create()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the index {self.path}: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot open the index {self.path}: {exc.strerror or exc}") from exc
+        self._lock = threading.RLock()
+
+    def _create(self) -> None:
+        with self._conn:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executescript(
+                """
+                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS documents (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    fingerprint TEXT NOT NULL,
+                    record TEXT NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, seq INTEGER NOT NULL);
+                CREATE INDEX IF NOT EXISTS bands_key ON bands (key, seq);
+                CREATE TABLE IF NOT EXISTS terms (
+                    term TEXT PRIMARY KEY, df INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """
+            )
+            row = self._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row is None:
+                self._conn.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) != SCHEMA_VERSION:
+                raise StoreError(
+                    f"index {self.path} has schema version {row[0]}, this dedup reads "
+                    f"{SCHEMA_VERSION}: rebuild it with `dedup gate add`"
+                )
+
+    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, args).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"index {self.path}: {exc}") from exc
+
+    def settings(self) -> dict[str, Any] | None:
+        rows = self._query("SELECT value FROM meta WHERE key='settings'")
+        return json.loads(rows[0][0]) if rows else None
+
+    def init_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        with self._lock, self._conn:
+            self._conn.execute("BEGIN IMMEDIATE")
+            row = self._conn.execute("SELECT value FROM meta WHERE key='settings'").fetchone()
+            if row is not None:
+                return json.loads(row[0])
+            self._conn.execute(
+                "INSERT INTO meta VALUES ('settings', ?)", (json.dumps(settings, sort_keys=True),)
+            )
+            return settings
+
+    def add(self, doc: StoredDocument) -> str:
+        doc.added = doc.added or time.time()
+        with self._lock:
+            try:
+                with self._conn:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    row = self._conn.execute(
+                        "SELECT fingerprint FROM documents WHERE id=?", (doc.id,)
+                    ).fetchone()
+                    if row is not None:
+                        if row[0] == doc.fingerprint:
+                            return "exists"
+                        raise ConflictError(
+                            f"document {doc.id!r} is already in the index with a different "
+                            "text: remove it first, or add the new text under another id"
+                        )
+                    seq = self._conn.execute(
+                        "INSERT INTO documents (id, fingerprint, record) VALUES (?, ?, ?)",
+                        (doc.id, doc.fingerprint, doc.to_json()),
+                    ).lastrowid
+                    self._conn.executemany(
+                        "INSERT INTO bands VALUES (?, ?)",
+                        [(key, seq) for key in _to_signed(doc.band_keys)],
+                    )
+                    self._conn.executemany(
+                        "INSERT INTO terms VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df=df+1",
+                        [(term,) for term in doc.terms],
+                    )
+                    return "added"
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"index {self.path}: cannot add {doc.id!r}: {exc}") from exc
+
+    def remove(self, doc_id: str) -> bool:
+        with self._lock:
+            try:
+                with self._conn:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    row = self._conn.execute(
+                        "SELECT seq, record FROM documents WHERE id=?", (doc_id,)
+                    ).fetchone()
+                    if row is None:
+                        return False
+                    seq, doc = row[0], StoredDocument.from_json(row[1])
+                    self._conn.executemany(
+                        "DELETE FROM bands WHERE key=? AND seq=?",
+                        [(key, seq) for key in _to_signed(doc.band_keys)],
+                    )
+                    self._conn.executemany(
+                        "UPDATE terms SET df=df-1 WHERE term=?", [(t,) for t in doc.terms]
+                    )
+                    self._conn.execute("DELETE FROM terms WHERE df<=0")
+                    self._conn.execute("DELETE FROM documents WHERE seq=?", (seq,))
+                    return True
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"index {self.path}: cannot remove {doc_id!r}: {exc}") from exc
+
+    def get(self, doc_id: str) -> StoredDocument | None:
+        rows = self._query("SELECT record FROM documents WHERE id=?", (doc_id,))
+        return StoredDocument.from_json(rows[0][0]) if rows else None
+
+    def get_many(self, doc_ids: Sequence[str]) -> list[StoredDocument]:
+        found: dict[str, StoredDocument] = {}
+        ids = list(doc_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for (record,) in self._query(
+                f"SELECT record FROM documents WHERE id IN ({marks})", chunk
+            ):
+                doc = StoredDocument.from_json(record)
+                found[doc.id] = doc
+        return [found[i] for i in ids if i in found]
+
+    def candidates(self, band_keys: Iterable[int]) -> dict[str, int]:
+        keys = sorted(set(_to_signed(band_keys)))
+        hits: dict[str, int] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._query(
+                "SELECT d.id, COUNT(*) FROM bands b JOIN documents d ON d.seq = b.seq "
+                f"WHERE b.key IN ({marks}) GROUP BY d.id",
+                chunk,
+            )
+            for doc_id, count in rows:
+                hits[doc_id] = hits.get(doc_id, 0) + int(count)
+        return hits
+
+    def document_frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        frequencies: dict[str, int] = {}
+        unique = sorted(set(terms))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            frequencies.update(
+                self._query(f"SELECT term, df FROM terms WHERE term IN ({marks})", chunk)
+            )
+        return self.count(), frequencies
+
+    def count(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM documents")[0][0])
+
+    def integrity(self) -> str:
+        """SQLite's own integrity check ('ok' when the file is sound)."""
+        return str(self._query("PRAGMA integrity_check")[0][0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def open_store(location: str | Path) -> Store:
+    """Open (or create) the index at ``location``: a file path or a ``redis://`` URL.
+
+    Raises:
+        ConfigError: an unknown URL scheme.
+        StoreError: the index cannot be opened.
+    """
+    text = str(location)
+    if text.startswith(("redis://", "rediss://", "unix://")):
+        from .store_redis import RedisStore
+
+        return RedisStore(text)
+    if "://" in text:
+        raise ConfigError(
+            f"unknown index location {text!r}: give a file path (SQLite) or redis://host:port/db"
+        )
+    return SQLiteStore(text)
