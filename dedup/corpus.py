@@ -421,9 +421,12 @@ def _read_json(data: bytes, rel: str, group: str) -> Iterator[Document | Skipped
             yield Skipped(rel, f"record {number}: {exc}", _kind_of(exc))
 
 
-def _read_jsonl(
-    stream: IO[bytes], rel: str, group: str, max_bytes: int
-) -> Iterator[Document | Skipped]:
+def iter_json_lines(stream: IO[bytes], rel: str, max_bytes: int) -> Iterator[tuple[int, Any]]:
+    """Parse a JSON Lines byte stream: ``(line number, object)`` per line, or
+    ``(line number, Skipped)`` for a line that is too long, not UTF-8 or not JSON.
+
+    Blank lines are passed over; long lines are read in bounded pieces, never whole.
+    """
     number = 0
     while raw := stream.readline(max_bytes + 1):
         number += 1
@@ -432,19 +435,27 @@ def _read_jsonl(
             while not raw.endswith(b"\n") and (raw := stream.readline(max_bytes + 1)):
                 size += len(raw)  # read the rest of the long line in bounded pieces
             reason = f"line is {size:,} bytes, over the size limit of {max_bytes:,}"
-            yield Skipped(rel, reason, "too-large", number)
+            yield number, Skipped(rel, reason, "too-large", number)
             continue
         if not raw.strip():
             continue
         try:
             # utf-8-sig: a byte-order mark (Windows tools write one) opens the first line
-            obj = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+            yield number, json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
         except UnicodeDecodeError as exc:
-            yield Skipped(rel, f"invalid UTF-8 in JSON line ({exc.reason})", "undecodable", number)
-            continue
+            reason = f"invalid UTF-8 in JSON line ({exc.reason})"
+            yield number, Skipped(rel, reason, "undecodable", number)
         except (ValueError, RecursionError) as exc:
             reason = f"malformed JSON ({_json_problem(exc, one_line=True)})"
-            yield Skipped(rel, reason, "malformed", number)
+            yield number, Skipped(rel, reason, "malformed", number)
+
+
+def _read_jsonl(
+    stream: IO[bytes], rel: str, group: str, max_bytes: int
+) -> Iterator[Document | Skipped]:
+    for number, obj in iter_json_lines(stream, rel, max_bytes):
+        if isinstance(obj, Skipped):
+            yield obj
             continue
         try:
             yield record_document(obj, rel, str(number), group)

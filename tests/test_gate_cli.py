@@ -1,0 +1,168 @@
+"""`dedup gate add|check|remove|get|stats` as a pipeline uses them: JSONL in, JSONL out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from dedup.cli import app
+
+from .conftest import SEED_IDS, SEEDS
+
+runner = CliRunner()
+
+
+def seed_lines(ids=None) -> str:
+    records = [
+        {"id": name[:3], "text": (SEEDS / name).read_text(encoding="utf-8")}
+        for name in SEED_IDS
+        if ids is None or name[:3] in ids
+    ]
+    return "".join(json.dumps(r) + "\n" for r in records)
+
+
+def verdicts(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def index(tmp_path):
+    return str(tmp_path / "index.db")
+
+
+def test_seeds_added_in_order_get_the_expected_verdicts(index):
+    result = runner.invoke(app, ["gate", "add", "--index", index], input=seed_lines())
+    assert result.exit_code == 0, result.output
+    got = {v["id"]: (v["verdict"], v["syndicated_from"]) for v in verdicts(result.stdout)}
+    assert got == {
+        "000": ("new", []),
+        "001": ("syndicated", ["000"]),
+        "002": ("syndicated", ["001"]),
+        "003": ("syndicated", ["002"]),
+        "004": ("syndicated", ["001", "002", "003"]),
+    }
+    first = verdicts(result.stdout)[1]
+    assert first["agencies"] == ["AFP"] and first["matches"][0]["passages"]
+
+
+def test_adding_a_document_again_is_a_duplicate_exit_4_and_not_counted_twice(index):
+    runner.invoke(app, ["gate", "add", "--index", index], input=seed_lines())
+    again = runner.invoke(app, ["gate", "add", "--index", index], input=seed_lines({"000"}))
+    assert again.exit_code == 4
+    (verdict,) = verdicts(again.stdout)
+    assert verdict["verdict"] == "duplicate" and verdict["duplicate_of"] == "000"
+    assert verdict["status"] == "exists" and verdict["added"] is False
+    stats = runner.invoke(app, ["gate", "stats", "--index", index])
+    assert json.loads(stats.stdout)["documents"] == 5
+
+
+def test_check_is_read_only(index):
+    result = runner.invoke(app, ["gate", "check", "--index", index], input=seed_lines())
+    assert result.exit_code == 0
+    assert {v["verdict"] for v in verdicts(result.stdout)} == {"new"}
+    assert json.loads(runner.invoke(app, ["gate", "stats", "--index", index]).stdout)["documents"] == 0
+
+
+def test_folders_are_read_like_scan(index):
+    result = runner.invoke(app, ["gate", "add", str(SEEDS), "--index", index])
+    assert result.exit_code == 0
+    assert [v["id"] for v in verdicts(result.stdout)] == SEED_IDS
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (b'{"id": "e", "text": ""}', "record 'text' is empty"),
+        (b'{"id": "m"}', "record has no 'text' field"),
+        (b'{"text": "A story without an id, long enough to be a story."}', "document has no 'id'"),
+        (b'{"id": "b", "text": "\\u0000\\u0001\\u0002\\u0003\\u0004\\u0005"}', "binary data"),
+        (b'{"id": "u", "text": "caf\xe9"}', "invalid UTF-8 in JSON line"),
+        (b'{"id": "j", "text": ', "malformed JSON"),
+        (b'["id", "text"]', "a document must be a JSON object, got list"),
+    ],
+)
+def test_bad_input_gets_an_error_line_and_exit_3(index, line, message):
+    good = seed_lines({"000"}).encode()
+    result = runner.invoke(app, ["gate", "add", "--index", index], input=line + b"\n" + good)
+    assert result.exit_code == 3, result.output
+    error, ok = verdicts(result.stdout)
+    assert error["verdict"] == "error" and message in error["error"]
+    assert error["input"] == "<stdin>:1"
+    assert ok["id"] == "000" and ok["verdict"] == "new"
+    assert f"skipped: <stdin>:1: {message}" in result.stderr
+
+
+def test_huge_document_is_refused_without_reading_it_whole(index):
+    huge = json.dumps({"id": "h", "text": "word " * 4_200_000}) + "\n"  # 21 MB > 20 MB limit
+    result = runner.invoke(app, ["gate", "add", "--index", index], input=huge)
+    assert result.exit_code == 3
+    (error,) = verdicts(result.stdout)
+    assert "over the size limit of 20,000,000" in error["error"]
+
+
+def test_same_id_with_another_text_is_an_error_unless_update(index):
+    runner.invoke(app, ["gate", "add", "--index", index], input=seed_lines({"000"}))
+    changed = json.dumps({"id": "000", "text": (SEEDS / SEED_IDS[3]).read_text()}) + "\n"
+    result = runner.invoke(app, ["gate", "add", "--index", index], input=changed)
+    assert result.exit_code == 3
+    (error,) = verdicts(result.stdout)
+    assert "already in the index with a different text" in error["error"]
+    updated = runner.invoke(app, ["gate", "add", "--index", index, "--update"], input=changed)
+    assert updated.exit_code == 0
+    assert verdicts(updated.stdout)[0]["status"] == "updated"
+    got = json.loads(runner.invoke(app, ["gate", "get", "000", "--index", index]).stdout)
+    assert got["text"] == (SEEDS / SEED_IDS[3]).read_text()
+
+
+def test_remove_get_and_missing_ids(index):
+    runner.invoke(app, ["gate", "add", "--index", index], input=seed_lines({"000", "001"}))
+    result = runner.invoke(app, ["gate", "remove", "000", "nope", "--index", index])
+    assert result.exit_code == 3
+    assert verdicts(result.stdout) == [{"id": "000", "removed": True}, {"id": "nope", "removed": False}]
+    missing = runner.invoke(app, ["gate", "get", "000", "--index", index])
+    assert missing.exit_code == 1
+    assert "Error: no document '000' in the index" in missing.stderr
+    assert json.loads(runner.invoke(app, ["gate", "stats", "--index", index]).stdout)["documents"] == 1
+
+
+def test_index_option_is_required():
+    result = runner.invoke(app, ["gate", "stats"], env={"DEDUP_INDEX": ""})
+    assert result.exit_code == 2
+
+
+def test_index_built_with_other_parameters_is_refused(tmp_path):
+    from dedup import ScanConfig
+    from dedup.errors import ConfigError
+    from dedup.gate import Gate
+
+    with Gate(tmp_path / "i.db", ScanConfig(num_perm=64)):
+        pass
+    with pytest.raises(ConfigError, match="was built with num_perm=64"):
+        Gate(tmp_path / "i.db", ScanConfig(num_perm=128))
+    with Gate(tmp_path / "i.db") as gate:  # no config: the index's own parameters
+        assert gate.config.num_perm == 64
+
+
+def test_verdicts_stream_one_line_per_document(index):
+    """A verdict comes out as soon as its document is read, before stdin closes."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dedup", "gate", "add", "--index", index],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    lines = seed_lines().splitlines()
+    try:
+        for number, line in enumerate(lines[:2]):
+            process.stdin.write((line + "\n").encode())
+            process.stdin.flush()
+            verdict = json.loads(process.stdout.readline())
+            assert verdict["id"] == f"00{number}"
+    finally:
+        process.stdin.close()
+        process.wait(timeout=60)
+    assert process.returncode == 0
