@@ -1,5 +1,6 @@
 """Write a scan's results as files: documents.jsonl, matrix.csv, pairs.csv, passages.jsonl,
-clusters.json and summary.json (their names, columns and fields are a public contract)."""
+clusters.json, report.html, heatmap.png and summary.json (their names, columns and fields are a
+public contract)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .html import DEFAULT_MAX_PAIRS, heatmap_order, render_heatmap_png, render_html
 from .models import ScanResult
 
 PAIR_COLUMNS = (
@@ -26,13 +28,16 @@ PAIR_COLUMNS = (
 )
 
 
-def _atomic_writer(path: Path):
+def _atomic_writer(path: Path, binary: bool = False):
     """Open ``path`` for writing through a temporary file renamed into place on success."""
 
     class _Writer:
         def __enter__(self):
             self.tmp = path.with_name(path.name + ".tmp")
-            self.handle = self.tmp.open("w", encoding="utf-8", newline="")
+            if binary:
+                self.handle = self.tmp.open("wb")
+            else:
+                self.handle = self.tmp.open("w", encoding="utf-8", newline="")
             return self.handle
 
         def __exit__(self, kind, value, traceback):
@@ -139,8 +144,44 @@ def write_clusters(result: ScanResult, path: Path) -> None:
         handle.write("\n")
 
 
-def write_report(result: ScanResult, out_dir: str | Path) -> dict[str, Any]:
-    """Write every output file of a scan into ``out_dir`` and return the summary."""
+def write_html(
+    result: ScanResult,
+    path: Path,
+    *,
+    max_pairs: int = DEFAULT_MAX_PAIRS,
+    order: list[int] | None = None,
+) -> None:
+    """``report.html``: the self-contained page (overview, heatmap, groups, pairs)."""
+    page = render_html(result, max_pairs=max_pairs, order=order)
+    with _atomic_writer(path) as handle:
+        handle.write(page)
+
+
+def write_heatmap(result: ScanResult, path: Path, *, order: list[int] | None = None) -> bool:
+    """``heatmap.png``; without a matrix, removes a stale one and returns False."""
+    image = render_heatmap_png(result, order)
+    if image is None:
+        path.unlink(missing_ok=True)
+        return False
+    with _atomic_writer(path, binary=True) as handle:
+        handle.write(image)
+    return True
+
+
+def write_report(
+    result: ScanResult, out_dir: str | Path, *, report_max_pairs: int = DEFAULT_MAX_PAIRS
+) -> dict[str, Any]:
+    """Write every output file of a scan into ``out_dir`` and return the summary.
+
+    Args:
+        result: The scan.
+        out_dir: The output folder (created when missing).
+        report_max_pairs: Most pairs ``report.html`` shows (it also bounds the groups and
+            documents listed, and so the page's size).
+
+    Raises:
+        ConfigError: ``report_max_pairs`` is not a whole number of at least 0.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = ["documents.jsonl", "pairs.csv", "passages.jsonl", "clusters.json"]
@@ -154,6 +195,11 @@ def write_report(result: ScanResult, out_dir: str | Path) -> dict[str, Any]:
     write_pairs(result, out / "pairs.csv")
     write_passages(result, out / "passages.jsonl")
     write_clusters(result, out / "clusters.json")
+    order = heatmap_order(result)
+    write_html(result, out / "report.html", max_pairs=report_max_pairs, order=order)
+    files.append("report.html")
+    if write_heatmap(result, out / "heatmap.png", order=order):
+        files.append("heatmap.png")
     files.append("summary.json")
     data = summary(result, out, files)
     with _atomic_writer(out / "summary.json") as handle:

@@ -24,19 +24,24 @@ LAYERS = {
     "features": 4,
     "signatures": 5,
     "index": 6,
+    "store": 6,
+    "store_redis": 6,
     "score": 6,
     "align": 7,
     "cluster": 8,
     "report": 9,
+    "html": 9,
     "pipeline": 10,
     "evaluation": 11,
-    "cli": 12,
-    "__init__": 13,
-    "__main__": 13,
+    "gate": 11,
+    "server": 12,
+    "cli": 13,
+    "__init__": 14,
+    "__main__": 14,
 }
 # Same-layer modules that must stay independent of each other.
 SIBLINGS = [("index", "score")]
-MAY_PRINT = {"cli", "__main__"}
+MAY_PRINT = {"cli", "__main__", "server"}
 
 
 def modules() -> list[str]:
