@@ -150,6 +150,9 @@ def scan(
     matrix_limit: Annotated[
         int | None, typer.Option(help="Largest corpus for which matrix.csv is written.")
     ] = None,
+    report_max_pairs: Annotated[
+        int, typer.Option(help="Most pairs (and groups) shown in report.html; bounds its size.")
+    ] = 200,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
 ) -> None:
     """Scan articles for near-duplicates and shared wire copy; write the report files."""
@@ -179,7 +182,7 @@ def scan(
         for skip in result.skipped:
             _err(f"skipped: {skip}")
         try:
-            data = write_report(result, out_dir)
+            data = write_report(result, out_dir, report_max_pairs=report_max_pairs)
         except OSError as exc:
             raise _fail(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
     except DedupError as exc:
@@ -192,6 +195,65 @@ def scan(
     else:
         _print_summary(data, inputs)
     raise typer.Exit(code=EXIT_SKIPPED if result.skipped else EXIT_OK)
+
+
+@app.command("eval")
+def eval_command(
+    *,
+    meter: Annotated[
+        Path, typer.Option(help="METER data set (labels.csv, PA/, newspapers/).")
+    ] = Path("../shared/data/meter-dev"),
+    ecbplus: Annotated[Path, typer.Option(help="ECB+ docs.jsonl or its folder.")] = Path(
+        "../shared/data/ecbplus-dev"
+    ),
+    tgnews: Annotated[
+        Path, typer.Option(help="tgnews pairs (en_train_pool.tsv or its folder).")
+    ] = Path("../shared/data/tgnews-pairs"),
+    seeds: Annotated[Path, typer.Option(help="The seed corpus (acceptance row).")] = Path("seeds"),
+    only: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated data sets to run: meter,ecbplus,tgnews,seeds."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """Measure dedup on labeled data and print a metrics table.
+
+    Exit code 1 when an acceptance row fails, 3 when a data set was not found, 0 otherwise.
+    """
+    from .evaluation import EVALUATIONS, evaluate
+
+    paths = {"meter": meter, "ecbplus": ecbplus, "tgnews": tgnews, "seeds": seeds}
+    if only:
+        wanted = [name.strip() for name in only.split(",") if name.strip()]
+        unknown = sorted(set(wanted) - set(EVALUATIONS))
+        if unknown:
+            raise _fail(f"unknown data set(s) {unknown}; known: {sorted(EVALUATIONS)}", EXIT_USAGE)
+        paths = {name: paths[name] for name in wanted}
+    try:
+        report = evaluate(paths)
+    except DedupError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        _print_eval(report)
+    for missing in report.missing:
+        _err(f"not found: {missing} (give its path with the option of that name)")
+    raise typer.Exit(EXIT_ERROR if report.failed else EXIT_SKIPPED if report.missing else EXIT_OK)
+
+
+def _print_eval(report: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="dedup eval")
+    for column in ("data set", "metric", "value", "anchor", "detail"):
+        table.add_column(column, justify="right" if column in ("value", "anchor") else "left")
+    for row in report.rows:
+        value = row.value if isinstance(row.value, str) else f"{row.value:.3f}"
+        anchor = "" if row.anchor is None else f"{row.anchor:.3f}"
+        table.add_row(row.dataset, row.metric, value, anchor, row.detail)
+    Console(width=140).print(table)
 
 
 gate_app = typer.Typer(

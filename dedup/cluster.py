@@ -26,10 +26,13 @@ from .align import Alignment
 # Two passages are the same reused text in a document when they overlap by this share of the
 # shorter one (in that document).
 SAME_TEXT_OVERLAP = 0.5
-# Derivation labels (journalists' three levels, as in METER) from the share of a body that is
-# reused text; tuned on METER (see README, "Quality").
-WHOLLY_DERIVED = 0.6
-PARTIALLY_DERIVED = 0.15
+# Derivation labels (journalists' three levels, as in METER), tuned on METER's dev split (see
+# README, "Quality"): a story is wholly derived when nearly all its words are found in the text
+# it shares passages with (rewriting keeps the words, not the phrases), partially derived when
+# passages cover a fair share of it or most of its words are found there.
+WHOLLY_DERIVED_OVERLAP = 0.875
+PARTIALLY_DERIVED_OVERLAP = 0.65
+PARTIALLY_DERIVED_REUSED = 0.15
 # Average-linkage TF-IDF cosine above which two articles are the same story (tuned on ECB+).
 STORY_THRESHOLD = 0.2
 
@@ -239,6 +242,7 @@ def derivation(
     links: Sequence[Link],
     link_ids: Sequence[int],
     group_of_link: dict[int, ProvenanceGroup],
+    overlap: float = 0.0,
 ) -> dict:
     """How much of a document's body is reused text, per provenance group and agency.
 
@@ -248,9 +252,17 @@ def derivation(
         links: All passages.
         link_ids: The passages touching ``doc``.
         group_of_link: The provenance group of each passage.
+        overlap: Share of its distinct words found in the documents it shares passages with.
     """
     if length == 0:
-        return {"reused": 0.0, "own": 1.0, "groups": [], "agencies": {}, "label": "independent"}
+        return {
+            "reused": 0.0,
+            "own": 1.0,
+            "word_overlap": 0.0,
+            "groups": [],
+            "agencies": {},
+            "label": "independent",
+        }
     covered = np.zeros(length, dtype=bool)
     per_group: dict[str, np.ndarray] = {}
     groups: dict[str, ProvenanceGroup] = {}
@@ -270,22 +282,33 @@ def derivation(
     return {
         "reused": round(reused, 4),
         "own": round(1.0 - reused, 4),
+        "word_overlap": round(overlap, 4),
         "groups": [
             {"group": gid, "agency": groups[gid].agency, "share": round(float(m.mean()), 4)}
             for gid, m in sorted(per_group.items(), key=lambda kv: -kv[1].mean())
         ],
         "agencies": {a: round(float(m.mean()), 4) for a, m in sorted(agencies.items())},
-        "label": derivation_label(reused),
+        "label": derivation_label(reused, overlap) if link_ids else "independent",
     }
 
 
-def derivation_label(reused: float) -> str:
-    """``wholly_derived``, ``partially_derived`` or ``independent`` from the reused share."""
-    if reused >= WHOLLY_DERIVED:
+def derivation_label(reused: float, overlap: float) -> str:
+    """``wholly_derived``, ``partially_derived`` or ``independent`` from the share of the body
+    inside shared passages (``reused``) and the share of its words found in the texts it
+    shares passages with (``overlap``)."""
+    if overlap >= WHOLLY_DERIVED_OVERLAP:
         return "wholly_derived"
-    if reused >= PARTIALLY_DERIVED:
+    if reused >= PARTIALLY_DERIVED_REUSED or overlap >= PARTIALLY_DERIVED_OVERLAP:
         return "partially_derived"
     return "independent"
+
+
+def word_overlap(words: set[str], partner_words: Sequence[set[str]]) -> float:
+    """Share of ``words`` found in the union of ``partner_words``."""
+    if not words or not partner_words:
+        return 0.0
+    union: set[str] = set().union(*partner_words)
+    return len(words & union) / len(words)
 
 
 # --- stories ---------------------------------------------------------------------------------

@@ -16,7 +16,14 @@ import numpy as np
 
 from .align import Alignment, align, coverage, to_passage
 from .clean import clean_documents
-from .cluster import Link, derivation, duplicate_groups, provenance_groups, story_groups
+from .cluster import (
+    Link,
+    derivation,
+    duplicate_groups,
+    provenance_groups,
+    story_groups,
+    word_overlap,
+)
 from .config import ScanConfig
 from .corpus import LoadResult, load_corpus
 from .errors import NoDocumentsError
@@ -207,8 +214,13 @@ def analyse(
         passages.append(passage)
         links_of_doc[link.a].append(k)
         links_of_doc[link.b].append(k)
+    vocabulary = [set(f.words) for f in features]
     for i, doc in enumerate(docs):
-        doc.derivation = derivation(i, len(features[i]), links, links_of_doc[i], group_of_link)
+        partners = {links[k].other(i) for k in links_of_doc[i]}
+        overlap = word_overlap(vocabulary[i], [vocabulary[j] for j in partners])
+        doc.derivation = derivation(
+            i, len(features[i]), links, links_of_doc[i], group_of_link, overlap
+        )
     provenance = [
         {
             "id": g.id,
