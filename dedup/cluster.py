@@ -22,6 +22,9 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .align import Alignment
+from .index import candidate_pairs
+from .score import pair_cosines
+from .signatures import MinHasher
 
 # Two passages are the same reused text in a document when they overlap by this share of the
 # shorter one (in that document).
@@ -320,8 +323,11 @@ def story_groups(
     """Articles about the same event: average-linkage clusters of TF-IDF cosine.
 
     Average linkage, unlike single link, does not chain two stories through one article that
-    mentions both. Above ``limit`` documents, the clustering runs inside each connected
-    component of the graph of pairs above the threshold, so no dense N x N matrix is built.
+    mentions both. Up to ``limit`` documents the clustering is exact. Above it, no N x N matrix
+    is built: candidate pairs come from MinHash LSH over each document's top TF-IDF terms,
+    pairs whose cosine reaches the threshold form a graph, and the clustering runs inside each
+    connected component (a component still larger than ``limit`` is split at a higher
+    similarity first).
 
     Returns:
         Every group of at least two documents (sorted lists of indices), by first member.
@@ -331,16 +337,58 @@ def story_groups(
         return []
     if n <= limit:
         return _average_linkage(tfidf, np.arange(n), threshold)
-    similar = (tfidf @ tfidf.T).tocsr()
-    similar.data[similar.data < threshold] = 0
-    similar.eliminate_zeros()
+    pairs = _story_candidates(tfidf)
+    similarity = pair_cosines(tfidf, pairs)
+    keep = similarity >= threshold
     groups: list[list[int]] = []
-    for component in components(n, list(zip(*similar.nonzero()))):
-        members = np.array(component)
-        if len(members) > limit:
-            members = members[:limit]  # pathological giant component: cluster its first part
-        groups.extend(_average_linkage(tfidf, members, threshold))
+    _cluster_components(tfidf, pairs[keep], similarity[keep], threshold, threshold, limit, groups)
     return sorted(groups, key=lambda g: g[0])
+
+
+STORY_TOP_TERMS = 20  # the terms that say what a story is about
+STORY_MAX_BUCKET = 200  # more documents than this with the same top terms: a genre, not a story
+STORY_LSH_THRESHOLD = 0.1  # same-story articles share more of their top terms (ECB+)
+
+
+def _story_candidates(tfidf: csr_matrix) -> np.ndarray:
+    """Pairs of documents sharing enough of their top TF-IDF terms (MinHash LSH)."""
+    sets = []
+    for row in range(tfidf.shape[0]):
+        start, end = tfidf.indptr[row], tfidf.indptr[row + 1]
+        values, columns = tfidf.data[start:end], tfidf.indices[start:end]
+        top = columns[np.argsort(-values, kind="stable")[:STORY_TOP_TERMS]]
+        sets.append(np.unique(top.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
+    signatures = MinHasher(num_perm=64).signatures(sets)
+    pairs, _ = candidate_pairs(
+        signatures,
+        np.arange(len(sets), dtype=np.int64),
+        threshold=STORY_LSH_THRESHOLD,
+        max_bucket_size=STORY_MAX_BUCKET,
+    )
+    return pairs
+
+
+def _cluster_components(
+    tfidf: csr_matrix,
+    pairs: np.ndarray,
+    similarity: np.ndarray,
+    cut: float,
+    threshold: float,
+    limit: int,
+    groups: list[list[int]],
+) -> None:
+    """Average linkage inside each component of the graph of pairs at or above ``cut``."""
+    n = tfidf.shape[0]
+    for component in components(n, [tuple(p) for p in pairs.tolist()]):
+        members = np.array(component)
+        if len(members) > limit and cut < 0.95:
+            inside = np.isin(pairs[:, 0], members) & np.isin(pairs[:, 1], members)
+            stronger = inside & (similarity >= cut + 0.1)
+            _cluster_components(
+                tfidf, pairs[stronger], similarity[stronger], cut + 0.1, threshold, limit, groups
+            )
+            continue
+        groups.extend(_average_linkage(tfidf, members, threshold))
 
 
 def _average_linkage(tfidf: csr_matrix, members: np.ndarray, threshold: float) -> list[list[int]]:

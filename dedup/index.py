@@ -111,9 +111,8 @@ def candidate_pairs(
             first, second = np.triu_indices(size, k=1)
             codes.append(members[:, first].ravel() * n_docs + members[:, second].ravel())
     if stats.oversized_buckets:
-        log.warning(
-            "%d LSH buckets held more than %d documents and were not expanded "
-            "(text shared by that many documents is boilerplate, not reuse)",
+        log.info(
+            "%d LSH buckets held more than %d documents and were not expanded into pairs",
             stats.oversized_buckets,
             max_bucket_size,
         )
