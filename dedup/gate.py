@@ -38,7 +38,7 @@ from .models import Document
 from .pipeline import Prepared, compare, prepare
 from .score import terms, tfidf_vector, vector_cosine
 from .signatures import MinHasher
-from .store import ConflictError, Store, StoredDocument, open_store
+from .store import Store, StoredDocument, display_location, open_store
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,9 @@ class Gate:
         *,
         max_candidates: int = MAX_CANDIDATES,
     ) -> None:
-        self.location = str(index) if isinstance(index, (str, Path)) else repr(index)
+        self.location = (
+            display_location(str(index)) if isinstance(index, (str, Path)) else repr(index)
+        )
         self.store: Store = open_store(index) if isinstance(index, (str, Path)) else index
         wanted = config or ScanConfig()
         recorded = self.store.init_settings({k: getattr(wanted, k) for k in INDEX_SETTINGS})
@@ -115,7 +117,7 @@ class Gate:
     def check(self, document: Document | Mapping[str, Any]) -> dict[str, Any]:
         """The verdict for a document, without adding it (read-only)."""
         prepared = self._prepare_incoming(self._document(document))
-        verdict = self._verdict(prepared)
+        verdict = self._verdict(prepared, fingerprint(prepared.doc.text))
         verdict["status"] = "checked"
         verdict["added"] = False
         return verdict
@@ -134,16 +136,9 @@ class Gate:
         """
         doc = self._document(document)
         prepared = self._prepare_incoming(doc)
-        verdict = self._verdict(prepared)
         stored = self._stored(prepared)
-        try:
-            status = self.store.add(stored)
-        except ConflictError:
-            if not update:
-                raise
-            self.store.remove(doc.id)
-            status = self.store.add(stored)
-            status = "updated" if status == "added" else status
+        verdict = self._verdict(prepared, stored.fingerprint)
+        status = self.store.add(stored, replace=update)
         verdict["status"] = status
         verdict["added"] = status in ("added", "updated")
         return verdict
@@ -186,7 +181,13 @@ class Gate:
             doc = record_document(document, "", str(doc_id), "")
             doc.id = str(doc_id)
             doc.path = ""
-        size = len(doc.text.encode("utf-8"))
+        try:
+            size = len(doc.text.encode("utf-8"))
+            doc.id.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InputError(
+                f"document {doc.id!r} holds text that is not valid Unicode ({exc.reason})"
+            ) from None
         if size > self.config.max_file_bytes:
             raise InputError(
                 f"document {doc.id!r} is {size:,} bytes, over the size limit of "
@@ -248,10 +249,16 @@ class Gate:
                 self._cache.popitem(last=False)
         return prepared
 
-    def _verdict(self, incoming: Prepared) -> dict[str, Any]:
+    def _verdict(self, incoming: Prepared, incoming_fingerprint: str) -> dict[str, Any]:
         hits = self.store.candidates(self._keys(incoming))
         ranked = sorted(hits, key=lambda i: (-hits[i], i))[: self.max_candidates]
-        candidates = [self._prepared_stored(s) for s in self.store.get_many(ranked)]
+        # An older text under the same id is the version being replaced (or refused), not a
+        # document to compare with.
+        candidates = [
+            self._prepared_stored(s)
+            for s in self.store.get_many(ranked)
+            if s.id != incoming.doc.id or s.fingerprint == incoming_fingerprint
+        ]
         incoming_terms = terms(incoming.features)
         documents, frequencies = self.store.document_frequencies(
             incoming_terms + [t for c in candidates for t in terms(c.features)]

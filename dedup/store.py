@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
@@ -84,9 +85,10 @@ class Store(Protocol):
     def init_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
         """Record ``settings`` unless the index has some already; return the recorded ones."""
 
-    def add(self, doc: StoredDocument) -> str:
-        """Insert atomically: ``"added"``, ``"exists"`` (same id and fingerprint), or raise
-        :class:`~dedup.errors.StoreError` subclass ``ConflictError`` (same id, other text)."""
+    def add(self, doc: StoredDocument, *, replace: bool = False) -> str:
+        """Insert atomically: ``"added"``, ``"exists"`` (same id and fingerprint),
+        ``"updated"`` (same id, other text, ``replace``: the old version is removed in the same
+        transaction), or raise :class:`ConflictError` (same id, other text)."""
 
     def remove(self, doc_id: str) -> bool:
         """Delete a document and its keys; False when it was not there."""
@@ -137,7 +139,11 @@ class SQLiteStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-            self._create()
+            try:
+                self._create()
+            except StoreError:
+                self._conn.close()
+                raise
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the index {self.path}: {exc}") from exc
         except OSError as exc:
@@ -184,17 +190,24 @@ class SQLiteStore:
         return json.loads(rows[0][0]) if rows else None
 
     def init_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
-        with self._lock, self._conn:
-            self._conn.execute("BEGIN IMMEDIATE")
-            row = self._conn.execute("SELECT value FROM meta WHERE key='settings'").fetchone()
-            if row is not None:
-                return json.loads(row[0])
-            self._conn.execute(
-                "INSERT INTO meta VALUES ('settings', ?)", (json.dumps(settings, sort_keys=True),)
-            )
-            return settings
+        with self._lock:
+            try:
+                with self._conn:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    row = self._conn.execute(
+                        "SELECT value FROM meta WHERE key='settings'"
+                    ).fetchone()
+                    if row is not None:
+                        return json.loads(row[0])
+                    self._conn.execute(
+                        "INSERT INTO meta VALUES ('settings', ?)",
+                        (json.dumps(settings, sort_keys=True),),
+                    )
+                    return settings
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"index {self.path}: {exc}") from exc
 
-    def add(self, doc: StoredDocument) -> str:
+    def add(self, doc: StoredDocument, *, replace: bool = False) -> str:
         doc.added = doc.added or time.time()
         with self._lock:
             try:
@@ -203,13 +216,17 @@ class SQLiteStore:
                     row = self._conn.execute(
                         "SELECT fingerprint FROM documents WHERE id=?", (doc.id,)
                     ).fetchone()
+                    status = "added"
                     if row is not None:
                         if row[0] == doc.fingerprint:
                             return "exists"
-                        raise ConflictError(
-                            f"document {doc.id!r} is already in the index with a different "
-                            "text: remove it first, or add the new text under another id"
-                        )
+                        if not replace:
+                            raise ConflictError(
+                                f"document {doc.id!r} is already in the index with a different "
+                                "text: remove it first, or add it with update"
+                            )
+                        self._delete(doc.id)
+                        status = "updated"
                     seq = self._conn.execute(
                         "INSERT INTO documents (id, fingerprint, record) VALUES (?, ?, ?)",
                         (doc.id, doc.fingerprint, doc.to_json()),
@@ -222,31 +239,35 @@ class SQLiteStore:
                         "INSERT INTO terms VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df=df+1",
                         [(term,) for term in doc.terms],
                     )
-                    return "added"
+                    return status
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"index {self.path}: cannot add {doc.id!r}: {exc}") from exc
+
+    def _delete(self, doc_id: str) -> bool:
+        """Delete a document and its keys inside the caller's transaction."""
+        row = self._conn.execute(
+            "SELECT seq, record FROM documents WHERE id=?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            return False
+        seq, doc = row[0], StoredDocument.from_json(row[1])
+        self._conn.executemany(
+            "DELETE FROM bands WHERE key=? AND seq=?",
+            [(key, seq) for key in _to_signed(doc.band_keys)],
+        )
+        self._conn.executemany("UPDATE terms SET df=df-1 WHERE term=?", [(t,) for t in doc.terms])
+        self._conn.executemany(
+            "DELETE FROM terms WHERE term=? AND df<=0", [(t,) for t in doc.terms]
+        )
+        self._conn.execute("DELETE FROM documents WHERE seq=?", (seq,))
+        return True
 
     def remove(self, doc_id: str) -> bool:
         with self._lock:
             try:
                 with self._conn:
                     self._conn.execute("BEGIN IMMEDIATE")
-                    row = self._conn.execute(
-                        "SELECT seq, record FROM documents WHERE id=?", (doc_id,)
-                    ).fetchone()
-                    if row is None:
-                        return False
-                    seq, doc = row[0], StoredDocument.from_json(row[1])
-                    self._conn.executemany(
-                        "DELETE FROM bands WHERE key=? AND seq=?",
-                        [(key, seq) for key in _to_signed(doc.band_keys)],
-                    )
-                    self._conn.executemany(
-                        "UPDATE terms SET df=df-1 WHERE term=?", [(t,) for t in doc.terms]
-                    )
-                    self._conn.execute("DELETE FROM terms WHERE df<=0")
-                    self._conn.execute("DELETE FROM documents WHERE seq=?", (seq,))
-                    return True
+                    return self._delete(doc_id)
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"index {self.path}: cannot remove {doc_id!r}: {exc}") from exc
 
@@ -303,6 +324,15 @@ class SQLiteStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def display_location(location: str) -> str:
+    """An index location fit to show: a password in a URL replaced by ``***``."""
+    parts = urlsplit(location)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
+    return location
 
 
 def open_store(location: str | Path) -> Store:

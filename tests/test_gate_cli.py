@@ -166,3 +166,31 @@ def test_verdicts_stream_one_line_per_document(index):
         process.stdin.close()
         process.wait(timeout=60)
     assert process.returncode == 0
+
+
+def test_an_update_is_not_compared_with_its_own_old_version(tmp_path):
+    from dedup.gate import Gate
+
+    text = (SEEDS / SEED_IDS[0]).read_text()
+    with Gate(tmp_path / "i.db") as gate:
+        gate.add({"id": "a", "text": text})
+        verdict = gate.add({"id": "a", "text": text + "\n\nOne more closing sentence of ours."}, update=True)
+        assert verdict["status"] == "updated"
+        assert verdict["verdict"] == "new" and verdict["matches"] == []
+        assert gate.stats()["documents"] == 1
+        assert gate.get("a")["text"].endswith("closing sentence of ours.")
+
+
+def test_text_that_is_not_valid_unicode_is_an_input_error(tmp_path):
+    from dedup.errors import InputError
+    from dedup.gate import Gate
+
+    with Gate(tmp_path / "i.db") as gate, pytest.raises(InputError, match="not valid Unicode"):
+        gate.check({"id": "s", "text": "A lone surrogate \ud800 in an article text."})
+
+
+def test_stats_do_not_show_a_password():
+    from dedup.store import display_location
+
+    assert display_location("redis://:s3cret@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert display_location("index.db") == "index.db"
