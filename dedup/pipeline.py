@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -154,7 +155,6 @@ def analyse(
     report = progress or _noop
     timings = timings if timings is not None else {}
     docs = loaded.documents
-    n = len(docs)
 
     clock = time.perf_counter()
     clean_documents(docs)
@@ -186,17 +186,45 @@ def analyse(
     clock = time.perf_counter()
     scores: list[PairScore] = []
     links: list[Link] = []
-    duplicate_edges: list[tuple[int, int]] = []
     for number, (i, j) in enumerate(pairs.tolist()):
         score, found = compare(prepared[i], prepared[j], float(cosines[number]), config)
-        if score.relation == "duplicate":
-            duplicate_edges.append((i, j))
         scores.append(score)
         links.extend(Link(i, j, x) for x in found)
         if number % 1000 == 0:
             report("align", number, len(pairs))
     timings["score_align"] = time.perf_counter() - clock
+    return assemble(
+        loaded,
+        prepared,
+        scores,
+        links,
+        tfidf,
+        config,
+        candidates=asdict(candidate_stats),
+        timings=timings,
+    )
 
+
+def assemble(
+    loaded: LoadResult,
+    prepared: list[Prepared],
+    scores: list[PairScore],
+    links: list[Link],
+    tfidf: Any,
+    config: ScanConfig,
+    *,
+    candidates: dict[str, int] | None = None,
+    timings: dict[str, float] | None = None,
+) -> ScanResult:
+    """Groups, passages, derivation, stories and matrix from the scored pairs: the last
+    stage of every engine (local or Spark), given the pairs' scores and passages (``links``
+    index into ``prepared``, which is in ``loaded.documents`` order)."""
+    timings = timings if timings is not None else {}
+    docs = loaded.documents
+    n = len(docs)
+    features = [p.features for p in prepared]
+    position = {d.id: i for i, d in enumerate(docs)}
+    duplicate_edges = [(position[s.a], position[s.b]) for s in scores if s.relation == "duplicate"]
     clock = time.perf_counter()
     ids = [d.id for d in docs]
     duplicates = duplicate_groups(ids, duplicate_edges)
@@ -266,6 +294,6 @@ def analyse(
         stories=stories,
         matrix=matrix,
         config=config,
-        candidates=asdict(candidate_stats),
+        candidates=candidates or {},
         timings=timings,
     )
