@@ -86,7 +86,9 @@ _TERMINAL_RE = re.compile(r"[.!?](?:[\"'”’»)\]]*)\s*$")
 _ELLIPSIS_RE = re.compile(r"(?:…|\.\.\.)[\"'”’»)\]]*\s*$")
 _LINK_RE = re.compile(r"(?i)https?\s*:\s*/\s*/|\bwww\s*\.|\S+@\S+\.\w{2,}")
 _COPYRIGHT_RE = re.compile(r"(?i)©|\(c\)\s*\d{4}|\bcopyright\b|\ball rights reserved\b")
-_QUOTED_RE = re.compile(r"[\"“”«»].*?[\"“”«»]|‘[^’]*’", re.S)
+# Quoted speech ("...", “...”, «...», ‘...’, and PA wire copy's ``...''): its "we" and "you"
+# are a speaker's, not the page addressing the reader.
+_QUOTED_RE = re.compile(r"``.*?''|[\"“”«»].*?[\"“”«»]|‘[^’]*’", re.S)
 _ADDRESS_WORDS = frozenset({"we", "us", "our", "ours", "you", "your", "yours"})
 _STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
 

@@ -246,11 +246,18 @@ def decode_bytes(data: bytes) -> str:
     return _checked_text(_legacy_decode(data))
 
 
+_FEW_NON_ASCII = 0.02
+
+
 def _legacy_decode(data: bytes) -> str:
     best = from_bytes(data).best()
     western = from_bytes(data, cp_isolation=list(_WESTERN_CODECS)).best()
+    # Mostly-ASCII text with a few special characters (£, ï, ë in English news) gives the
+    # detector too little to go on: it then guesses CJK or Baltic code pages ('｣300', 'Zoė').
+    rare = sum(1 for byte in data if byte >= 0x80) < _FEW_NON_ASCII * len(data)
     if western is not None and (
         best is None
+        or rare
         or (
             western.chaos <= best.chaos + 0.01
             and western.coherence >= best.coherence - _WESTERN_COHERENCE_MARGIN

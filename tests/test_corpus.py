@@ -874,3 +874,38 @@ def test_cli_exit_2_for_an_invalid_option_value(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "num_perm" in result.stderr
     assert not out.exists()
+
+
+def test_mostly_ascii_text_is_read_as_western_when_the_detector_guesses_otherwise(monkeypatch):
+    """On long English text with one '£' (METER), charset-normalizer sometimes guesses cp932
+    ('｣300') or cp1257 ('Zoė'); with under 2 % non-ASCII bytes the Western reading wins."""
+    import dedup.corpus as corpus
+
+    class Guess:
+        def __init__(self, encoding, text):
+            self.encoding, self.chaos, self.coherence, self._text = encoding, 0.0, 0.9, text
+
+        def __str__(self):
+            return self._text
+
+    class Matches:
+        def __init__(self, guess):
+            self._guess = guess
+
+        def best(self):
+            return self._guess
+
+    data = ("x" * 200 + " a \xa3300-a-night suite").encode("latin-1")
+    western = Guess("cp1252", data.decode("cp1252"))
+    eastern = Guess("cp932", data.decode("cp932", errors="replace"))
+
+    def fake(payload, cp_isolation=None):
+        guess = western if cp_isolation else eastern
+        guess.coherence = 0.5 if cp_isolation else 0.9  # the detector prefers its guess
+        return Matches(guess)
+
+    monkeypatch.setattr(corpus, "from_bytes", fake)
+    assert corpus.decode_bytes(data).endswith("£300-a-night suite")
+    dense = ("é" * 50 + "x" * 100).encode("latin-1")  # many non-ASCII bytes: trust the detector
+    eastern._text = "detector's reading"
+    assert corpus.decode_bytes(dense) == "detector's reading"
