@@ -1,0 +1,255 @@
+"""The gate's stores: one suite, run against every backend (SQLite and a real Redis)."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dedup.errors import ConfigError, StoreError
+from dedup.gate import Gate
+from dedup.store import ConflictError, SQLiteStore, StoredDocument, open_store
+from dedup.store_redis import RedisStore
+from tests.conftest import SEEDS, seed_id
+from tests.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
+
+BACKENDS = ["sqlite", "redis"]
+BIG = 2**64 - 1  # band keys are uint64: the largest and one above int64's range
+HIGH = 2**63 + 5
+
+
+@pytest.fixture(params=BACKENDS)
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a fresh index lives, for each backend."""
+    if request.param == "sqlite":
+        return str(tmp_path / "index" / "gate.db")
+    return request.getfixturevalue("redis_url")
+
+
+@pytest.fixture
+def store(location: str) -> Iterator:
+    opened = open_store(location)
+    yield opened
+    opened.close()
+
+
+def make(doc_id: str, text: str = "", **fields) -> StoredDocument:
+    text = text or f"the text of {doc_id}"
+    return StoredDocument(id=doc_id, fingerprint=f"fp:{text}", text=text, **fields)
+
+
+def test_add_get_get_many_remove_round_trip(store) -> None:
+    doc = make(
+        "a/1.txt",
+        "Zürich — “quotes” and 字",
+        removed=[[0, 6]],
+        meta={"title": "T", "url": None, "credits": ["AFP"]},
+        band_keys=[1, HIGH, BIG],
+        terms=["zürich", "quotes"],
+    )
+    assert store.add(doc) == "added"
+    got = store.get("a/1.txt")
+    assert got == doc
+    assert got.added > 0
+    assert store.add(make("b")) == "added"
+    assert [d.id for d in store.get_many(["b", "missing", "a/1.txt"])] == ["b", "a/1.txt"]
+    assert store.get_many([]) == []
+    assert store.remove("a/1.txt") is True
+    assert store.get("a/1.txt") is None
+    assert [d.id for d in store.get_many(["a/1.txt", "b"])] == ["b"]
+
+
+def test_same_id_and_text_exists_without_counting_twice(store) -> None:
+    assert store.add(make("a", band_keys=[1], terms=["x"])) == "added"
+    assert store.add(make("a", band_keys=[1], terms=["x"])) == "exists"
+    assert store.count() == 1
+    assert store.candidates([1]) == {"a": 1}
+    assert store.document_frequencies(["x"]) == (1, {"x": 1})
+
+
+def test_same_id_other_text_is_a_conflict(store) -> None:
+    store.add(make("a", "first text", terms=["first"]))
+    with pytest.raises(ConflictError, match=r"'a' is already in the index with a different text"):
+        store.add(make("a", "second text", terms=["second"]))
+    assert issubclass(ConflictError, StoreError)
+    assert store.get("a").text == "first text"
+    assert store.count() == 1
+    assert store.document_frequencies(["first", "second"]) == (1, {"first": 1})
+
+
+def test_replace_swaps_the_version_in_one_step(store) -> None:
+    assert store.add(make("a", "old", band_keys=[1, 2], terms=["old", "both"]), replace=True) == (
+        "added"
+    )
+    store.add(make("b", band_keys=[2], terms=["both"]))
+    new = make("a", "new", band_keys=[2, 3], terms=["new", "both"])
+    assert store.add(new, replace=True) == "updated"
+    assert store.add(new, replace=True) == "exists"
+    assert store.get("a").text == "new"
+    assert store.count() == 2
+    assert store.candidates([1, 2, 3]) == {"a": 2, "b": 1}
+    assert store.candidates([1]) == {}
+    assert store.document_frequencies(["old", "new", "both"]) == (2, {"new": 1, "both": 2})
+
+
+def test_remove_of_a_missing_id_is_false(store) -> None:
+    assert store.remove("nothing") is False
+    store.add(make("a"))
+    assert store.remove("a") is True
+    assert store.remove("a") is False
+    assert store.count() == 0
+
+
+def test_candidates_count_shared_keys_and_go_after_remove(store) -> None:
+    store.add(make("a", band_keys=[1, 2, 3, BIG]))
+    store.add(make("b", band_keys=[2, 3, 4]))
+    store.add(make("c", band_keys=[HIGH]))
+    assert store.candidates([2, 3, BIG, 99]) == {"a": 3, "b": 2}
+    assert store.candidates([HIGH]) == {"c": 1}
+    assert store.candidates([]) == {}
+    assert store.remove("a")
+    assert store.candidates([2, 3, BIG]) == {"b": 2}
+    assert store.candidates([1]) == {}
+
+
+def test_document_frequencies_go_up_and_down(store) -> None:
+    assert store.document_frequencies(["x"]) == (0, {})
+    store.add(make("a", terms=["x", "y"]))
+    store.add(make("b", terms=["y", "z"]))
+    assert store.document_frequencies(["x", "y", "z", "unknown", "y"]) == (
+        2,
+        {"x": 1, "y": 2, "z": 1},
+    )
+    store.remove("a")
+    assert store.document_frequencies(["x", "y", "z"]) == (1, {"y": 1, "z": 1})
+    store.remove("b")
+    assert store.document_frequencies(["x", "y", "z"]) == (0, {})
+
+
+def test_count(store) -> None:
+    assert store.count() == 0
+    for i in range(5):
+        store.add(make(f"d{i}"))
+    store.remove("d2")
+    assert store.count() == 4
+
+
+def test_settings_are_recorded_once_and_kept(store, location: str) -> None:
+    assert store.settings() is None
+    first = {"num_perm": 128, "lsh_threshold": 0.3}
+    assert store.init_settings(first) == first
+    assert store.init_settings({"num_perm": 64, "lsh_threshold": 0.5}) == first
+    assert store.settings() == first
+    store.add(make("a", band_keys=[7], terms=["x"]))
+    again = open_store(location)  # another connection, as another worker would open it
+    try:
+        assert again.settings() == first
+        assert again.get("a") is not None
+        assert again.candidates([7]) == {"a": 1}
+    finally:
+        again.close()
+
+
+def test_open_store_picks_the_backend(tmp_path: Path, redis_url: str) -> None:  # noqa: F811
+    sqlite = open_store(tmp_path / "gate.db")
+    redis = open_store(redis_url)
+    try:
+        assert isinstance(sqlite, SQLiteStore)
+        assert isinstance(redis, RedisStore)
+        assert redis.prefix.startswith("test-")
+    finally:
+        sqlite.close()
+        redis.close()
+
+
+@pytest.mark.parametrize("location", ["ftp://host/index", "postgres://db/gate"])
+def test_unknown_scheme_is_a_config_error(location: str) -> None:
+    with pytest.raises(ConfigError, match="unknown index location"):
+        open_store(location)
+
+
+# --- Redis only -------------------------------------------------------------------------------
+
+
+def test_redis_prefixes_keep_indexes_apart(redis_url: str) -> None:  # noqa: F811
+    one = RedisStore(redis_url + "-one")
+    two = RedisStore(redis_url + "-two")
+    try:
+        one.add(make("a", band_keys=[1], terms=["x"]))
+        assert two.count() == 0
+        assert two.get("a") is None
+        assert two.candidates([1]) == {}
+        assert two.document_frequencies(["x"]) == (0, {})
+        assert one.count() == 1
+    finally:
+        one.close()
+        two.close()
+
+
+def test_redis_default_prefix_is_dedup(redis_server: str) -> None:  # noqa: F811
+    store = RedisStore(redis_server)
+    try:
+        assert store.prefix == "dedup"
+        assert "prefix" not in store.url
+    finally:
+        store.close()
+
+
+def test_redis_unreachable_is_a_store_error_without_password() -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(StoreError) as caught:
+        RedisStore(f"redis://:s3cret@127.0.0.1:{port}/0?prefix=news")
+    message = str(caught.value)
+    assert f"redis://:***@127.0.0.1:{port}/0" in message
+    assert "s3cret" not in message
+    assert "start redis-server there, or check the host, port and password" in message
+
+
+def test_redis_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)  # import redis now raises ImportError
+    with pytest.raises(ConfigError) as caught:
+        open_store("redis://127.0.0.1:6379/0")
+    assert str(caught.value) == (
+        "the Redis backend needs the redis package: pip install 'dedup[redis]'"
+    )
+
+
+def test_redis_empty_prefix_is_a_config_error(redis_server: str) -> None:  # noqa: F811
+    with pytest.raises(ConfigError, match="empty prefix"):
+        RedisStore(redis_server + "?prefix=")
+
+
+# --- the gate on each backend -----------------------------------------------------------------
+
+
+def test_gate_gives_the_seed_verdicts(location: str) -> None:
+    ids = {p: seed_id(p) for p in ("000", "001", "002", "003", "004")}
+    texts = {p: (SEEDS / name).read_text(encoding="utf-8") for p, name in ids.items()}
+    with Gate(location) as gate:
+        verdicts = {p: gate.add({"id": ids[p], "text": texts[p]}) for p in ids}
+        again = gate.add({"id": ids["000"], "text": texts["000"]})
+        count = gate.store.count()
+
+    assert verdicts["000"]["verdict"] == "new"
+    assert verdicts["000"]["syndicated_from"] == []
+    assert verdicts["001"]["verdict"] == "syndicated"
+    assert verdicts["001"]["syndicated_from"] == [ids["000"]]
+    assert verdicts["001"]["agencies"] == ["AFP"]
+    assert verdicts["002"]["verdict"] == "syndicated"
+    assert verdicts["002"]["syndicated_from"] == [ids["001"]]
+    assert verdicts["003"]["verdict"] == "syndicated"
+    assert verdicts["003"]["syndicated_from"] == [ids["002"]]
+    assert verdicts["004"]["verdict"] == "syndicated"
+    assert sorted(verdicts["004"]["syndicated_from"]) == [ids["001"], ids["002"], ids["003"]]
+    assert all(v["status"] == "added" for v in verdicts.values())
+
+    assert again["verdict"] == "duplicate"
+    assert again["duplicate_of"] == ids["000"]
+    assert again["status"] == "exists"
+    assert again["added"] is False
+    assert count == 5
