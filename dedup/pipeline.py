@@ -28,7 +28,7 @@ from .cluster import (
 from .config import ScanConfig
 from .corpus import LoadResult, load_corpus
 from .errors import NoDocumentsError
-from .features import Features, extract_features, sentence_windows, shingle_set
+from .features import Features, extract_features, sentence_windows, shingle_set, window_units
 from .index import candidate_pairs
 from .models import Document, PairScore, Passage, ScanResult
 from .score import cosine_matrix, pair_cosines, relation, set_overlap, tfidf_matrix
@@ -71,13 +71,20 @@ def prepare(
             report("features", index, len(docs))
     shingles = [shingle_set(f.hashes, config.shingle_size) for f in features]
     signatures = hasher.signatures(shingles)
-    window_sets: list[np.ndarray] = []
-    counts = []
+    # Windows overlap: hash each stretch between window edges once, then combine.
+    all_units: list[np.ndarray] = []
+    unit_counts, window_ranges = [], []
     for feat in features:
-        windows = sentence_windows(feat, config.window_words)
-        counts.append(len(windows))
-        window_sets.extend(shingle_set(feat.hashes[a:b], config.seed_words) for a, b in windows)
-    window_signatures = np.split(hasher.signatures(window_sets), np.cumsum(counts)[:-1])
+        units, ranges = window_units(
+            feat, sentence_windows(feat, config.window_words), config.seed_words
+        )
+        all_units.extend(units)
+        unit_counts.append(len(units))
+        window_ranges.append(ranges)
+    unit_signatures = np.split(hasher.signatures(all_units), np.cumsum(unit_counts)[:-1])
+    window_signatures = [
+        hasher.union(rows, ranges) for rows, ranges in zip(unit_signatures, window_ranges)
+    ]
     return [
         Prepared(doc, feat, shingle, signature, windows)
         for doc, feat, shingle, signature, windows in zip(

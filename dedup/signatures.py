@@ -78,6 +78,21 @@ class MinHasher:
             first = last
         return out
 
+    @staticmethod
+    def union(unit_signatures: np.ndarray, ranges: list[tuple[int, int]]) -> np.ndarray:
+        """Signatures of unions of consecutive units: the element-wise minimum of the rows
+        ``[first, last)`` of ``unit_signatures`` for each range (MinHash of a union is the
+        minimum of the MinHashes)."""
+        if not ranges:
+            return np.empty((0, unit_signatures.shape[1]), dtype=np.uint32)
+        bounds = np.asarray(ranges, dtype=np.int64)
+        out = unit_signatures[bounds[:, 0]].copy()
+        lengths = bounds[:, 1] - bounds[:, 0]
+        for offset in range(1, int(lengths.max())):
+            longer = np.flatnonzero(lengths > offset)
+            out[longer] = np.minimum(out[longer], unit_signatures[bounds[longer, 0] + offset])
+        return out
+
     def minhash(self, signature: np.ndarray) -> MinHash:
         """A datasketch MinHash holding ``signature`` (for datasketch's LSH and jaccard)."""
         return MinHash(

@@ -34,6 +34,7 @@ LAYERS = {
     "pipeline": 10,
     "evaluation": 11,
     "gate": 11,
+    "spark": 11,
     "server": 12,
     "cli": 13,
     "__init__": 14,

@@ -120,3 +120,19 @@ def test_banding_finds_the_same_bucket_pairs_as_datasketch_lsh():
     assert {tuple(p) for p in pairs.tolist()} == expected
     assert len(expected) >= 15  # most of the 20 edited copies (Jaccard 0.6) meet their originals
     assert band_keys(signatures, lsh.b, lsh.r).shape == (len(sets), lsh.b)
+
+
+def test_window_signatures_from_units_equal_direct_window_minhashes(seeds_dir):
+    from dedup.features import window_units
+
+    hasher = MinHasher(num_perm=64)
+    checked = 0
+    for path in sorted(seeds_dir.iterdir()):
+        feats = extract_features(doc(path.read_text()))
+        windows = sentence_windows(feats, 30)
+        direct = hasher.signatures([shingle_set(feats.hashes[a:b], 3) for a, b in windows])
+        units, ranges = window_units(feats, windows, 3)
+        assert sum(len(u) for u in units) == len(shingle_hashes(feats.hashes, 3))  # each hashed once
+        assert np.array_equal(hasher.union(hasher.signatures(units), ranges), direct)
+        checked += len(windows)
+    assert checked > 20
