@@ -75,24 +75,26 @@ class Gate:
         self.location = (
             display_location(str(index)) if isinstance(index, (str, Path)) else repr(index)
         )
-        self.store: Store = open_store(index) if isinstance(index, (str, Path)) else index
+        owned = isinstance(index, (str, Path))
+        self.store: Store = open_store(index) if owned else index
         wanted = config or ScanConfig()
-        recorded = self.store.init_settings({k: getattr(wanted, k) for k in INDEX_SETTINGS})
-        if config is not None:
+        try:
+            recorded = self.store.init_settings({k: getattr(wanted, k) for k in INDEX_SETTINGS})
             differing = {
                 k: (recorded[k], getattr(config, k))
                 for k in INDEX_SETTINGS
-                if recorded.get(k) != getattr(config, k)
+                if config is not None and recorded.get(k) != getattr(config, k)
             }
             if differing:
-                self.store.close()
-                detail = ", ".join(
-                    f"{k}={old} (asked {new})" for k, (old, new) in differing.items()
-                )
+                detail = ", ".join(f"{k}={old} (asked {v})" for k, (old, v) in differing.items())
                 raise ConfigError(
                     f"index {self.location} was built with {detail}: open it without these "
                     "options, or build a new index"
                 )
+        except BaseException:
+            if owned:  # a store the caller passed in stays the caller's to close
+                self.store.close()
+            raise
         self.config = replace(wanted, **{k: recorded[k] for k in INDEX_SETTINGS})
         self.max_candidates = max_candidates
         self._hasher = MinHasher(self.config.num_perm, self.config.seed)

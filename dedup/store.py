@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import ConfigError, StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -162,8 +162,9 @@ class SQLiteStore:
                     fingerprint TEXT NOT NULL,
                     record TEXT NOT NULL
                 );
-                CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, seq INTEGER NOT NULL);
-                CREATE INDEX IF NOT EXISTS bands_key ON bands (key, seq);
+                CREATE TABLE IF NOT EXISTS bands (
+                    key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)
+                ) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS terms (
                     term TEXT PRIMARY KEY, df INTEGER NOT NULL
                 ) WITHOUT ROWID;
@@ -231,13 +232,14 @@ class SQLiteStore:
                         "INSERT INTO documents (id, fingerprint, record) VALUES (?, ?, ?)",
                         (doc.id, doc.fingerprint, doc.to_json()),
                     ).lastrowid
+                    # Sorted keys: the B-tree pages they land on are visited in order.
                     self._conn.executemany(
-                        "INSERT INTO bands VALUES (?, ?)",
-                        [(key, seq) for key in _to_signed(doc.band_keys)],
+                        "INSERT OR IGNORE INTO bands VALUES (?, ?)",
+                        [(key, seq) for key in sorted(set(_to_signed(doc.band_keys)))],
                     )
                     self._conn.executemany(
                         "INSERT INTO terms VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df=df+1",
-                        [(term,) for term in doc.terms],
+                        [(term,) for term in sorted(set(doc.terms))],
                     )
                     return status
             except sqlite3.DatabaseError as exc:
@@ -253,12 +255,11 @@ class SQLiteStore:
         seq, doc = row[0], StoredDocument.from_json(row[1])
         self._conn.executemany(
             "DELETE FROM bands WHERE key=? AND seq=?",
-            [(key, seq) for key in _to_signed(doc.band_keys)],
+            [(key, seq) for key in sorted(set(_to_signed(doc.band_keys)))],
         )
-        self._conn.executemany("UPDATE terms SET df=df-1 WHERE term=?", [(t,) for t in doc.terms])
-        self._conn.executemany(
-            "DELETE FROM terms WHERE term=? AND df<=0", [(t,) for t in doc.terms]
-        )
+        terms = [(t,) for t in sorted(set(doc.terms))]
+        self._conn.executemany("UPDATE terms SET df=df-1 WHERE term=?", terms)
+        self._conn.executemany("DELETE FROM terms WHERE term=? AND df<=0", terms)
         self._conn.execute("DELETE FROM documents WHERE seq=?", (seq,))
         return True
 
@@ -306,13 +307,25 @@ class SQLiteStore:
     def document_frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
         frequencies: dict[str, int] = {}
         unique = sorted(set(terms))
-        for start in range(0, len(unique), 500):
-            chunk = unique[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            frequencies.update(
-                self._query(f"SELECT term, df FROM terms WHERE term IN ({marks})", chunk)
-            )
-        return self.count(), frequencies
+        with self._lock:
+            try:
+                # One read transaction: the count and the frequencies of one state of the index.
+                self._conn.execute("BEGIN")
+                try:
+                    count = int(self._conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+                    for start in range(0, len(unique), 500):
+                        chunk = unique[start : start + 500]
+                        marks = ",".join("?" * len(chunk))
+                        frequencies.update(
+                            self._conn.execute(
+                                f"SELECT term, df FROM terms WHERE term IN ({marks})", chunk
+                            ).fetchall()
+                        )
+                finally:
+                    self._conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"index {self.path}: {exc}") from exc
+        return count, frequencies
 
     def count(self) -> int:
         return int(self._query("SELECT COUNT(*) FROM documents")[0][0])
