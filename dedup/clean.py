@@ -36,6 +36,8 @@ def repair_text(text: str) -> str:
     Line endings and curly quotes are kept as they are: normalisation for matching happens on
     tokens, so offsets keep pointing at readable text.
     """
+    if text.isascii() and "&" not in text:
+        return text  # nothing ftfy could repair (no mojibake, no HTML entity): skip its cost
     text = ftfy.fix_text(text, fix_line_breaks=False, uncurl_quotes=False, normalization="NFC")
     return _repair_gbk_mojibake(text)
 
