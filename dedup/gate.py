@@ -145,6 +145,14 @@ class Gate:
         verdict["added"] = status in ("added", "updated")
         return verdict
 
+    def index_many(self, documents: list[Document | Mapping[str, Any]]) -> list[str]:
+        """Insert many documents in one batch without checking them: for loading an archive
+        into a new gate. Returns ``added``, ``exists`` or ``conflict`` per document."""
+        docs = [self._document(d) for d in documents]
+        clean_documents(docs)
+        prepared = prepare(docs, self.config, self._hasher)
+        return self.store.add_many([self._stored(p) for p in prepared])
+
     def remove(self, doc_id: str) -> bool:
         """Remove a document; False when it was not in the index."""
         return self.store.remove(doc_id)

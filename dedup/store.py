@@ -90,6 +90,11 @@ class Store(Protocol):
         ``"updated"`` (same id, other text, ``replace``: the old version is removed in the same
         transaction), or raise :class:`ConflictError` (same id, other text)."""
 
+    def add_many(self, docs: Sequence[StoredDocument]) -> list[str]:
+        """Insert many documents in one batch (one transaction or one round trip); per
+        document ``"added"``, ``"exists"`` or ``"conflict"`` (same id, other text: not
+        inserted)."""
+
     def remove(self, doc_id: str) -> bool:
         """Delete a document and its keys; False when it was not there."""
 
@@ -209,41 +214,59 @@ class SQLiteStore:
                 raise StoreError(f"index {self.path}: {exc}") from exc
 
     def add(self, doc: StoredDocument, *, replace: bool = False) -> str:
-        doc.added = doc.added or time.time()
         with self._lock:
             try:
                 with self._conn:
                     self._conn.execute("BEGIN IMMEDIATE")
-                    row = self._conn.execute(
-                        "SELECT fingerprint FROM documents WHERE id=?", (doc.id,)
-                    ).fetchone()
-                    status = "added"
-                    if row is not None:
-                        if row[0] == doc.fingerprint:
-                            return "exists"
-                        if not replace:
-                            raise ConflictError(
-                                f"document {doc.id!r} is already in the index with a different "
-                                "text: remove it first, or add it with update"
-                            )
-                        self._delete(doc.id)
-                        status = "updated"
-                    seq = self._conn.execute(
-                        "INSERT INTO documents (id, fingerprint, record) VALUES (?, ?, ?)",
-                        (doc.id, doc.fingerprint, doc.to_json()),
-                    ).lastrowid
-                    # Sorted keys: the B-tree pages they land on are visited in order.
-                    self._conn.executemany(
-                        "INSERT OR IGNORE INTO bands VALUES (?, ?)",
-                        [(key, seq) for key in sorted(set(_to_signed(doc.band_keys)))],
-                    )
-                    self._conn.executemany(
-                        "INSERT INTO terms VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df=df+1",
-                        [(term,) for term in sorted(set(doc.terms))],
-                    )
-                    return status
+                    status = self._insert(doc, replace=replace)
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"index {self.path}: cannot add {doc.id!r}: {exc}") from exc
+        if status == "conflict":
+            raise ConflictError(
+                f"document {doc.id!r} is already in the index with a different "
+                "text: remove it first, or add it with update"
+            )
+        return status
+
+    def add_many(self, docs: Sequence[StoredDocument]) -> list[str]:
+        with self._lock:
+            try:
+                with self._conn:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    return [self._insert(doc, replace=False) for doc in docs]
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(
+                    f"index {self.path}: cannot add {len(docs)} documents: {exc}"
+                ) from exc
+
+    def _insert(self, doc: StoredDocument, *, replace: bool) -> str:
+        """Insert inside the caller's transaction: added, exists, updated or conflict."""
+        doc.added = doc.added or time.time()
+        row = self._conn.execute(
+            "SELECT fingerprint FROM documents WHERE id=?", (doc.id,)
+        ).fetchone()
+        status = "added"
+        if row is not None:
+            if row[0] == doc.fingerprint:
+                return "exists"
+            if not replace:
+                return "conflict"
+            self._delete(doc.id)
+            status = "updated"
+        seq = self._conn.execute(
+            "INSERT INTO documents (id, fingerprint, record) VALUES (?, ?, ?)",
+            (doc.id, doc.fingerprint, doc.to_json()),
+        ).lastrowid
+        # Sorted keys: the B-tree pages they land on are visited in order.
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO bands VALUES (?, ?)",
+            [(key, seq) for key in sorted(set(_to_signed(doc.band_keys)))],
+        )
+        self._conn.executemany(
+            "INSERT INTO terms VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df=df+1",
+            [(term,) for term in sorted(set(doc.terms))],
+        )
+        return status
 
     def _delete(self, doc_id: str) -> bool:
         """Delete a document and its keys inside the caller's transaction."""

@@ -315,6 +315,38 @@ class RedisStore:
             "text: remove it first, or add it with update"
         )
 
+    def add_many(self, docs: Sequence[StoredDocument]) -> list[str]:
+        """Add many documents in one pipelined round trip (each add atomic on its own)."""
+        pipe = self._client.pipeline(transaction=False)
+        for doc in docs:
+            doc.added = doc.added or time.time()
+            bands, terms = list(self._band_keys(doc)), list(set(doc.terms))
+            self._add_script(
+                keys=[self._doc_key(doc.id), self._terms, self._count, *bands],
+                args=[
+                    doc.id,
+                    doc.to_json(),
+                    doc.fingerprint,
+                    "",
+                    "",
+                    len(bands),
+                    len(terms),
+                    *terms,
+                ],
+                client=pipe,
+            )
+        with self._calls(f"add {len(docs)} documents"):
+            replies = pipe.execute()
+        statuses = []
+        for doc, reply in zip(docs, replies):
+            if reply[0] == 1:
+                statuses.append("added")
+            elif reply[1].decode("utf-8") == doc.fingerprint:
+                statuses.append("exists")
+            else:
+                statuses.append("conflict")
+        return statuses
+
     def remove(self, doc_id: str) -> bool:
         key = self._doc_key(doc_id)
         with self._calls(f"remove {doc_id!r}"):

@@ -253,3 +253,31 @@ def test_gate_gives_the_seed_verdicts(location: str) -> None:
     assert again["status"] == "exists"
     assert again["added"] is False
     assert count == 5
+
+
+def test_add_many_in_one_batch(store) -> None:
+    assert store.add(make("a", band_keys=[5], terms=["x"])) == "added"
+    batch = [
+        make("a", band_keys=[5], terms=["x"]),  # the same document again
+        make("a", "another text", band_keys=[6]),  # another text under an existing id
+        make("b", band_keys=[5, 7], terms=["x", "y"]),
+        make("c", band_keys=[7], terms=["y"]),
+    ]
+    assert store.add_many(batch) == ["exists", "conflict", "added", "added"]
+    assert store.count() == 3
+    assert store.candidates([5, 7]) == {"a": 1, "b": 2, "c": 1}
+    assert store.document_frequencies(["x", "y"]) == (3, {"x": 2, "y": 2})
+    assert store.get("a").text == "the text of a"
+
+
+def test_gate_index_many_then_check(location: str) -> None:
+    from dedup.gate import Gate
+
+    from .conftest import SEED_IDS, SEEDS
+
+    records = [{"id": n[:3], "text": (SEEDS / n).read_text()} for n in SEED_IDS]
+    with Gate(location) as gate:
+        assert gate.index_many(records) == ["added"] * 5
+        again = gate.check(records[3])
+        assert again["verdict"] == "duplicate" and again["duplicate_of"] == "003"
+        assert gate.stats()["documents"] == 5
