@@ -3,7 +3,7 @@
 Usage: python benchmarks/bench.py --corpus reuters|synthetic --size N
        [--engines plain,best,rensa,dedup] [--seed 1] [--data ../shared/data/reuters21578]
        [--work /tmp/dedup-bench] [--results benchmarks/results] [--no-report]
-       [--matrix-limit N]
+       [--matrix-limit N] [--dedup-root SNAPSHOT] [--max-rss-gb 20] [--tag NAME]
 
 Engines, each run in a process of its own on the same documents (so that peak memory is the
 engine's alone):
@@ -39,7 +39,12 @@ An engine finds a pair when it is a candidate pair; for dedup also reported: pai
 share a passage (``relation`` ``shares_text`` or ``duplicate``). Results: a markdown table on
 stdout and ``RESULTS/CORPUS-SIZE[-ENGINES].json``. Corpora, ground truth and candidate pairs
 are cached in ``--work`` (outside the repository: research data is never copied into it).
-Run by hand; not a test.
+An engine that dies or passes ``--max-rss-gb`` (stopped by the benchmark before the kernel's
+out-of-memory killer picks a process) is reported as failed, with its largest RSS, the time it
+ran and, for dedup, when it reached its features and align stages. ``--dedup-root`` benchmarks
+the dedup package of another folder (a snapshot of a commit: ``git archive REV dedup | tar -x
+-C DIR``). The results record the load average before and after each engine: on a shared
+machine, compare CPU seconds rather than wall seconds. Run by hand; not a test.
 """
 
 from __future__ import annotations

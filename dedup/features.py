@@ -185,10 +185,22 @@ def window_units(
     if not windows:
         return [], []
     shingles = shingle_hashes(features.hashes, shingle_size)
-    # A window [a, b) holds the shingles starting at a .. b - size (at least the one at a).
-    spans = [(a, min(max(a + 1, b - shingle_size + 1), len(shingles))) for a, b in windows]
+    # A window [a, b) holds the shingles starting at a .. b - size; a window shorter than a
+    # shingle (a last one-word "sentence") holds one shingle of its own words instead.
+    short = {(a, b) for a, b in windows if b - a < shingle_size and len(shingles) > 1}
+
+    def last(a: int, b: int) -> int:
+        return min(max(a + 1, b - shingle_size + 1), len(shingles))
+
+    spans = [(a, last(a, b)) for a, b in windows if (a, b) not in short]
     cuts = sorted({0, len(shingles), *(a for a, _ in spans), *(e for _, e in spans)})
     unit_of_cut = {cut: number for number, cut in enumerate(cuts)}
     units = [shingles[start:end] for start, end in pairwise(cuts)]
-    ranges = [(unit_of_cut[a], unit_of_cut[e]) for a, e in spans]
+    ranges = []
+    for a, b in windows:
+        if (a, b) in short:
+            units.append(shingle_hashes(features.hashes[a:b], shingle_size))
+            ranges.append((len(units) - 1, len(units)))
+        else:
+            ranges.append((unit_of_cut[a], unit_of_cut[last(a, b)]))
     return units, ranges

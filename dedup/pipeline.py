@@ -279,7 +279,7 @@ def assemble(
     ]
     stories = [
         {"id": f"story-{number}", "members": [ids[m] for m in members]}
-        for number, members in enumerate(story_groups(tfidf, limit=config.matrix_limit), start=1)
+        for number, members in enumerate(story_groups(tfidf), start=1)
     ]
     matrix = cosine_matrix(tfidf) if 0 < n <= config.matrix_limit else None
     timings["cluster"] = time.perf_counter() - clock

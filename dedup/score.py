@@ -67,12 +67,15 @@ def vector_cosine(a: dict[str, float], b: dict[str, float]) -> float:
     return min(1.0, max(0.0, sum(v * b.get(w, 0.0) for w, v in a.items())))
 
 
-def pair_cosines(matrix: sparse.csr_matrix, pairs: np.ndarray) -> np.ndarray:
-    """Cosine similarity of the rows of each pair (rows are already L2-normalised)."""
-    if len(pairs) == 0:
-        return np.empty(0)
-    products = matrix[pairs[:, 0]].multiply(matrix[pairs[:, 1]])
-    return np.clip(np.asarray(products.sum(axis=1)).ravel(), 0.0, 1.0)
+def pair_cosines(matrix: sparse.csr_matrix, pairs: np.ndarray, chunk: int = 100_000) -> np.ndarray:
+    """Cosine similarity of the rows of each pair (rows are already L2-normalised), computed
+    ``chunk`` pairs at a time so memory stays bounded for millions of pairs."""
+    out = np.empty(len(pairs))
+    for start in range(0, len(pairs), chunk):
+        part = pairs[start : start + chunk]
+        products = matrix[part[:, 0]].multiply(matrix[part[:, 1]])
+        out[start : start + len(part)] = np.asarray(products.sum(axis=1)).ravel()
+    return np.clip(out, 0.0, 1.0)
 
 
 def cosine_matrix(matrix: sparse.csr_matrix) -> np.ndarray:

@@ -136,3 +136,23 @@ def test_window_signatures_from_units_equal_direct_window_minhashes(seeds_dir):
         assert np.array_equal(hasher.union(hasher.signatures(units), ranges), direct)
         checked += len(windows)
     assert checked > 20
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Officials met in Columbia on Monday to discuss the storm damage, said the mayor of Florence, S.C.",
+        "One.",
+        "A long sentence here with many words in it, and more words. X. Y z.",
+    ],
+)
+def test_window_units_handle_windows_shorter_than_a_shingle(text):
+    from dedup.features import window_units
+
+    hasher = MinHasher(num_perm=16)
+    feats = extract_features(doc(text))
+    for size in (3, 5, 40):
+        windows = sentence_windows(feats, size)
+        units, ranges = window_units(feats, windows, 3)
+        direct = hasher.signatures([shingle_set(feats.hashes[a:b], 3) for a, b in windows])
+        assert np.array_equal(hasher.union(hasher.signatures(units), ranges), direct)

@@ -160,3 +160,28 @@ def test_clusters_json_has_provenance_and_stories(seeds_scan, tmp_path):
     assert record["derivation"]["label"] in {"wholly_derived", "partially_derived", "independent"}
     passage = json.loads((tmp_path / "passages.jsonl").read_text().splitlines()[0])
     assert passage["provenance"].startswith("prov-")
+
+
+def test_story_groups_do_not_depend_on_the_matrix_limit(seeds_dir):
+    from dedup import ScanConfig
+
+    result = scan([seeds_dir], ScanConfig(matrix_limit=0))
+    assert result.matrix is None
+    assert [short(s["members"]) for s in result.stories] == [["000", "001", "002", "003", "004"]]
+
+
+def test_story_groups_above_the_dense_limit_match_the_exact_ones(seeds_dir, tmp_path):
+    import shutil
+
+    from dedup.cluster import story_groups
+    from dedup.features import extract_features
+    from dedup.score import tfidf_matrix
+
+    shutil.copytree(seeds_dir, tmp_path / "in")
+    (tmp_path / "in" / "x1.txt").write_text(WIRE_A)
+    (tmp_path / "in" / "x2.txt").write_text(WIRE_B)
+    result = scan([tmp_path / "in"])
+    tfidf = tfidf_matrix([extract_features(d) for d in result.documents])
+    exact = story_groups(tfidf)
+    assert exact == [[0, 1, 2, 3, 4]]
+    assert story_groups(tfidf, limit=5) == exact  # 7 documents: the candidate path
