@@ -33,10 +33,11 @@ With ``--http``, the 10k SQLite index is served by ``dedup.server.run`` in a sub
 free loopback port with a random token, and a second process (this script, ``--load-worker``)
 sends ``POST /check`` requests from N threads with httpx, bounded in count and in wall time.
 
-At commit 3d4db2f ``Gate.index_many`` and ``Gate.check`` raise IndexError on a document whose
-last sentence window starts within its last ``seed_words - 1`` tokens (``window_units``): such
-a batch is split in halves until those documents are found and left out of the index (counted
-and reported, their failed calls timed apart), and such queries are left out of the query set.
+Before commit 0a32cf2, ``Gate.index_many`` and ``Gate.check`` raised IndexError on a document
+whose last sentence window starts within its last ``seed_words - 1`` tokens (``window_units``):
+should it happen again, such a batch is split in halves until those documents are found and
+left out of the index (counted and reported, their failed calls timed apart), and such queries
+are left out of the query set.
 
 Indexes go under a temporary folder (``--work``, default the system's temporary folder) and
 are deleted at the end; Redis is a ``redis-server`` started on a free loopback port
@@ -279,7 +280,7 @@ def public(query: dict) -> dict:
 
 def screen_queries(queries: list[dict], work: Path) -> tuple[list[dict], list[str]]:
     """The queries that ``Gate.check`` can answer, and the ids of those it raises IndexError on
-    (the window signature bug of dedup 3d4db2f), checked once against an empty index."""
+    (the window signature bug fixed in 0a32cf2), checked once against an empty index."""
     kept, dropped = [], []
     with Gate(work / "screen.db") as gate:
         for query in queries:
@@ -577,7 +578,7 @@ def index_batch(
     gate: Gate, batch: list[dict], skipped: list[str], timing: dict[str, int]
 ) -> list[str]:
     """``gate.index_many(batch)``; a batch that raises IndexError (the window signature bug of
-    dedup 3d4db2f, see the module notes) is split in halves until the documents that raise it
+    dedup before 0a32cf2, see the module notes) is split in halves until the documents that raise it
     are found and left out (listed in ``skipped``). Time of successful calls goes to
     ``timing["ok_ns"]``, of failed ones to ``timing["failed_ns"]``."""
     started = time.perf_counter_ns()
@@ -841,8 +842,11 @@ def report(results: dict[str, Any]) -> str:
             f"### Extrapolated to {ext['target']:,} documents ({ext['backend']}): an estimate, not a measurement",
             "",
             f"The build stopped at {ext['measured']:,} documents (budget {results['options']['build_minutes']} min). "
-            f"Building {ext['target']:,} at the measured rate would take about {ext['build_minutes']:,.0f} min. "
-            "Lines fitted through the measured sizes (pass 1), at the target size:",
+            f"Building {ext['target']:,} at the last step's rate would take at least {ext['build_minutes']:,.0f} min "
+            "(the rate falls as the index grows). Lines fitted through the measured sizes (pass 1), at the "
+            "target size. A line ignores that a check compares at most `MAX_CANDIDATES` (50) candidates: "
+            "the per-candidate stages (preparing and comparing candidates) stop growing once most checks "
+            "reach that cap, so their line overestimates; the store stages do not have such a cap.",
             "",
             "| quantity | "
             + " | ".join(f"{n:,}" for n in ext["sizes"])
@@ -951,6 +955,9 @@ def main() -> None:
     )
     parser.add_argument("--results", type=Path, default=HERE / "results")
     parser.add_argument("--tag", default="", help="suffix of the results file name")
+    parser.add_argument(
+        "--from-json", type=Path, help="print the tables of a results file again (no run)"
+    )
     parser.add_argument("--serve-worker", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--load-worker", help=argparse.SUPPRESS)
@@ -1131,6 +1138,8 @@ def extrapolation(checkpoints: list[dict]) -> dict[str, Any]:
         ][s]["mean_ms"]
     if "count_star_ms" in last:
         quantities["SELECT COUNT(*) ms"] = lambda cp: cp["count_star_ms"]
+    quantities["LSH candidates per check (mean)"] = lambda cp: cp["checks"][0]["candidates_mean"]
+    quantities["candidates compared per check (mean)"] = lambda cp: cp["checks"][0]["compared_mean"]
     rows = {}
     for name, get in quantities.items():
         measured = [get(cp) for _, cp in points]
@@ -1138,14 +1147,16 @@ def extrapolation(checkpoints: list[dict]) -> dict[str, Any]:
             "measured": measured,
             "target": extrapolate([(n, v) for (n, _), v in zip(points, measured)], target),
         }
-    built = sum(cp["build"]["documents"] for cp in checkpoints)
+    # The rest of the build at the last step's rate (the rate falls as the index grows).
     seconds = sum(cp["build"]["wall_s_with_generation"] for cp in checkpoints)
+    step = last["build"]
+    rate = step["documents"] / step["wall_s_with_generation"] if step["documents"] else 0
     return {
         "backend": last["backend"],
         "target": target,
         "measured": last["documents"],
         "sizes": [n for n, _ in points],
-        "build_minutes": target / (built / seconds) / 60 if seconds else 0,
+        "build_minutes": (seconds + (target - last["documents"]) / rate) / 60 if rate else 0,
         "rows": rows,
     }
 
