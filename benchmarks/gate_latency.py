@@ -974,6 +974,18 @@ def main() -> None:
             args.load_worker, args.concurrency, args.requests, args.seconds, args.queries_file
         )
         return
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text(encoding="utf-8"))
+        by_backend: dict[str, list[dict]] = defaultdict(list)
+        for cp in saved["checkpoints"]:
+            by_backend[cp["backend"]].append(cp)
+        saved["extrapolations"] = [
+            extrapolation(cps)
+            for cps in by_backend.values()
+            if cps[-1]["partial"] and len(cps) >= 2
+        ]
+        print(report(saved))
+        return
 
     sizes = sorted(set(_ints(args.sizes)))
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]

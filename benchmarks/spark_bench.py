@@ -162,7 +162,7 @@ def _record_sizes(corpus: Path, sample: int = 2000) -> dict[str, float]:
         "bands": bands,
         "rows": rows,
         "signature_bytes": config.num_perm * 4,
-        "band_row_bytes": 24,  # (key, band, document) as three uint64 in the LSH shuffle
+        "band_row_bytes": 16,  # (key, band << 54 | document) as two uint64 in the LSH shuffle
         "document_pickle_bytes": sum(len(pickle.dumps(d, 5)) for d in docs) / n,
         "prepared_pickle_bytes": sum(len(pickle.dumps(p, 5)) for p in prepared) / n,
         "pair_side_pickle_bytes": sum(len(pickle.dumps(s, 5)) for s in sides) / n,

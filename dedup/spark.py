@@ -39,6 +39,7 @@ when a scan runs.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import os
@@ -696,15 +697,18 @@ def _compare_batch(
     batch: list[tuple[int, int, _Record, _Record]], config: ScanConfig
 ) -> Iterator[tuple]:
     """``(i, j, score, alignments, cosine)`` per pair: scored and aligned by
-    ``pipeline.compare`` with the cosine of the corpus matrix as it usually is (some row
-    unsorted); the last item is the cosine for a corpus whose rows are all sorted, when this
-    batch's are (else None)."""
+    ``pipeline.compare`` with the cosine scipy gives when some row of the pairs scored with
+    it is unsorted (the usual case); the last item is the cosine it gives when all are, for
+    a pair whose two rows are sorted (else None)."""
     cosines = _batch_cosines(batch, canonical=False).tolist()
-    every_row_sorted = all(a.sorted_row and b.sorted_row for _, _, a, b in batch)
-    merged = _batch_cosines(batch, canonical=True).tolist() if every_row_sorted else None
+    both_sorted = [k for k, (_, _, a, b) in enumerate(batch) if a.sorted_row and b.sorted_row]
+    merged: dict[int, float] = {}
+    if both_sorted:
+        values = _batch_cosines([batch[k] for k in both_sorted], canonical=True).tolist()
+        merged = dict(zip(both_sorted, values))
     for number, ((i, j, a, b), cosine) in enumerate(zip(batch, cosines)):
         score, found = compare(a.prepared, b.prepared, cosine, config)
-        yield i, j, score, found, merged[number] if merged else None
+        yield i, j, score, found, merged.get(number)
 
 
 # --- groups ----------------------------------------------------------------------------------
@@ -941,11 +945,15 @@ def _scan(
     )
     scored = sorted(results.map(lambda r: r[:5]).collect(), key=lambda r: (r[0], r[1]))
     prepared.unpersist()
-    # scipy sums a pair's products in another order when every row of every pair has sorted
-    # columns (a merge instead of a linked list); each pair brought both cosines when it could.
-    if scored and all(r[4] is not None for r in scored):
-        for r in scored:
-            r[2].cosine = r[4]
+    # scipy sums a pair's products in another order when every row of the pairs it is given
+    # at once (pair_cosines' chunk) has sorted columns; pairs of sorted rows brought both sums.
+    chunk = inspect.signature(pair_cosines).parameters.get("chunk")
+    size = chunk.default if chunk is not None else max(len(scored), 1)
+    for start in range(0, len(scored), size):
+        part = scored[start : start + size]
+        if all(r[4] is not None for r in part):
+            for r in part:
+                r[2].cosine = r[4]
     timings["score_align"] = time.perf_counter() - clock
     report("align", len(scored), len(scored))
 
