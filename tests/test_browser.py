@@ -129,6 +129,11 @@ def test_heatmap_cell_opens_the_pair_with_the_shared_sentence_highlighted_in_bot
     assert opened.page.get_attribute(f"#{target}", "open") is not None
     for side in ("a", "b"):
         assert SENTENCE in opened.texts(f"#{target} .side-{side} .hl"), side
+    # Closed again and its cell clicked again: the address bar already holds the
+    # pair's hash, so no hashchange fires; the pair must still open.
+    opened.page.evaluate(f"document.getElementById('{target}').open = false")
+    opened.page.click(f'table.heat a[href="#{target}"] >> nth=0')
+    assert opened.page.get_attribute(f"#{target}", "open") is not None
     colours = {
         opened.page.evaluate(
             f"""() => {{

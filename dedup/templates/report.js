@@ -52,8 +52,9 @@
   });
 
   // A link to a pair (heatmap cell, table, document) opens it.
-  function openTarget() {
-    const id = decodeURIComponent(location.hash.slice(1));
+  // Opened on the click itself (a link to the hash already in the address bar
+  // fires no hashchange) and on hashchange (back/forward, typed addresses).
+  function openPair(id) {
     const target = id ? document.getElementById(id) : null;
     if (target && target.matches("details.pair")) {
       target.hidden = false;
@@ -61,6 +62,11 @@
       renderPair(target);
     }
   }
+  const openTarget = () => openPair(decodeURIComponent(location.hash.slice(1)));
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest('a[href^="#"]');
+    if (link) openPair(decodeURIComponent(link.getAttribute("href").slice(1)));
+  });
   window.addEventListener("hashchange", openTarget);
   openTarget();
 
