@@ -168,6 +168,23 @@ def sentence_windows(features: Features, window_words: int) -> list[tuple[int, i
     return windows
 
 
+def tiling(windows: Sequence[tuple[int, int]]) -> list[int]:
+    """Indices of the windows that tile the text without overlapping: the first window, then
+    each next one that starts where the last one taken ends (or later).
+
+    Any run of text two windows long holds a whole tiling window, and a document that shares
+    that run has a window starting at the same sentence: looking up a document's tiling
+    windows against every window of the others finds such passages with half the lookups.
+    """
+    taken: list[int] = []
+    end = -1
+    for number, (start, stop) in enumerate(windows):
+        if start >= end:
+            taken.append(number)
+            end = stop
+    return taken
+
+
 def window_units(
     features: Features, windows: list[tuple[int, int]], shingle_size: int
 ) -> tuple[list[np.ndarray], list[tuple[int, int]]]:

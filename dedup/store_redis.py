@@ -4,8 +4,8 @@
 the prefix (``dedup`` by default), so several indexes can share one Redis database:
 
 - ``{prefix}:doc:{id}``: the document (a :class:`~dedup.store.StoredDocument` as JSON);
-- ``{prefix}:band:{key}``: the ids of the documents having that LSH band key (a set; keys
-  are the uint64 band keys in decimal);
+- ``{prefix}:band:`` + 8 bytes: the ids of the documents having that LSH band key (a set;
+  the key's name ends in the uint64 band key as 8 raw big-endian bytes);
 - ``{prefix}:terms``: term -> document frequency (a hash);
 - ``{prefix}:count``: the number of documents;
 - ``{prefix}:meta``: the schema version and the index settings (a hash).
@@ -21,9 +21,13 @@ need the old version's keys: ``remove`` reads the record first, a replacing ``ad
 back from its first call, and the second call unindexes it (and writes the new version)
 unless the record changed in between, when it goes round again. ``candidates`` counts the
 ids of all band keys in one script, ``get_many`` is one MGET, ``document_frequencies`` one
-HMGET (with the count, in one MULTI). Scripts rather than WATCH/MULTI/EXEC: one round trip
-instead of three, and no retries; with hundreds of band keys per document the commands
-themselves, not the round trips, are then most of the cost (``benchmarks/gate_store.py``).
+HMGET (with the count, in one MULTI); ``add_many`` pipelines its adds in one round trip.
+
+What a call costs is the number of Redis commands it runs, so the scripts run few: band keys
+travel as one binary string (8 bytes a key) and the script names the sets itself, and term
+frequencies are read with one HMGET and written with one HSET (and one HDEL) instead of a
+HINCRBY per term. The scripts name keys they build, so the store needs one Redis server (and
+its replicas), not a Redis Cluster.
 
 Durability is the server's: with Redis's defaults (RDB snapshots) an acknowledged add can be
 lost when the server stops abruptly. Run the server with ``appendonly yes`` (and
@@ -44,8 +48,10 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import numpy as np
+
 from .errors import ConfigError, StoreError
-from .store import SCHEMA_VERSION, ConflictError, StoredDocument, display_location
+from .store import ConflictError, StoredDocument, display_location
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +59,27 @@ DEFAULT_PREFIX = "dedup"
 _UINT64 = (1 << 64) - 1
 _MAX_RETRIES = 50  # times a document may change under a remove before it gives up
 _CHUNK = 5000  # band keys, ids or terms per server call (keeps each reply bounded)
+# Version of the key layout: 3 since band keys are binary and term frequencies are written in
+# bulk (2 had decimal band keys); an index under another version is refused, not misread.
+SCHEMA_VERSION = 3
+
+# Band keys arrive as one string of 8-byte keys; KEYS[1] is the prefix of the band sets.
+_BANDS_LUA = """
+local function each_band(blob, command, member)
+    for i = 1, #blob, 8 do
+        redis.call(command, KEYS[1] .. string.sub(blob, i, i + 7), member)
+    end
+end
+"""
 
 # Ids sharing band keys, with the number of keys shared: counted on the server, so one reply
-# carries each candidate once instead of every member of every set.
+# carries each candidate once instead of every member of every set. ARGV[1]: the band keys.
 _CANDIDATES_LUA = """
 local counts = {}
 local order = {}
-for _, key in ipairs(KEYS) do
-    for _, member in ipairs(redis.call('SMEMBERS', key)) do
+local blob = ARGV[1]
+for i = 1, #blob, 8 do
+    for _, member in ipairs(redis.call('SMEMBERS', KEYS[1] .. string.sub(blob, i, i + 7))) do
         local seen = counts[member]
         if seen then
             counts[member] = seen + 1
@@ -78,48 +97,60 @@ end
 return reply
 """
 
-# Unindex (KEYS[first_key..last_key] are the old version's band keys, ARGV[first_arg..last_arg]
-# its terms) and index (the new version's) a document; KEYS[1..3] are its key, the term
-# frequencies and the count, ARGV[1] its id. Terms no document has left are deleted, as the
-# SQLite store does.
-_FUNCTIONS_LUA = """
-local function unindex(first_key, last_key, first_arg, last_arg)
-    redis.call('DEL', KEYS[1])
-    for i = first_key, last_key do
-        redis.call('SREM', KEYS[i], ARGV[1])
-    end
-    for i = first_arg, last_arg do
-        if redis.call('HINCRBY', KEYS[2], ARGV[i], -1) <= 0 then
-            redis.call('HDEL', KEYS[2], ARGV[i])
+# KEYS = band prefix, document, term frequencies, count. unindex/index take the document's
+# id, record, band keys (one string) and the positions of its terms in ARGV. Term
+# frequencies: one HMGET, then one HSET of the new values and one HDEL of those at zero
+# (terms no document has left are deleted, as the SQLite store does).
+_FUNCTIONS_LUA = (
+    _BANDS_LUA
+    + """
+local function count_terms(first, last, delta)
+    for start = first, last, 1000 do
+        local stop = math.min(start + 999, last)
+        local old = redis.call('HMGET', KEYS[3], unpack(ARGV, start, stop))
+        local set, gone = {}, {}
+        for i = start, stop do
+            local value = (tonumber(old[i - start + 1]) or 0) + delta
+            if value > 0 then
+                set[#set + 1] = ARGV[i]
+                set[#set + 1] = value
+            else
+                gone[#gone + 1] = ARGV[i]
+            end
         end
+        if #set > 0 then redis.call('HSET', KEYS[3], unpack(set)) end
+        if #gone > 0 then redis.call('HDEL', KEYS[3], unpack(gone)) end
     end
-    redis.call('DECR', KEYS[3])
 end
 
-local function index(record, first_key, last_key, first_arg, last_arg)
-    redis.call('SET', KEYS[1], record)
-    for i = first_key, last_key do
-        redis.call('SADD', KEYS[i], ARGV[1])
-    end
-    for i = first_arg, last_arg do
-        redis.call('HINCRBY', KEYS[2], ARGV[i], 1)
-    end
-    redis.call('INCR', KEYS[3])
+local function unindex(id, bands, first_term, last_term)
+    redis.call('DEL', KEYS[2])
+    each_band(bands, 'SREM', id)
+    count_terms(first_term, last_term, -1)
+    redis.call('DECR', KEYS[4])
+end
+
+local function index(id, record, bands, first_term, last_term)
+    redis.call('SET', KEYS[2], record)
+    each_band(bands, 'SADD', id)
+    count_terms(first_term, last_term, 1)
+    redis.call('INCR', KEYS[4])
 end
 """
+)
 
-# add: KEYS = doc, terms, count, new band keys..., old band keys...;
-# ARGV = id, record, fingerprint, replace ('1' or ''), SHA-1 of the old record ('' when not
-# read yet), number of new band keys, number of new terms, new terms..., old terms...
+# add: KEYS = band prefix, document, term frequencies, count; ARGV = id, record, fingerprint,
+# replace ('1' or ''), SHA-1 of the old record ('' when not read yet), new band keys, old
+# band keys, number of new terms, new terms..., old terms...
 # Reply: {1} added, {2} updated, {0, fingerprint} the id holds that fingerprint (the same
 # text, or another one without replace: nothing written), {-1, record} replacing needs the
 # current record's keys (the caller reads them from it and calls again).
 _ADD_LUA = (
     _FUNCTIONS_LUA
     + """
-local new_keys, new_terms = tonumber(ARGV[6]), tonumber(ARGV[7])
+local new_terms = tonumber(ARGV[8])
 local status = 1
-local current = redis.call('GET', KEYS[1])
+local current = redis.call('GET', KEYS[2])
 if current then
     local fingerprint = cjson.decode(current)['fingerprint']
     if fingerprint == ARGV[3] or ARGV[4] ~= '1' then
@@ -128,30 +159,40 @@ if current then
     if redis.sha1hex(current) ~= ARGV[5] then
         return {-1, current}
     end
-    unindex(4 + new_keys, #KEYS, 8 + new_terms, #ARGV)
+    unindex(ARGV[1], ARGV[7], 9 + new_terms, #ARGV)
     status = 2
 end
-index(ARGV[2], 4, 3 + new_keys, 8, 7 + new_terms)
+index(ARGV[1], ARGV[2], ARGV[6], 9, 8 + new_terms)
 return {status}
 """
 )
 
-# remove: KEYS = doc, terms, count, band keys...; ARGV = id, SHA-1 of the record read, terms...
+# remove: KEYS as add; ARGV = id, SHA-1 of the record read, its band keys, its terms...
 # 1 when removed, 0 when not there, -1 when the record changed since it was read.
 _REMOVE_LUA = (
     _FUNCTIONS_LUA
     + """
-local current = redis.call('GET', KEYS[1])
+local current = redis.call('GET', KEYS[2])
 if not current then
     return 0
 end
 if redis.sha1hex(current) ~= ARGV[2] then
     return -1
 end
-unindex(4, #KEYS, 3, #ARGV)
+unindex(ARGV[1], ARGV[3], 4, #ARGV)
 return 1
 """
 )
+
+
+def _key_bytes(keys: Iterable[int]) -> bytes:
+    """Band keys (distinct) as one string of 8-byte big-endian unsigned integers."""
+    values = list(keys)
+    try:
+        array = np.asarray(values, dtype=np.uint64)
+    except OverflowError:  # signed int64 keys (as SQLite keeps them)
+        array = np.asarray([int(k) & _UINT64 for k in values], dtype=np.uint64)
+    return np.unique(array).astype(">u8").tobytes()
 
 
 def _redis_module() -> Any:
@@ -245,11 +286,9 @@ class RedisStore:
     def _doc_key(self, doc_id: str) -> str:
         return self._doc_prefix + doc_id
 
-    def _band_key(self, key: int) -> str:
-        return f"{self._band_prefix}{int(key) & _UINT64}"
-
-    def _band_keys(self, doc: StoredDocument) -> set[str]:
-        return {self._band_key(k) for k in doc.band_keys}
+    def _keys(self, doc_id: str) -> list[str]:
+        """KEYS of the add and remove scripts for a document."""
+        return [self._band_prefix, self._doc_key(doc_id), self._terms, self._count]
 
     # --- settings -------------------------------------------------------------------------
 
@@ -271,23 +310,23 @@ class RedisStore:
     def add(self, doc: StoredDocument, *, replace: bool = False) -> str:
         doc.added = doc.added or time.time()
         record = doc.to_json()
-        bands, terms = list(self._band_keys(doc)), list(set(doc.terms))
-        head = [self._doc_key(doc.id), self._terms, self._count]
-        old_bands: list[str] = []
+        bands, terms = _key_bytes(doc.band_keys), list(set(doc.terms))
+        old_bands = b""
         old_terms: list[str] = []
         old_sha = ""
         flag = "1" if replace else ""
         with self._calls(f"add {doc.id!r}"):
             for _attempt in range(_MAX_RETRIES):
                 reply = self._add_script(
-                    keys=[*head, *bands, *old_bands],
+                    keys=self._keys(doc.id),
                     args=[
                         doc.id,
                         record,
                         doc.fingerprint,
                         flag,
                         old_sha,
-                        len(bands),
+                        bands,
+                        old_bands,
                         len(terms),
                         *terms,
                         *old_terms,
@@ -295,7 +334,7 @@ class RedisStore:
                 )
                 if reply[0] == -1:  # replacing: unindex the version the script returned
                     old = StoredDocument.from_json(reply[1])
-                    old_bands, old_terms = list(self._band_keys(old)), list(set(old.terms))
+                    old_bands, old_terms = _key_bytes(old.band_keys), list(set(old.terms))
                     old_sha = hashlib.sha1(reply[1]).hexdigest()
                     continue
                 break
@@ -320,16 +359,17 @@ class RedisStore:
         pipe = self._client.pipeline(transaction=False)
         for doc in docs:
             doc.added = doc.added or time.time()
-            bands, terms = list(self._band_keys(doc)), list(set(doc.terms))
+            terms = list(set(doc.terms))
             self._add_script(
-                keys=[self._doc_key(doc.id), self._terms, self._count, *bands],
+                keys=self._keys(doc.id),
                 args=[
                     doc.id,
                     doc.to_json(),
                     doc.fingerprint,
                     "",
                     "",
-                    len(bands),
+                    _key_bytes(doc.band_keys),
+                    b"",
                     len(terms),
                     *terms,
                 ],
@@ -356,8 +396,13 @@ class RedisStore:
                     return False
                 doc = StoredDocument.from_json(current)
                 reply = self._remove_script(
-                    keys=[key, self._terms, self._count, *self._band_keys(doc)],
-                    args=[doc_id, hashlib.sha1(current).hexdigest(), *set(doc.terms)],
+                    keys=self._keys(doc_id),
+                    args=[
+                        doc_id,
+                        hashlib.sha1(current).hexdigest(),
+                        _key_bytes(doc.band_keys),
+                        *set(doc.terms),
+                    ],
                 )
                 if reply != -1:
                     return bool(reply)
@@ -385,11 +430,14 @@ class RedisStore:
         return found
 
     def candidates(self, band_keys: Iterable[int]) -> dict[str, int]:
-        keys = list({self._band_key(k) for k in band_keys})
+        keys = _key_bytes(band_keys)
+        step = 8 * _CHUNK
         hits: dict[str, int] = {}
         with self._calls("look up band keys"):
-            for start in range(0, len(keys), _CHUNK):
-                reply = self._candidates_script(keys=keys[start : start + _CHUNK])
+            for start in range(0, len(keys), step):
+                reply = self._candidates_script(
+                    keys=[self._band_prefix], args=[keys[start : start + step]]
+                )
                 for member, count in zip(reply[::2], reply[1::2]):
                     doc_id = member.decode("utf-8")
                     hits[doc_id] = hits.get(doc_id, 0) + int(count)

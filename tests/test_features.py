@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
 
-from dedup.features import extract_features, sentence_windows, shingle_hashes, shingle_set
+from dedup.features import (
+    extract_features,
+    sentence_windows,
+    shingle_hashes,
+    shingle_set,
+    tiling,
+)
 from dedup.models import Document
 from dedup.signatures import MinHasher, estimated_jaccard, fold32
 
@@ -66,6 +74,22 @@ def test_sentence_windows_cover_the_text_with_whole_sentences():
         assert end - start >= 20 or end == len(feats)
 
 
+def test_tiling_windows_follow_each_other_without_overlap():
+    sentences = [f"Sentence number {n} has exactly seven words." for n in range(10)]
+    feats = extract_features(doc(" ".join(sentences)))
+    windows = sentence_windows(feats, 20)
+    taken = [windows[i] for i in tiling(windows)]
+    assert taken[0] == windows[0]
+    for (_, end), (start, _) in pairwise(taken):
+        assert start == end  # sentence windows: the next one starts where the last ends
+    # every stretch of text two windows long holds a whole tiling window
+    longest = max(b - a for a, b in windows)
+    for start in range(len(feats) - 2 * longest):
+        assert any(start <= a and b <= start + 2 * longest for a, b in taken), start
+    assert tiling([]) == []
+    assert tiling([(0, 5), (2, 7), (5, 9), (6, 10), (9, 12)]) == [0, 2, 4]
+
+
 def test_short_document_is_one_window():
     feats = extract_features(doc("Only a short note."))
     assert sentence_windows(feats, 40) == [(0, 4)]
@@ -103,7 +127,9 @@ def test_banding_finds_the_same_bucket_pairs_as_datasketch_lsh():
 
     rng = np.random.default_rng(11)
     base = [rng.integers(0, 2**63, size=60, dtype=np.uint64) for _ in range(40)]
-    sets = base + [np.concatenate([s[:45], rng.integers(0, 2**63, 15, dtype=np.uint64)]) for s in base[:20]]
+    sets = base + [
+        np.concatenate([s[:45], rng.integers(0, 2**63, 15, dtype=np.uint64)]) for s in base[:20]
+    ]
     hasher = MinHasher(num_perm=64)
     signatures = hasher.signatures(sets)
     docs = np.arange(len(sets))
@@ -132,7 +158,9 @@ def test_window_signatures_from_units_equal_direct_window_minhashes(seeds_dir):
         windows = sentence_windows(feats, 30)
         direct = hasher.signatures([shingle_set(feats.hashes[a:b], 3) for a, b in windows])
         units, ranges = window_units(feats, windows, 3)
-        assert sum(len(u) for u in units) == len(shingle_hashes(feats.hashes, 3))  # each hashed once
+        assert sum(len(u) for u in units) == len(
+            shingle_hashes(feats.hashes, 3)
+        )  # each hashed once
         assert np.array_equal(hasher.union(hasher.signatures(units), ranges), direct)
         checked += len(windows)
     assert checked > 20

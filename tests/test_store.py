@@ -281,3 +281,61 @@ def test_gate_index_many_then_check(location: str) -> None:
         again = gate.check(records[3])
         assert again["verdict"] == "duplicate" and again["duplicate_of"] == "003"
         assert gate.stats()["documents"] == 5
+
+
+def test_gate_records_its_bands_and_keeps_them(location: str) -> None:
+    from dedup.gate import GATE_BANDS, GATE_ROWS
+
+    with Gate(location) as gate:
+        assert (gate.stats()["bands"], gate.stats()["rows"]) == (GATE_BANDS, GATE_ROWS)
+    with pytest.raises(ConfigError, match="bands=12 \\(asked 20\\)"):
+        Gate(location, bands=20)
+    with Gate(location, bands=GATE_BANDS) as gate:  # the recorded value is fine
+        assert gate.stats()["bands"] == GATE_BANDS
+
+
+def test_gate_index_built_before_gate_bands_keeps_the_scans_bands(location: str) -> None:
+    from dedup.config import ScanConfig
+    from dedup.gate import INDEX_SETTINGS
+    from dedup.index import lsh_params
+
+    config = ScanConfig()
+    store = open_store(location)
+    store.init_settings({k: getattr(config, k) for k in INDEX_SETTINGS})  # no bands/rows
+    with Gate(store) as gate:
+        stats = gate.stats()
+    assert (stats["bands"], stats["rows"]) == lsh_params(config.lsh_threshold, config.num_perm)
+
+
+def test_gate_finds_a_passage_lifted_from_the_middle_of_a_long_story(location: str) -> None:
+    # The incoming article quotes three sentences from the middle of an indexed story, inside
+    # text of its own: only its tiling windows are looked up, and the indexed story's windows
+    # start at every sentence, so the passage is found wherever it falls.
+    story = [
+        "The city council approved the new transport budget late on Tuesday after a long debate.",
+        "Councillors voted by a narrow margin to fund two new tram lines in the eastern suburbs.",
+        "The mayor said the plan would cut commuting times for tens of thousands of residents.",
+        "Opposition members argued that the cost estimates were far too optimistic.",
+        "Construction of the first line is expected to begin in the spring of next year.",
+        "The second line depends on a grant that the national government has yet to confirm.",
+        "Local businesses along the planned route have asked for compensation during the works.",
+        "Cyclists' groups welcomed the decision but called for safer lanes beside the tracks.",
+        "The budget also sets aside money for repairs to three bridges over the river.",
+        "A final vote on the detailed design is scheduled for the council's meeting in March.",
+        "Officials said public consultations would be held in every affected district.",
+        "The transport authority will publish a timetable for the works within a month.",
+    ]
+    own = [
+        "Residents of our town have followed the debate in the capital with great interest.",
+        "Many of them travel to the city every morning and spend hours on crowded buses.",
+        "The head of our chamber of commerce said the news came as a pleasant surprise.",
+        "We will keep our readers informed as the plans take shape over the coming months.",
+    ]
+    incoming = "\n\n".join(own[:2] + story[5:8] + own[2:])
+    with Gate(location) as gate:
+        gate.add({"id": "wire", "text": "\n\n".join(story)})
+        verdict = gate.check({"id": "local", "text": incoming})
+    assert verdict["verdict"] == "syndicated"
+    assert verdict["syndicated_from"] == ["wire"]
+    shared = verdict["matches"][0]["passages"]
+    assert any(story[6] in incoming[p["start"] : p["end"]] for p in shared)
