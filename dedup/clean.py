@@ -170,6 +170,21 @@ def _normal_line(text: str) -> str:
     return " ".join(w.lower() for w in _WORD_RE.findall(text))
 
 
+def line_forms(text: str) -> dict[str, str]:
+    """The distinct lines of ``text`` as the repeated-line signal counts them.
+
+    Hard-wrapped lines are joined into paragraphs, as in :func:`clean_documents`; a line that
+    recurs in REPEAT_MIN_DOCS documents of one source is boilerplate there.
+
+    Returns:
+        Each line's normal form (lower-case words) with the text of its first occurrence.
+    """
+    forms: dict[str, str] = {}
+    for unit in _units(text):
+        forms.setdefault(_normal_line(unit.text), unit.text)
+    return forms
+
+
 def _mark_repeated_lines(docs: list[Document], units_of: list[list[_Unit]]) -> None:
     """Mark lines that recur in several documents of one source (site chrome)."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)

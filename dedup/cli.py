@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from pathlib import Path
+from enum import Enum
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
 import typer
@@ -92,7 +93,7 @@ def _config(**values: Any) -> ScanConfig:
         raise _fail(str(exc), EXIT_USAGE) from None
 
 
-def _print_summary(data: dict[str, Any], inputs: list[Path]) -> None:
+def _print_summary(data: dict[str, Any], inputs: list[Any]) -> None:
     relations = data["relations"]
     lines = [
         f"Read {data['documents']} documents from {', '.join(map(str, inputs))}"
@@ -114,17 +115,60 @@ def _print_summary(data: dict[str, Any], inputs: list[Path]) -> None:
     typer.echo("\n".join(lines))
 
 
+class Engine(str, Enum):
+    """Where ``dedup scan`` runs."""
+
+    local = "local"
+    spark = "spark"
+
+
+def _default_out(first: str) -> Path:
+    """``reports/<name of the first input>``: a folder's name, a file's without its suffix."""
+    from urllib.parse import urlsplit
+
+    from .spark import is_uri
+
+    if is_uri(first):
+        path = PurePosixPath(urlsplit(first).path.rstrip("/"))
+        name = path.stem if path.suffix else path.name
+    else:
+        path = Path(first).resolve()
+        name = path.name if path.is_dir() else path.stem
+    return Path("reports") / (name or "scan")
+
+
 @app.command()
 def scan(
     paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Folders (walked recursively) and files to scan. Default: seeds/."),
+        list[str] | None,
+        typer.Argument(
+            help="Folders (walked recursively) and files to scan. With --engine spark also "
+            "URIs (hdfs://, s3a://, file://) and Parquet datasets. Default: seeds/.",
+            show_default=False,
+        ),
     ] = None,
     *,
     out: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            "--out", "-o", help="Output folder. Default: reports/<name of the first input>/."
+            "--out",
+            "-o",
+            help="Output folder (with --engine spark also a URI). "
+            "Default: reports/<name of the first input>/.",
+        ),
+    ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="local: in this process. spark: as Spark jobs (needs the 'spark' extra and "
+            "Java 17)."
+        ),
+    ] = Engine.local,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine spark: the master URL (local[4], spark://host:7077, yarn, ...). "
+            "Default: Spark's own configuration (spark-defaults.conf, SPARK_* environment)."
         ),
     ] = None,
     as_json: Annotated[
@@ -156,14 +200,23 @@ def scan(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
 ) -> None:
     """Scan articles for near-duplicates and shared wire copy; write the report files."""
-    from .pipeline import scan as run_scan
-    from .report import summary, write_report
+    from .report import summary
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.ERROR,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    inputs = paths or [Path("seeds")]
+    inputs: list[Any] = paths or ["seeds"]
+    if engine is Engine.local:
+        _check_local(inputs, out, spark_master)
+        inputs = [Path(p) for p in inputs]
+    elif spark_master is not None:
+        from .spark import check_master
+
+        try:
+            check_master(spark_master)
+        except ConfigError as exc:
+            raise _fail(f"--spark-master: {exc}", EXIT_USAGE) from None
     config = _config(
         max_file_bytes=max_bytes,
         shingle_size=shingle_size,
@@ -173,18 +226,12 @@ def scan(
         duplicate_coverage=duplicate_coverage,
         matrix_limit=matrix_limit,
     )
-    first = inputs[0]
-    name = (first.resolve().name if first.is_dir() else first.resolve().stem) or "scan"
-    out_dir = out or Path("reports") / name
+    out_dir = out or str(_default_out(str(inputs[0])))
     try:
-        with _StageProgress() as progress:
-            result = run_scan(inputs, config, progress=progress)
-        for skip in result.skipped:
-            _err(f"skipped: {skip}")
-        try:
-            data = write_report(result, out_dir, report_max_pairs=report_max_pairs)
-        except OSError as exc:
-            raise _fail(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
+        if engine is Engine.spark:
+            result, data = _scan_spark(inputs, config, out_dir, spark_master, report_max_pairs)
+        else:
+            result, data = _scan_local(inputs, config, out_dir, report_max_pairs)
     except DedupError as exc:
         for skip in getattr(exc, "skipped", []):
             _err(f"skipped: {skip}")
@@ -195,6 +242,63 @@ def scan(
     else:
         _print_summary(data, inputs)
     raise typer.Exit(code=EXIT_SKIPPED if result.skipped else EXIT_OK)
+
+
+def _check_local(inputs: list[str], out: str | None, spark_master: str | None) -> None:
+    """Usage errors of the local engine: Spark's options and URIs."""
+    from .spark import is_uri
+
+    if spark_master is not None:
+        raise _fail(
+            f"--spark-master {spark_master} needs --engine spark (the local engine runs here)",
+            EXIT_USAGE,
+        )
+    for given in [*inputs, *([out] if out else [])]:
+        if is_uri(given):
+            raise _fail(
+                f"{given} is a URI: only --engine spark reads and writes URIs; "
+                "give a local path, or add --engine spark",
+                EXIT_USAGE,
+            )
+
+
+def _scan_local(
+    inputs: list[Path], config: ScanConfig, out_dir: str, report_max_pairs: int
+) -> tuple[Any, dict[str, Any]]:
+    from .pipeline import scan as run_scan
+    from .report import write_report
+
+    with _StageProgress() as progress:
+        result = run_scan(inputs, config, progress=progress)
+    for skip in result.skipped:
+        _err(f"skipped: {skip}")
+    try:
+        data = write_report(result, out_dir, report_max_pairs=report_max_pairs)
+    except OSError as exc:
+        raise _fail(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
+    return result, data
+
+
+def _scan_spark(
+    inputs: list[str], config: ScanConfig, out_dir: str, master: str | None, report_max_pairs: int
+) -> tuple[Any, dict[str, Any]]:
+    from .spark import run_spark_scan
+
+    try:
+        with _StageProgress() as progress:
+            result, data = run_spark_scan(
+                inputs,
+                config,
+                out=out_dir,
+                master=master,
+                report_max_pairs=report_max_pairs,
+                progress=progress,
+            )
+    except OSError as exc:
+        raise _fail(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
+    for skip in result.skipped:
+        _err(f"skipped: {skip}")
+    return result, data
 
 
 @app.command("eval")

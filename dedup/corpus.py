@@ -114,22 +114,28 @@ def iter_inputs(
     for raw in paths:
         root = Path(raw)
         if root.is_dir():
-            for path, problem in _walk(root):
+            for path, problem in walk_files(root):
                 rel = path.relative_to(root).as_posix()
                 if problem:
                     yield Skipped(rel, problem, "unreadable")
                     continue
-                yield from _read_file(path, rel, max_file_bytes)
+                yield from read_file(path, rel, max_file_bytes)
         elif root.exists():
-            yield from _read_file(root, root.name, max_file_bytes)
+            yield from read_file(root, root.name, max_file_bytes)
         elif root.is_symlink():
             yield Skipped(str(raw), "broken symbolic link", "unreadable")
         else:
             yield Skipped(str(raw), "no such file or folder", "unreadable")
 
 
-def _walk(root: Path) -> Iterator[tuple[Path, str]]:
-    """Files under ``root`` in sorted order, following links but never around a loop."""
+def walk_files(root: Path) -> Iterator[tuple[Path, str]]:
+    """Files under ``root`` in the order a scan reads them: a folder's files by name, then its
+    subfolders (hidden names left out), following links but never around a loop.
+
+    Yields:
+        ``(path, problem)``: ``problem`` is ``""`` for a file to read, else why ``path`` (a
+        file or folder) cannot be read.
+    """
     visited: set[tuple[int, int]] = set()
     stack = [root]
     while stack:
@@ -162,12 +168,26 @@ def _walk(root: Path) -> Iterator[tuple[Path, str]]:
         stack.extend(reversed(subfolders))
 
 
-def _read_file(path: Path, rel: str, max_bytes: int) -> Iterator[Document | Skipped]:
+def folder_group(rel: str) -> str:
+    """The source group of a file at ``rel`` (its folder): the repeated-line signal of
+    cleaning counts lines within one group."""
+    return "folder:" + (rel.rsplit("/", 1)[0] if "/" in rel else ".")
+
+
+def read_file(path: Path, rel: str, max_bytes: int) -> Iterator[Document | Skipped]:
+    """Every document of one file, or a Skipped with the reason for each part that cannot be
+    read (the file itself, or a record of a JSON, JSONL or WARC file).
+
+    Args:
+        path: The file.
+        rel: Its name in ids and messages (the path relative to the folder scanned).
+        max_bytes: Larger files, JSONL lines and WARC records are skipped.
+    """
     kind = input_format(path)
     if kind is None:
         yield Skipped(rel, "not an article format", "ignored")
         return
-    group = "folder:" + (rel.rsplit("/", 1)[0] if "/" in rel else ".")
+    group = folder_group(rel)
     try:
         size = path.stat().st_size
         if size == 0:
@@ -202,10 +222,11 @@ def _read_file(path: Path, rel: str, max_bytes: int) -> Iterator[Document | Skip
         else:
             yield from _read_json(data, rel, group)
     except InputError as exc:
-        yield Skipped(rel, str(exc), _kind_of(exc))
+        yield Skipped(rel, str(exc), skip_kind(exc))
 
 
-def _kind_of(exc: InputError) -> str:
+def skip_kind(exc: InputError) -> str:
+    """The ``Skipped.kind`` of an input error (``"invalid"`` when it names none)."""
     return getattr(exc, "kind", "invalid")
 
 
@@ -425,7 +446,7 @@ def _read_json(data: bytes, rel: str, group: str) -> Iterator[Document | Skipped
         try:
             yield record_document(obj, rel, str(number), group)
         except InputError as exc:
-            yield Skipped(rel, f"record {number}: {exc}", _kind_of(exc))
+            yield Skipped(rel, f"record {number}: {exc}", skip_kind(exc))
 
 
 def iter_json_lines(stream: IO[bytes], rel: str, max_bytes: int) -> Iterator[tuple[int, Any]]:
@@ -467,7 +488,7 @@ def _read_jsonl(
         try:
             yield record_document(obj, rel, str(number), group)
         except InputError as exc:
-            yield Skipped(rel, str(exc), _kind_of(exc), number)
+            yield Skipped(rel, str(exc), skip_kind(exc), number)
 
 
 class _DamagedArchive(Exception):
@@ -547,7 +568,7 @@ def _read_warc(
                 else:
                     yield html_document(payload, doc_id, rel, group=group, url=url, date=date)
             except InputError as exc:
-                yield Skipped(rel, f"{label}: {exc}", _kind_of(exc))
+                yield Skipped(rel, f"{label}: {exc}", skip_kind(exc))
         # warcio takes a record header cut off by the end of the file for the end of the archive
         left = archive.fh.tell() - archive.offset
         if left > 0:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .corpus import _make_document
+from .corpus import _make_document, folder_group
 from .errors import InputError
 from .models import Document
 
@@ -241,11 +241,6 @@ def _meter_file(root: Path, rel: str, what: str) -> bytes:
     return _read_bytes(path)
 
 
-def _folder_group(rel: str) -> str:
-    """The group ``dedup scan`` gives a file at ``rel`` (its folder)."""
-    return "folder:" + (rel.rsplit("/", 1)[0] if "/" in rel else ".")
-
-
 def _meter_newspaper(root: Path, row: dict[str, str]) -> Document:
     rel = row["newspaper_file"].strip()
     text = decode_legacy(_meter_file(root, rel, "newspaper file"))
@@ -259,7 +254,7 @@ def _meter_newspaper(root: Path, row: dict[str, str]) -> Document:
         text=text,
         date=date,
         source=row["newspaper"].strip() or None,
-        group=_folder_group(rel),
+        group=folder_group(rel),
     )
 
 
@@ -278,7 +273,7 @@ def load_pa_file(root: Path, rel: str) -> Document:
     if not text:
         raise InputError(f"{root / rel}: no article text in the PA file")
     return Document(
-        id=rel, path=rel, text=text, title=title, date=date, source="PA", group=_folder_group(rel)
+        id=rel, path=rel, text=text, title=title, date=date, source="PA", group=folder_group(rel)
     )
 
 

@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 
 
-def _noop(stage: str, done: int, total: int) -> None:
+def no_progress(stage: str, done: int, total: int) -> None:
+    """A ``Progress`` that reports nothing (the default of every engine)."""
     return None
 
 
@@ -63,7 +64,7 @@ def prepare(
     progress: Progress | None = None,
 ) -> list[Prepared]:
     """Features and signatures of cleaned documents (the scan's and the gate's shared stage)."""
-    report = progress or _noop
+    report = progress or no_progress
     features = []
     for index, doc in enumerate(docs):
         features.append(extract_features(doc))
@@ -159,7 +160,7 @@ def analyse(
     timings: dict[str, float] | None = None,
 ) -> ScanResult:
     """Run every stage after loading on ``loaded`` (used by ``scan`` and ``dedup eval``)."""
-    report = progress or _noop
+    report = progress or no_progress
     timings = timings if timings is not None else {}
     docs = loaded.documents
 

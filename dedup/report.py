@@ -202,9 +202,14 @@ def write_report(
         files.append("heatmap.png")
     files.append("summary.json")
     data = summary(result, out, files)
-    with _atomic_writer(out / "summary.json") as handle:
+    write_summary(data, out / "summary.json")
+    return data
+
+
+def write_summary(data: dict[str, Any], path: Path) -> None:
+    """``summary.json``: the summary without its timings (the file is the same run to run)."""
+    with _atomic_writer(path) as handle:
         json.dump(
             {k: v for k, v in data.items() if k != "seconds"}, handle, ensure_ascii=False, indent=2
         )
         handle.write("\n")
-    return data

@@ -39,6 +39,7 @@ when a scan runs.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import math
@@ -61,25 +62,26 @@ import numpy as np
 import xxhash
 from scipy import sparse
 
-from .clean import REPEAT_MIN_DOCS, _normal_line, _units, clean_documents, repair_text
+from .clean import REPEAT_MIN_DOCS, clean_documents, line_forms, repair_text
 from .cluster import Link
 from .config import ScanConfig
 from .corpus import (
     RECORD_FIELDS,
     LoadResult,
-    _kind_of,
-    _read_file,
-    _walk,
+    folder_group,
     input_format,
+    read_file,
     record_document,
+    skip_kind,
+    walk_files,
 )
 from .errors import ConfigError, InputError, NoDocumentsError
 from .features import Features
 from .html import DEFAULT_MAX_PAIRS
 from .index import CandidateStats, band_keys, lsh_params
 from .models import Document, ScanResult, Skipped
-from .pipeline import Prepared, Progress, _noop, assemble, compare, prepare
-from .report import write_report
+from .pipeline import Prepared, Progress, assemble, compare, no_progress, prepare
+from .report import write_report, write_summary
 from .score import pair_cosines, terms
 from .signatures import MinHasher
 
@@ -92,6 +94,10 @@ DOCS_PER_PARTITION = 5_000
 # Pairs scored at once in one task (both documents' records are in memory for each).
 COMPARE_BATCH = 2_000
 _URI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# What SparkContext accepts (with the cluster managers spark-submit knows).
+_MASTER_RE = re.compile(
+    r"^(?:local(?:\[[^\]]+\])?|local-cluster\[[^\]]+\]|(?:spark|k8s)://.+|yarn)$"
+)
 _EMPTY_U32 = np.empty((0, 0), dtype=np.uint32)
 _EMPTY_U64 = np.empty(0, dtype=np.uint64)
 
@@ -169,6 +175,22 @@ def check_java(need: int = 17) -> int:
     return major
 
 
+def check_master(master: str) -> str:
+    """Check a master URL against the forms Spark runs on before a JVM starts (Spark would
+    answer with a Java stack trace).
+
+    Raises:
+        ConfigError: ``master`` is none of ``local``, ``local[N]``, ``local[N,F]``,
+            ``local-cluster[...]``, ``spark://...``, ``k8s://...`` or ``yarn``.
+    """
+    if not _MASTER_RE.match(master):
+        raise ConfigError(
+            f"{master!r} is not a Spark master: give local[N], spark://host:7077, "
+            "k8s://https://host:443 or yarn"
+        )
+    return master
+
+
 def spark_session(master: str | None = None, conf: dict[str, str] | None = None) -> Any:
     """A SparkSession for the scan (an active one is reused).
 
@@ -179,8 +201,11 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
         conf: Extra Spark properties (``spark.executor.memory``, ...).
 
     Raises:
-        ConfigError: pyspark is not installed, or Java is missing or too old.
+        ConfigError: pyspark is not installed, Java is missing or too old, or ``master`` is
+            not a Spark master URL.
     """
+    if master:
+        check_master(master)
     pyspark = _import_pyspark()
     from pyspark.sql import SparkSession
 
@@ -269,7 +294,7 @@ def _plan_inputs(spark: Any, paths: Sequence[str | os.PathLike[str]]) -> tuple[l
             tasks.append(_Task(order, str(root.resolve()), root.name, "parquet"))
             order += 1
         elif root.is_dir():
-            for path, problem in _walk(root):
+            for path, problem in walk_files(root):
                 rel = path.relative_to(root).as_posix()
                 if problem:
                     skip(Skipped(rel, problem, "unreadable"))
@@ -314,11 +339,18 @@ def _list_uri(spark: Any, uri: str) -> list[tuple[str, str | None]]:
 
 
 def _java_message(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+    """One line on a Java exception: its own ``toString`` (py4j's first line names only the
+    call that failed)."""
+    text = str(exc)
+    java = getattr(exc, "java_exception", None)
+    if java is not None:
+        with contextlib.suppress(Exception):  # the JVM may be gone
+            text = str(java.toString())
+    return text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
 
 
 def _read_local(task: _Task, max_bytes: int) -> Iterator[tuple[tuple[int, int], Any]]:
-    for number, item in enumerate(_read_file(Path(task.path), task.rel, max_bytes)):
+    for number, item in enumerate(read_file(Path(task.path), task.rel, max_bytes)):
         yield (task.order, number), item
 
 
@@ -330,7 +362,7 @@ def _read_bytes(task: _Task, data: bytes, max_bytes: int) -> list[tuple[tuple[in
         path.write_bytes(data)
         return [
             ((task.order, number), item)
-            for number, item in enumerate(_read_file(path, task.rel, max_bytes))
+            for number, item in enumerate(read_file(path, task.rel, max_bytes))
         ]
 
 
@@ -340,11 +372,10 @@ def _row_document(row: dict[str, Any], task: _Task, number: int) -> Document | S
         key: value.isoformat() if isinstance(value, (date, datetime)) else value
         for key, value in row.items()
     }
-    group = "folder:" + (task.rel.rsplit("/", 1)[0] if "/" in task.rel else ".")
     try:
-        return record_document(record, task.rel, str(number), group)
+        return record_document(record, task.rel, str(number), folder_group(task.rel))
     except InputError as exc:
-        return Skipped(task.rel, str(exc), _kind_of(exc), number)
+        return Skipped(task.rel, str(exc), skip_kind(exc), number)
 
 
 def _load(spark: Any, paths: Sequence[str | os.PathLike[str]], config: ScanConfig) -> Any:
@@ -397,9 +428,9 @@ def _line_texts(doc: Document) -> dict[int, str]:
     and normal form, with the text of its first occurrence: what the repeated-line signal of
     ``clean_documents`` counts."""
     found: dict[int, str] = {}
-    for unit in _units(repair_text(doc.text)):
-        key = xxhash.xxh3_64_intdigest(f"{doc.group}\x00{_normal_line(unit.text)}".encode())
-        found.setdefault(key, unit.text)
+    for form, text in line_forms(repair_text(doc.text)).items():
+        key = xxhash.xxh3_64_intdigest(f"{doc.group}\x00{form}".encode())
+        found.setdefault(key, text)
     return found
 
 
@@ -805,7 +836,7 @@ def scan_spark(
         owned = SparkSession.getActiveSession() is None
         spark = spark_session(master, conf)
     try:
-        return _scan(spark, paths, config, partitions, progress or _noop)
+        return _scan(spark, paths, config, partitions, progress or no_progress)
     finally:
         if owned:
             spark.stop()
@@ -1027,6 +1058,9 @@ def write_spark_report(
 
     Returns:
         The summary (``report.summary``), with ``out`` as given.
+
+    Raises:
+        OSError: the files cannot be written (for a URI, with Hadoop's reason).
     """
     if not is_uri(out):
         return write_report(result, out, report_max_pairs=report_max_pairs)
@@ -1034,20 +1068,27 @@ def write_spark_report(
         spark = spark_session()
     with tempfile.TemporaryDirectory(prefix="dedup-out-") as folder:
         data = write_report(result, folder, report_max_pairs=report_max_pairs)
+        data["out"] = str(out)
+        write_summary(data, Path(folder) / "summary.json")  # it names the URI, not the copy
         jvm = spark.sparkContext._jvm
         hadoop_path = jvm.org.apache.hadoop.fs.Path
-        target = hadoop_path(str(out))
-        fs = target.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-        fs.mkdirs(target)
-        for name in data["files"]:
-            fs.copyFromLocalFile(
-                False, True, hadoop_path(str(Path(folder) / name)), hadoop_path(target, name)
-            )
-        if "heatmap.png" not in data["files"]:
-            fs.delete(hadoop_path(target, "heatmap.png"), False)  # a stale one would mislead
-        if "matrix.csv" not in data["files"]:
-            fs.delete(hadoop_path(target, "matrix.csv"), False)
-    data["out"] = str(out)
+        try:
+            target = hadoop_path(str(out))
+            fs = target.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+            if not fs.mkdirs(target):
+                raise OSError(f"cannot create the folder {out}")
+            for name in data["files"]:
+                fs.copyFromLocalFile(
+                    False, True, hadoop_path(str(Path(folder) / name)), hadoop_path(target, name)
+                )
+            if "heatmap.png" not in data["files"]:
+                fs.delete(hadoop_path(target, "heatmap.png"), False)  # a stale one would mislead
+            if "matrix.csv" not in data["files"]:
+                fs.delete(hadoop_path(target, "matrix.csv"), False)
+        except OSError:
+            raise
+        except Exception as exc:  # py4j wraps Hadoop's IOExceptions
+            raise OSError(_java_message(exc)) from None
     return data
 
 

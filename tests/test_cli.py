@@ -92,3 +92,53 @@ def test_help_lists_every_command():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     assert "scan" in result.stdout
+
+
+def test_scan_help_names_the_engines():
+    result = runner.invoke(app, ["scan", "--help"])
+    assert result.exit_code == 0
+    assert "--engine" in result.stdout and "--spark-master" in result.stdout
+    assert "local|spark" in result.stdout
+
+
+def test_spark_master_needs_the_spark_engine(seeds_dir, tmp_path):
+    args = ["scan", str(seeds_dir), "--out", str(tmp_path), "--spark-master", "local[2]"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: --spark-master local[2] needs --engine spark (the local engine runs here)\n"
+    )
+    assert not any(tmp_path.iterdir())
+
+
+def test_uris_need_the_spark_engine(seeds_dir, tmp_path):
+    result = runner.invoke(app, ["scan", seeds_dir.as_uri(), "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {seeds_dir.as_uri()} is a URI: only --engine spark reads and writes URIs; "
+        "give a local path, or add --engine spark\n"
+    )
+    result = runner.invoke(app, ["scan", str(seeds_dir), "--out", "s3a://bucket/reports"])
+    assert result.exit_code == 2
+    assert "s3a://bucket/reports is a URI" in result.stderr
+
+
+def test_unknown_engine_is_a_usage_error(seeds_dir, tmp_path):
+    result = runner.invoke(
+        app, ["scan", str(seeds_dir), "--out", str(tmp_path), "--engine", "dask"]
+    )
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.replace("│", " ").split())  # rich wraps it in a box
+    assert "Invalid value for '--engine'" in message
+    assert "'dask' is not one of 'local', 'spark'" in message
+
+
+def test_spark_master_is_checked_before_spark_starts(seeds_dir, tmp_path):
+    args = ["scan", str(seeds_dir), "--out", str(tmp_path), "--engine", "spark"]
+    result = runner.invoke(app, [*args, "--spark-master", "localhost:7077"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: --spark-master: 'localhost:7077' is not a Spark master: give local[N], "
+        "spark://host:7077, k8s://https://host:443 or yarn\n"
+    )
+    assert not any(tmp_path.iterdir())
