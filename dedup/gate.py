@@ -290,7 +290,7 @@ class Gate:
             credits=list(meta.get("credits") or []),
             removed=[(int(s), int(e)) for s, e in stored.removed],
         )
-        prepared = prepare([doc], self.config, self._hasher)[0]
+        prepared = prepare([doc], self.config, self._hasher, windows=False)[0]
         with self._lock:
             self._cache[key] = prepared
             if len(self._cache) > _CACHE_SIZE:

@@ -141,9 +141,9 @@ class SQLiteStore:
             self._conn = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            self._wal(timeout)
+            self._conn.execute("PRAGMA synchronous=FULL")
             try:
                 self._create()
             except StoreError:
@@ -155,26 +155,41 @@ class SQLiteStore:
             raise StoreError(f"cannot open the index {self.path}: {exc.strerror or exc}") from exc
         self._lock = threading.RLock()
 
+    def _wal(self, timeout: float) -> None:
+        """Switch to WAL mode. Switching needs the file to itself, and SQLite answers "database
+        is locked" at once, without its busy handler, while another process opening a new
+        index switches it too: retried until ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
     def _create(self) -> None:
+        # One statement at a time: executescript would COMMIT the BEGIN IMMEDIATE first, and
+        # two processes creating a new index would then race on the schema row.
         with self._conn:
             self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.executescript(
-                """
-                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS documents (
+            for statement in (
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                """CREATE TABLE IF NOT EXISTS documents (
                     seq INTEGER PRIMARY KEY AUTOINCREMENT,
                     id TEXT NOT NULL UNIQUE,
                     fingerprint TEXT NOT NULL,
                     record TEXT NOT NULL
-                );
-                CREATE TABLE IF NOT EXISTS bands (
+                )""",
+                """CREATE TABLE IF NOT EXISTS bands (
                     key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)
-                ) WITHOUT ROWID;
-                CREATE TABLE IF NOT EXISTS terms (
+                ) WITHOUT ROWID""",
+                """CREATE TABLE IF NOT EXISTS terms (
                     term TEXT PRIMARY KEY, df INTEGER NOT NULL
-                ) WITHOUT ROWID;
-                """
-            )
+                ) WITHOUT ROWID""",
+            ):
+                self._conn.execute(statement)
             row = self._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None:
                 self._conn.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))

@@ -171,3 +171,28 @@ def test_no_readable_document_is_an_error(tmp_path):
     (tmp_path / "empty.txt").write_text("")
     with pytest.raises(InputError, match="no documents could be read"):
         scan([tmp_path])
+
+
+def test_prepare_without_windows_compares_the_same():
+    from dedup.clean import clean_documents
+    from dedup.corpus import load_corpus
+    from dedup.pipeline import compare, prepare
+    from dedup.signatures import MinHasher
+
+    from .conftest import SEEDS
+
+    config = ScanConfig()
+    docs = load_corpus([SEEDS]).documents
+    clean_documents(docs)
+    hasher = MinHasher(config.num_perm, config.seed)
+    full = prepare(docs, config, hasher)
+    light = prepare(docs, config, hasher, windows=False)
+    assert all(len(p.window_signatures) == 0 for p in light)
+    assert all(len(p.window_signatures) > 0 for p in full)
+    for (a, b), (la, lb) in zip(
+        itertools.combinations(full, 2), itertools.combinations(light, 2), strict=True
+    ):
+        assert np.array_equal(a.signature, la.signature)
+        score, found = compare(a, b, 0.5, config)
+        light_score, light_found = compare(la, lb, 0.5, config)
+        assert score == light_score and found == light_found

@@ -339,3 +339,35 @@ def test_gate_finds_a_passage_lifted_from_the_middle_of_a_long_story(location: s
     assert verdict["syndicated_from"] == ["wire"]
     shared = verdict["matches"][0]["passages"]
     assert any(story[6] in incoming[p["start"] : p["end"]] for p in shared)
+
+
+def test_workers_opening_a_new_sqlite_index_at_once_all_succeed(tmp_path: Path) -> None:
+    # Four connections (threads here, processes in a deployment) open one new file at the
+    # same moment: one switches it to WAL and creates the tables, the others wait for it
+    # (SQLite answers "database is locked" at once, without a busy wait, to a connection
+    # that would deadlock), and nobody fails or writes the schema twice.
+    import threading
+
+    failures: list[str] = []
+    for round_number in range(60):
+        path = tmp_path / f"index-{round_number}.db"
+        start = threading.Barrier(4)
+
+        def open_and_add(number: int, path: Path = path, start=start, r=round_number) -> None:
+            start.wait()
+            try:
+                store = SQLiteStore(path)
+                store.add(make(f"doc-{number}", band_keys=[number]))
+                store.close()
+            except Exception as exc:  # reported below, with the round
+                failures.append(f"round {r}: {exc}")
+
+        threads = [threading.Thread(target=open_and_add, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        store = SQLiteStore(path)
+        assert store.count() == 4
+        store.close()
+    assert failures == []
