@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
@@ -262,6 +264,15 @@ def _check_local(inputs: list[str], out: str | None, spark_master: str | None) -
             )
 
 
+@contextmanager
+def _writing(out_dir: str) -> Iterator[None]:
+    """An OSError while the report files are written as one line naming the folder."""
+    try:
+        yield
+    except OSError as exc:
+        raise _fail(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
+
+
 def _scan_local(
     inputs: list[Path], config: ScanConfig, out_dir: str, report_max_pairs: int
 ) -> tuple[Any, dict[str, Any]]:
@@ -272,10 +283,8 @@ def _scan_local(
         result = run_scan(inputs, config, progress=progress)
     for skip in result.skipped:
         _err(f"skipped: {skip}")
-    try:
+    with _writing(out_dir):
         data = write_report(result, out_dir, report_max_pairs=report_max_pairs)
-    except OSError as exc:
-        raise _fail(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
     return result, data
 
 
@@ -284,18 +293,15 @@ def _scan_spark(
 ) -> tuple[Any, dict[str, Any]]:
     from .spark import run_spark_scan
 
-    try:
-        with _StageProgress() as progress:
-            result, data = run_spark_scan(
-                inputs,
-                config,
-                out=out_dir,
-                master=master,
-                report_max_pairs=report_max_pairs,
-                progress=progress,
-            )
-    except OSError as exc:
-        raise _fail(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
+    with _writing(out_dir), _StageProgress() as progress:
+        result, data = run_spark_scan(
+            inputs,
+            config,
+            out=out_dir,
+            master=master,
+            report_max_pairs=report_max_pairs,
+            progress=progress,
+        )
     for skip in result.skipped:
         _err(f"skipped: {skip}")
     return result, data

@@ -33,7 +33,7 @@ from .clean import clean_documents
 from .config import ScanConfig
 from .corpus import record_document
 from .errors import ConfigError, InputError
-from .features import sentence_windows, tiling
+from .features import tiling
 from .index import band_keys, lsh_params
 from .models import Document
 from .pipeline import Prepared, compare, prepare
@@ -248,9 +248,7 @@ class Gate:
         if len(signatures) == 0:
             return []
         if lookup:
-            signatures = signatures[
-                tiling(sentence_windows(prepared.features, self.config.window_words))
-            ]
+            signatures = signatures[tiling(prepared.windows)]
         return np.unique(band_keys(signatures, self._bands, self._rows)).tolist()
 
     def _stored(self, prepared: Prepared) -> StoredDocument:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +47,17 @@ def no_progress(stage: str, done: int, total: int) -> None:
 @dataclass
 class Prepared:
     """A cleaned document with everything matching needs: features, shingle set, MinHash
-    signature of the whole text and of each sentence window."""
+    signature of the whole text and of each sentence window.
+
+    ``windows`` are the sentence windows' token ranges, one per row of
+    ``window_signatures`` (both empty when the windows were left out)."""
 
     doc: Document
     features: Features
     shingles: np.ndarray
     signature: np.ndarray
     window_signatures: np.ndarray
+    windows: list[tuple[int, int]] = field(default_factory=list)
 
 
 def prepare(
@@ -86,10 +90,9 @@ def prepare(
     # Windows overlap: hash each stretch between window edges once, then combine.
     all_units: list[np.ndarray] = []
     unit_counts, window_ranges = [], []
-    for feat in features:
-        units, ranges = window_units(
-            feat, sentence_windows(feat, config.window_words), config.seed_words
-        )
+    windows_of = [sentence_windows(feat, config.window_words) for feat in features]
+    for feat, windows in zip(features, windows_of):
+        units, ranges = window_units(feat, windows, config.seed_words)
         all_units.extend(units)
         unit_counts.append(len(units))
         window_ranges.append(ranges)
@@ -98,9 +101,9 @@ def prepare(
         hasher.union(rows, ranges) for rows, ranges in zip(unit_signatures, window_ranges)
     ]
     return [
-        Prepared(doc, feat, shingle, signature, windows)
-        for doc, feat, shingle, signature, windows in zip(
-            docs, features, shingles, signatures, window_signatures
+        Prepared(doc, feat, shingle, signature, rows, windows)
+        for doc, feat, shingle, signature, rows, windows in zip(
+            docs, features, shingles, signatures, window_signatures, windows_of
         )
     ]
 

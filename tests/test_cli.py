@@ -142,3 +142,12 @@ def test_spark_master_is_checked_before_spark_starts(seeds_dir, tmp_path):
         "spark://host:7077, k8s://https://host:443 or yarn\n"
     )
     assert not any(tmp_path.iterdir())
+
+
+def test_unwritable_output_is_one_line_and_exit_1(seeds_dir, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the output folder should go")
+    result = runner.invoke(app, ["scan", str(seeds_dir), "--out", str(blocker / "report")])
+    assert result.exit_code == 1
+    assert f"Error: cannot write the report to {blocker / 'report'}" in result.output
+    assert "Traceback" not in result.output

@@ -189,6 +189,8 @@ def test_prepare_without_windows_compares_the_same():
     light = prepare(docs, config, hasher, windows=False)
     assert all(len(p.window_signatures) == 0 for p in light)
     assert all(len(p.window_signatures) > 0 for p in full)
+    assert all(len(p.windows) == len(p.window_signatures) for p in full)
+    assert all(p.windows == [] for p in light)
     for (a, b), (la, lb) in zip(
         itertools.combinations(full, 2), itertools.combinations(light, 2), strict=True
     ):
