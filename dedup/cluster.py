@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -135,12 +136,23 @@ def reuse_units(links: Sequence[Link]) -> list[list[int]]:
         by_doc[link.b].append(k)
         by_pair[(min(link.a, link.b), max(link.a, link.b))].append(k)
     for doc, ks in by_doc.items():
+        # Sweep by start: a passage overlaps only those starting before it ends. A pair whose
+        # passages are already one unit needs no test: every union a triangle implies is also
+        # tested from the triangle's other corners, so the units come out the same.
+        ks = sorted(ks, key=lambda k: links[k].span(doc))
+        spans = [links[k].span(doc) for k in ks]
         for first_index, k1 in enumerate(ks):
             l1 = links[k1]
-            for k2 in ks[first_index + 1 :]:
-                l2 = links[k2]
-                if _overlap(l1.span(doc), l2.span(doc)) < SAME_TEXT_OVERLAP:
+            end1 = spans[first_index][1]
+            for second_index in range(first_index + 1, len(ks)):
+                if spans[second_index][0] >= end1:
+                    break
+                k2 = ks[second_index]
+                if union.find(k1) == union.find(k2):
                     continue
+                if _overlap(spans[first_index], spans[second_index]) < SAME_TEXT_OVERLAP:
+                    continue
+                l2 = links[k2]
                 x, y = l1.other(doc), l2.other(doc)
                 if x == y:
                     union.union(k1, k2)
@@ -176,7 +188,12 @@ def provenance_groups(
         doc_sets[docs].extend(unit)
     # Maximal document sets are the stories; the others join the one maximal set containing
     # them (when several do, the one carrying most passages).
-    maximal = [s for s in doc_sets if not any(s < t for t in doc_sets)]
+    sets_with: dict[int, list[frozenset[int]]] = defaultdict(list)
+    for s in doc_sets:
+        for doc in s:
+            sets_with[doc].append(s)
+    # A set is maximal when no larger set holds it; those that could all hold its first member.
+    maximal = [s for s in doc_sets if not any(s < t for t in sets_with[min(s)])]
     by_member: dict[int, list[frozenset[int]]] = defaultdict(list)
     for s in maximal:
         for doc in s:
@@ -209,34 +226,57 @@ def attribute_agencies(groups: Sequence[ProvenanceGroup], credits: Sequence[Sequ
     article that is already AFP's, is Reuters'.
     """
     explained: dict[int, set[str]] = defaultdict(set)
-    pending = list(groups)
-    while pending:
-        best = None
-        for group in pending:
-            votes: dict[str, float] = defaultdict(float)
-            for member in group.members:
-                open_credits = [a for a in credits[member] if a not in explained[member]]
-                for agency in open_credits:
-                    votes[agency] += 1.0 / len(open_credits)
-            ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
-            if not ranked:
-                continue
-            margin = ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0)
-            key = (margin > 0, ranked[0][1], margin)
-            if best is None or key > best[0]:
-                best = (key, group, ranked[0][0])
-        if best is None or not best[0][0]:
+    groups_of: dict[int, list[int]] = defaultdict(list)
+    for number, group in enumerate(groups):
+        for member in group.members:
+            groups_of[member].append(number)
+
+    def ballot(group: ProvenanceGroup) -> tuple[tuple[bool, float, float], str] | None:
+        votes: dict[str, float] = defaultdict(float)
+        for member in group.members:
+            open_credits = [a for a in credits[member] if a not in explained[member]]
+            for agency in open_credits:
+                votes[agency] += 1.0 / len(open_credits)
+        ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+        if not ranked:
+            return None
+        margin = ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0)
+        return (margin > 0, ranked[0][1], margin), ranked[0][0]
+
+    # A heap of ballots, best first (ties: the earlier group); a group's ballot changes only
+    # when a group sharing a member is named, so only those are counted again.
+    version = [0] * len(groups)
+    heap: list[tuple[bool, float, float, int, int, str]] = []
+
+    def push(number: int) -> None:
+        version[number] += 1
+        counted = ballot(groups[number])
+        if counted is not None:  # no open credits now means none later either
+            (clear, top, margin), agency = counted
+            heapq.heappush(heap, (not clear, -top, -margin, number, version[number], agency))
+
+    for number in range(len(groups)):
+        push(number)
+    named: set[int] = set()
+    while heap:
+        unclear, _, _, number, stamp, agency = heapq.heappop(heap)
+        if stamp != version[number]:
+            continue
+        if unclear:
             break  # no group left with a clear winner
-        _, group, agency = best
+        group = groups[number]
         group.agency = agency
         group.evidence = [
             {"member": member, "agency": agency}
             for member in group.members
             if agency in credits[member]
         ]
+        named.add(number)
+        version[number] += 1
         for member in group.members:
             explained[member].add(agency)
-        pending.remove(group)
+        for other in sorted({o for m in group.members for o in groups_of[m]} - named):
+            push(other)
 
 
 def derivation(
@@ -306,12 +346,14 @@ def derivation_label(reused: float, overlap: float) -> str:
     return "independent"
 
 
-def word_overlap(words: set[str], partner_words: Sequence[set[str]]) -> float:
-    """Share of ``words`` found in the union of ``partner_words``."""
-    if not words or not partner_words:
+def word_overlap(words: np.ndarray, partner_words: Sequence[np.ndarray]) -> float:
+    """Share of the distinct ``words`` found in any of ``partner_words`` (arrays of word
+    hashes, :attr:`~dedup.features.Features.hashes`: compared as numbers, not strings)."""
+    own = np.unique(words)
+    if not len(own) or not partner_words:
         return 0.0
-    union: set[str] = set().union(*partner_words)
-    return len(words & union) / len(words)
+    found = np.isin(own, np.concatenate(list(partner_words)))
+    return float(found.sum()) / len(own)
 
 
 # --- stories ---------------------------------------------------------------------------------

@@ -112,8 +112,7 @@ def meter_predictions(root: Path, config: ScanConfig) -> dict[str, Any]:
                 )
         coverage[paper.id] = float(covered.mean()) if len(covered) else 0.0
         overlap[paper.id] = word_overlap(
-            set(mine.features.words),
-            [set(prepared[s].features.words) for s in data.sources[paper.id]],
+            mine.features.hashes, [prepared[s].features.hashes for s in data.sources[paper.id]]
         )
     order = list(prepared)
     window_docs = np.concatenate(

@@ -264,10 +264,9 @@ def assemble(
         passages.append(passage)
         links_of_doc[link.a].append(k)
         links_of_doc[link.b].append(k)
-    vocabulary = [set(f.words) for f in features]
     for i, doc in enumerate(docs):
         partners = {links[k].other(i) for k in links_of_doc[i]}
-        overlap = word_overlap(vocabulary[i], [vocabulary[j] for j in partners])
+        overlap = word_overlap(features[i].hashes, [features[j].hashes for j in partners])
         doc.derivation = derivation(
             i, len(features[i]), links, links_of_doc[i], group_of_link, overlap
         )
