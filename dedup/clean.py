@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 import ftfy
+import xxhash
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .credits import credited_agencies, find_credits
@@ -135,6 +136,50 @@ def clean_documents(documents: Iterable[Document]) -> list[Document]:
 def clean_document(document: Document, neighbours: Iterable[Document] = ()) -> Document:
     """Clean one document (the gate's path); ``neighbours`` give the repeated-line signal."""
     return clean_documents([document, *neighbours])[0]
+
+
+def line_keys(doc: Document) -> dict[int, str]:
+    """The lines the repeated-line signal counts, for cleaning a corpus piece by piece.
+
+    Each distinct line of the document (after encoding repair) as a 64-bit hash of its source
+    group and normal form, with the text of its first occurrence. A key found in
+    REPEAT_MIN_DOCS documents is a repeated line (see :func:`repeated_lines`).
+    """
+    found: dict[int, str] = {}
+    for form, text in line_forms(repair_text(doc.text)).items():
+        found.setdefault(xxhash.xxh3_64_intdigest(f"{doc.group}\x00{form}".encode()), text)
+    return found
+
+
+def repeated_lines(keys: Iterable[Iterable[int]]) -> set[int]:
+    """The keys (of :func:`line_keys`, one iterable per document) found in at least
+    REPEAT_MIN_DOCS documents."""
+    counts: Counter[int] = Counter()
+    for doc_keys in keys:
+        counts.update(doc_keys)
+    return {key for key, count in counts.items() if count >= REPEAT_MIN_DOCS}
+
+
+def clean_in_corpus(
+    doc: Document, repeated: Container[int], lines: dict[int, str] | None = None
+) -> Document:
+    """Clean one document as :func:`clean_documents` does on its whole corpus, given the
+    corpus's repeated line keys (in place; returns it).
+
+    The only signal that crosses documents is a line found in REPEAT_MIN_DOCS documents of
+    one source. The document is cleaned together with REPEAT_MIN_DOCS - 1 stand-in documents
+    of its source that hold exactly its repeated lines, which gives every line of it the
+    verdict the whole corpus gives. ``lines`` is its :func:`line_keys`, when known.
+    """
+    lines = line_keys(doc) if lines is None else lines
+    shared = [text for key, text in lines.items() if key in repeated]
+    stand_ins = [
+        Document(id=f"\x00repeated-{k}", path="", text="\n\n".join(shared), group=doc.group)
+        for k in range(REPEAT_MIN_DOCS - 1)
+        if shared
+    ]
+    clean_documents([doc, *stand_ins])
+    return doc
 
 
 def _units(text: str) -> list[_Unit]:

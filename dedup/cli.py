@@ -199,6 +199,13 @@ def scan(
     report_max_pairs: Annotated[
         int, typer.Option(help="Most pairs (and groups) shown in report.html; bounds its size.")
     ] = 200,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Processes for the local engine (0: one per CPU core); the results do not "
+            "depend on it."
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
 ) -> None:
     """Scan articles for near-duplicates and shared wire copy; write the report files."""
@@ -227,6 +234,7 @@ def scan(
         min_passage_words=min_passage_words,
         duplicate_coverage=duplicate_coverage,
         matrix_limit=matrix_limit,
+        workers=workers,
     )
     out_dir = out or str(_default_out(str(inputs[0])))
     try:

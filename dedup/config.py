@@ -33,6 +33,9 @@ class ScanConfig:
         max_bucket_size: LSH buckets with more windows than this are treated as boilerplate and
             not expanded into pairs (keeps cost near-linear).
         seed: Random seed of the MinHash permutations.
+        workers: Processes for the per-document and per-pair stages (cleaning, features,
+            signatures, scoring, alignment); 0 is one per available CPU core. The results do
+            not depend on it.
     """
 
     shingle_size: int = 5
@@ -47,6 +50,7 @@ class ScanConfig:
     matrix_limit: int = 5_000
     max_bucket_size: int = 1_000
     seed: int = 1
+    workers: int = 0
 
     def __post_init__(self) -> None:
         _check_int("shingle_size", self.shingle_size, 1, 20, "word 3-5 is usual for news text")
@@ -66,6 +70,7 @@ class ScanConfig:
         _check_int("matrix_limit", self.matrix_limit, 0, 100_000, "0 turns the matrix off")
         _check_int("max_bucket_size", self.max_bucket_size, 2, 10_000_000, "try 1000")
         _check_int("seed", self.seed, 0, 2**32 - 1, "any 32-bit number")
+        _check_int("workers", self.workers, 0, 1024, "0 means one per CPU core")
 
     def to_dict(self) -> dict[str, Any]:
         """The parameters as a plain dict (written into the scan summary)."""

@@ -98,8 +98,10 @@ def candidate_pairs(
     codes: list[np.ndarray] = []
     for band in range(bands):
         # (key, doc) pairs, each once, sorted by key: a bucket is a run of equal keys.
-        entries = np.unique(np.stack([keys[:, band], docs.astype(np.uint64)], axis=1), axis=0)
-        band_key, band_doc = entries[:, 0], entries[:, 1].astype(np.int64)
+        order = np.lexsort((docs, keys[:, band]))
+        band_key, band_doc = keys[order, band], docs[order]
+        first = np.r_[True, (band_key[1:] != band_key[:-1]) | (band_doc[1:] != band_doc[:-1])]
+        band_key, band_doc = band_key[first], band_doc[first]
         starts = np.flatnonzero(np.r_[True, band_key[1:] != band_key[:-1]])
         sizes = np.diff(np.r_[starts, len(band_key)])
         stats.buckets += int(np.count_nonzero(sizes > 1))

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .align import Alignment, align, coverage, to_passage
-from .clean import clean_documents
+from .clean import clean_documents, clean_in_corpus, line_keys, repeated_lines
 from .cluster import (
     Link,
     derivation,
@@ -31,6 +31,7 @@ from .errors import NoDocumentsError
 from .features import Features, extract_features, sentence_windows, shingle_set, window_units
 from .index import candidate_pairs
 from .models import Document, PairScore, Passage, ScanResult
+from .parallel import fork_map, resolve_workers, spans
 from .score import cosine_matrix, pair_cosines, relation, set_overlap, tfidf_matrix
 from .signatures import MinHasher, estimated_jaccard
 
@@ -136,6 +137,88 @@ def compare(
     return score, found
 
 
+DOCS_PER_TASK = 250  # documents cleaned and prepared per task of a worker process
+PAIRS_PER_TASK = 2000  # candidate pairs scored and aligned per task
+
+
+def clean_and_prepare(
+    docs: list[Document],
+    config: ScanConfig,
+    hasher: MinHasher,
+    workers: int,
+    progress: Progress = no_progress,
+    timings: dict[str, float] | None = None,
+) -> list[Prepared]:
+    """Clean the corpus and prepare every document, on ``workers`` processes.
+
+    Cleaning counts lines repeated across documents, so on several processes it runs in two
+    passes: the line keys of every document, then each document cleaned with the corpus's
+    repeated lines (:func:`~dedup.clean.clean_in_corpus`) and prepared in the same task. The
+    documents in ``docs`` are replaced by their cleaned copies; the results are those of one
+    process.
+    """
+    timings = timings if timings is not None else {}
+    clock = time.perf_counter()
+    if workers <= 1 or len(docs) <= DOCS_PER_TASK:
+        clean_documents(docs)
+        timings["clean"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        prepared = prepare(docs, config, hasher, progress=progress)
+        timings["features_minhash"] = time.perf_counter() - clock
+        return prepared
+    chunks = spans(len(docs), DOCS_PER_TASK)
+    repeated = repeated_lines(
+        keys
+        for chunk_keys in fork_map(_line_keys_chunk, docs, chunks, workers)
+        for keys in chunk_keys
+    )
+    first_pass = time.perf_counter() - clock
+    clock = time.perf_counter()
+    prepared: list[Prepared] = []
+    cleaning = preparing = 0.0
+    for done, clean_seconds, prepare_seconds in fork_map(
+        _clean_prepare_chunk, (docs, repeated, config, hasher), chunks, workers
+    ):
+        prepared.extend(done)
+        cleaning += clean_seconds
+        preparing += prepare_seconds
+        progress("features", len(prepared), len(docs))
+    docs[:] = [p.doc for p in prepared]
+    second_pass = time.perf_counter() - clock
+    # The second pass cleans and prepares in the same task: its wall time is split between
+    # the two stages as the workers' own clocks saw it.
+    share = cleaning / (cleaning + preparing) if cleaning + preparing > 0 else 0.0
+    timings["clean"] = first_pass + share * second_pass
+    timings["features_minhash"] = (1.0 - share) * second_pass
+    return prepared
+
+
+def _line_keys_chunk(docs: list[Document], span: tuple[int, int]) -> list[np.ndarray]:
+    return [np.fromiter(line_keys(doc), dtype=np.uint64) for doc in docs[span[0] : span[1]]]
+
+
+def _clean_prepare_chunk(
+    state: tuple[list[Document], set[int], ScanConfig, MinHasher], span: tuple[int, int]
+) -> tuple[list[Prepared], float, float]:
+    docs, repeated, config, hasher = state
+    clock = time.perf_counter()
+    cleaned = [clean_in_corpus(doc, repeated) for doc in docs[span[0] : span[1]]]
+    cleaning = time.perf_counter() - clock
+    prepared = prepare(cleaned, config, hasher)
+    return prepared, cleaning, time.perf_counter() - clock - cleaning
+
+
+def _compare_chunk(
+    state: tuple[list[Prepared], ScanConfig], chunk: tuple[np.ndarray, np.ndarray]
+) -> list[tuple[PairScore, list[Alignment]]]:
+    prepared, config = state
+    pairs, cosines = chunk
+    return [
+        compare(prepared[i], prepared[j], float(cosine), config)
+        for (i, j), cosine in zip(pairs.tolist(), cosines.tolist())
+    ]
+
+
 def scan(
     paths: Iterable[str | Path],
     config: ScanConfig | None = None,
@@ -178,15 +261,10 @@ def analyse(
     timings = timings if timings is not None else {}
     docs = loaded.documents
 
-    clock = time.perf_counter()
-    clean_documents(docs)
-    timings["clean"] = time.perf_counter() - clock
-
-    clock = time.perf_counter()
+    workers = resolve_workers(config.workers)
     hasher = MinHasher(config.num_perm, config.seed)
-    prepared = prepare(docs, config, hasher, progress=report)
+    prepared = clean_and_prepare(docs, config, hasher, workers, report, timings)
     features = [p.features for p in prepared]
-    timings["features_minhash"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     window_docs = np.concatenate(
@@ -198,6 +276,10 @@ def analyse(
         threshold=config.lsh_threshold,
         max_bucket_size=config.max_bucket_size,
     )
+    del window_docs
+    empty = np.empty((0, config.num_perm), dtype=np.uint32)
+    for p in prepared:  # only the candidate search needs them; they are most of the memory
+        p.window_signatures = empty
     timings["lsh"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -208,12 +290,16 @@ def analyse(
     clock = time.perf_counter()
     scores: list[PairScore] = []
     links: list[Link] = []
-    for number, (i, j) in enumerate(pairs.tolist()):
-        score, found = compare(prepared[i], prepared[j], float(cosines[number]), config)
-        scores.append(score)
-        links.extend(Link(i, j, x) for x in found)
-        if number % 1000 == 0:
-            report("align", number, len(pairs))
+    chunks = [
+        (pairs[start:end], cosines[start:end]) for start, end in spans(len(pairs), PAIRS_PER_TASK)
+    ]
+    for (chunk, _), compared in zip(
+        chunks, fork_map(_compare_chunk, (prepared, config), chunks, workers)
+    ):
+        for (i, j), (score, found) in zip(chunk.tolist(), compared):
+            scores.append(score)
+            links.extend(Link(i, j, x) for x in found)
+        report("align", len(scores), len(pairs))
     timings["score_align"] = time.perf_counter() - clock
     return assemble(
         loaded,

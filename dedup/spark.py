@@ -59,10 +59,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-import xxhash
 from scipy import sparse
 
-from .clean import REPEAT_MIN_DOCS, clean_documents, line_forms, repair_text
+from .clean import REPEAT_MIN_DOCS, clean_in_corpus, line_keys
 from .cluster import Link
 from .config import ScanConfig
 from .corpus import (
@@ -423,36 +422,13 @@ def _load(spark: Any, paths: Sequence[str | os.PathLike[str]], config: ScanConfi
 # --- cleaning --------------------------------------------------------------------------------
 
 
-def _line_texts(doc: Document) -> dict[int, str]:
-    """Each distinct line of a document (after encoding repair) as a hash of its source group
-    and normal form, with the text of its first occurrence: what the repeated-line signal of
-    ``clean_documents`` counts."""
-    found: dict[int, str] = {}
-    for form, text in line_forms(repair_text(doc.text)).items():
-        key = xxhash.xxh3_64_intdigest(f"{doc.group}\x00{form}".encode())
-        found.setdefault(key, text)
-    return found
-
-
 def _clean_partition(
     records: Iterable[tuple[int, tuple[Document, dict[int, str]]]], repeated: set[int]
 ) -> Iterator[tuple[int, Document]]:
-    """Clean each document as ``clean_documents`` does on the whole corpus.
-
-    The only signal that crosses documents is a line found in REPEAT_MIN_DOCS documents of one
-    source. The corpus-wide count was made by Spark; a document is cleaned together with
-    REPEAT_MIN_DOCS - 1 stand-in documents of its source that hold exactly its repeated lines,
-    which gives ``clean_documents`` the same verdict for every line of it.
-    """
+    """Clean each document as ``clean_documents`` does on the whole corpus
+    (:func:`~dedup.clean.clean_in_corpus`, given the corpus-wide count made by Spark)."""
     for index, (doc, lines) in records:
-        shared = [text for key, text in lines.items() if key in repeated]
-        stand_ins = [
-            Document(id=f"\x00repeated-{k}", path="", text="\n\n".join(shared), group=doc.group)
-            for k in range(REPEAT_MIN_DOCS - 1)
-            if shared
-        ]
-        clean_documents([doc, *stand_ins])
-        yield index, doc
+        yield index, clean_in_corpus(doc, repeated, lines)
 
 
 # --- LSH -------------------------------------------------------------------------------------
@@ -907,7 +883,7 @@ def _scan(
     # Sorted into the local loader's order and numbered: partition k holds the k-th range of
     # numbers, and every later per-document stage keeps that layout (narrow maps only).
     numbered = docs.sortByKey(numPartitions=parts).values().zipWithIndex()
-    lined = persist(numbered.map(lambda kv: (kv[1], (kv[0], _line_texts(kv[0])))))
+    lined = persist(numbered.map(lambda kv: (kv[1], (kv[0], line_keys(kv[0])))))
     timings["load"] = time.perf_counter() - clock
     report("load", n_docs, n_docs)
 

@@ -17,6 +17,7 @@ LAYERS = {
     "models": 0,
     "config": 0,
     "metrics": 0,
+    "parallel": 0,
     "corpus": 1,
     "datasets": 2,
     "credits": 2,

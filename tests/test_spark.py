@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import random
 import stat
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from dedup.spark import (
     spark_session,
 )
 
-from .conftest import ROOT, SEED_IDS, SEEDS
+from .conftest import ROOT, rerun_articles
 
 REUTERS_STORIES = 300
 # Titles of Reuters stories that re-run each other often (dividends, stakes, oil, trade,
@@ -84,41 +83,13 @@ def _reuters_stories() -> list[dict]:
     return picked
 
 
-def _rerun_corpus() -> list[dict]:
-    """300 articles re-running the seeds' paragraphs (kept, dropped, reordered, lightly edited,
-    mixed from two seeds) between paragraphs of their own: a corpus with reuse of every kind,
-    built from files in the repository."""
-    paragraphs = [
-        [p for p in (SEEDS / name).read_text(encoding="utf-8").split("\n\n") if len(p) > 80]
-        for name in SEED_IDS
-    ]
-    words = sorted({w for ps in paragraphs for p in ps for w in p.split() if w.isalpha()})
-    rng = random.Random(7)
-    articles = []
-    for number in range(REUTERS_STORIES):
-        body = []
-        for source in rng.sample(paragraphs, rng.choice((1, 1, 2))):
-            for paragraph in rng.sample(source, max(1, len(source) // rng.choice((1, 2, 3)))):
-                tokens = paragraph.split()
-                for _ in range(rng.randrange(3)):  # a light edit
-                    tokens[rng.randrange(len(tokens))] = rng.choice(words)
-                body.append(" ".join(tokens))
-        for _ in range(rng.randrange(1, 4)):  # the outlet's own paragraphs
-            own = " ".join(rng.choice(words) for _ in range(rng.randrange(15, 40)))
-            body.insert(rng.randrange(len(body) + 1), own.capitalize() + ".")
-        articles.append(
-            {"id": f"a{number}", "title": f"Article {number}", "text": "\n\n".join(body)}
-        )
-    return articles
-
-
 @pytest.fixture(scope="module")
 def reuters_jsonl(tmp_path_factory) -> Path:
     """300 Reuters-21578 stories as JSONL, read from the research data (``$DEDUP_REUTERS`` or
     ../shared/data/reuters21578; never copied into the repository). Where the data is not
     there (a CI machine), 300 re-runs of the seeds' paragraphs stand in: the tests compare the
     engines on whatever corpus they get, and both corpora share text in many pairs."""
-    picked = _reuters_stories() or _rerun_corpus()
+    picked = _reuters_stories() or rerun_articles(REUTERS_STORIES)
     path = tmp_path_factory.mktemp("reuters") / "reuters.jsonl"
     path.write_text("".join(json.dumps(s) + "\n" for s in picked), encoding="utf-8")
     return path
