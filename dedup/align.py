@@ -50,31 +50,44 @@ class Alignment:
         return (self.matched_a + self.matched_b) / total if total else 0.0
 
 
+def _seed_runs(features: Features, k: int) -> tuple[np.ndarray, ...]:
+    """A document's k-word runs that lie inside one kept stretch of text (not across removed
+    boilerplate), grouped by hash: the distinct hashes, where each one's positions start in
+    ``positions``, how many there are, and the positions (grouped by hash, ascending).
+
+    Computed once per document and length (kept on the features: a document meets many
+    candidates)."""
+    cache = features.__dict__.setdefault("_seed_runs", {})
+    if k not in cache:
+        hashes = shingle_hashes(features.hashes, k)
+        valid = np.flatnonzero(features.segments[: len(hashes)] == features.segments[k - 1 :])
+        order = np.argsort(hashes[valid], kind="stable")
+        grouped, positions = hashes[valid][order], valid[order]
+        distinct, first, counts = np.unique(grouped, return_index=True, return_counts=True)
+        cache[k] = (distinct, first, counts, positions)
+    return cache[k]
+
+
 def _seed_matches(a: Features, b: Features, k: int) -> np.ndarray:
     """(i, j) positions of equal k-word runs, both texts, stock phrases left out."""
     if len(a) < k or len(b) < k:
         return np.empty((0, 2), dtype=np.int64)
-    ha, hb = shingle_hashes(a.hashes, k), shingle_hashes(b.hashes, k)
-    shared = np.intersect1d(ha, hb)
-    if len(shared) == 0:
+    hashes_a, first_a, counts_a, positions_a = _seed_runs(a, k)
+    hashes_b, first_b, counts_b, positions_b = _seed_runs(b, k)
+    _, in_a, in_b = np.intersect1d(hashes_a, hashes_b, assume_unique=True, return_indices=True)
+    anchors = (counts_a[in_a] <= MAX_SEED_REPEATS) & (counts_b[in_b] <= MAX_SEED_REPEATS)
+    in_a, in_b = in_a[anchors], in_b[anchors]
+    # Every position of a shared run in a with every position of it in b.
+    count_a, count_b = counts_a[in_a], counts_b[in_b]
+    per_run = count_a * count_b
+    total = int(per_run.sum())
+    if total == 0:
         return np.empty((0, 2), dtype=np.int64)
-    # A seed must lie inside one kept stretch of text (not across removed boilerplate).
-    ia = np.flatnonzero(np.isin(ha, shared) & (a.segments[: len(ha)] == a.segments[k - 1 :]))
-    ib = np.flatnonzero(np.isin(hb, shared) & (b.segments[: len(hb)] == b.segments[k - 1 :]))
-    in_b: dict[int, list[int]] = {}
-    for j in ib.tolist():
-        in_b.setdefault(int(hb[j]), []).append(j)
-    in_a: dict[int, list[int]] = {}
-    for i in ia.tolist():
-        in_a.setdefault(int(ha[i]), []).append(i)
-    matches = [
-        (i, j)
-        for key, positions in in_a.items()
-        if len(positions) <= MAX_SEED_REPEATS and 0 < len(in_b.get(key, ())) <= MAX_SEED_REPEATS
-        for i in positions
-        for j in in_b[key]
-    ]
-    return np.array(matches, dtype=np.int64).reshape(-1, 2)
+    run = np.repeat(np.arange(len(per_run)), per_run)
+    offset = np.arange(total) - np.repeat(np.cumsum(per_run) - per_run, per_run)
+    i = positions_a[first_a[in_a][run] + offset // count_b[run]]
+    j = positions_b[first_b[in_b][run] + offset % count_b[run]]
+    return np.stack([i, j], axis=1).astype(np.int64)
 
 
 def _chains(
@@ -87,25 +100,25 @@ def _chains(
     closed: list[list[tuple[int, int]]] = []
     for i, j in matches[order].tolist():
         still_open = []
-        for chain in open_chains:
-            if i - chain[-1][0] > MAX_GAP:
-                closed.append(chain)
-            else:
-                still_open.append(chain)
-        open_chains = still_open
-        best = None
+        best, best_skew = None, 0
         for chain in open_chains:
             li, lj = chain[-1]
-            di, dj = i - li, j - lj
+            di = i - li
+            if di > MAX_GAP:
+                closed.append(chain)
+                continue
+            still_open.append(chain)
+            dj = j - lj
             if (
-                0 < di <= MAX_GAP
+                di > 0
                 and 0 < dj <= MAX_GAP
                 and abs(di - dj) <= MAX_SKEW
+                and (best is None or abs(di - dj) < best_skew)
                 and segments_a[i] == segments_a[li]
                 and segments_b[j] == segments_b[lj]
             ):
-                if best is None or abs(di - dj) < abs(i - best[-1][0] - (j - best[-1][1])):
-                    best = chain
+                best, best_skew = chain, abs(di - dj)
+        open_chains = still_open
         if best is None:
             open_chains.append([(i, j)])
         else:
