@@ -11,7 +11,7 @@ Removed text stays in ``Document.text``; its spans are recorded in ``Document.re
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
@@ -111,13 +111,25 @@ class _Unit:
     words: list[str]
     bad: bool = False
     reason: str = ""
+    _normal: str | None = None
+
+    @property
+    def normal(self) -> str:
+        """The line's normal form: its words, lower-case (what the repeated-line signal
+        counts)."""
+        if self._normal is None:
+            self._normal = " ".join(w.lower() for w in self.words)
+        return self._normal
 
 
-def clean_documents(documents: Iterable[Document]) -> list[Document]:
+def clean_documents(
+    documents: Iterable[Document], repeated: Container[int] | None = None
+) -> list[Document]:
     """Repair, mark boilerplate and read credits of every document (in place; returns them).
 
     Lines repeated across documents of the same source are one of the boilerplate signals,
-    so the whole corpus is cleaned together.
+    so the whole corpus is cleaned together; or piece by piece, each piece given the keys of
+    the whole corpus's ``repeated`` lines (:func:`line_keys`, :func:`repeated_lines`).
     """
     docs = list(documents)
     units_of: list[list[_Unit]] = []
@@ -127,7 +139,7 @@ def clean_documents(documents: Iterable[Document]) -> list[Document]:
         doc.credits = credited_agencies(credits)
         doc.credit_lines = credits  # type: ignore[attr-defined]
         units_of.append(_units(doc.text))
-    _mark_repeated_lines(docs, units_of)
+    _mark_repeated_lines(docs, units_of, repeated)
     for doc, units in zip(docs, units_of):
         _classify(doc, units)
     return docs
@@ -138,17 +150,14 @@ def clean_document(document: Document, neighbours: Iterable[Document] = ()) -> D
     return clean_documents([document, *neighbours])[0]
 
 
-def line_keys(doc: Document) -> dict[int, str]:
-    """The lines the repeated-line signal counts, for cleaning a corpus piece by piece.
+def line_keys(doc: Document) -> list[int]:
+    """The keys of a document's distinct lines, for cleaning a corpus piece by piece.
 
-    Each distinct line of the document (after encoding repair) as a 64-bit hash of its source
-    group and normal form, with the text of its first occurrence. A key found in
-    REPEAT_MIN_DOCS documents is a repeated line (see :func:`repeated_lines`).
+    Each line (after encoding repair; hard-wrapped lines joined into paragraphs) as a 64-bit
+    hash of its source group and normal form. A key found in REPEAT_MIN_DOCS documents is a
+    repeated line (:func:`repeated_lines`), to be passed to :func:`clean_documents`.
     """
-    found: dict[int, str] = {}
-    for form, text in line_forms(repair_text(doc.text)).items():
-        found.setdefault(xxhash.xxh3_64_intdigest(f"{doc.group}\x00{form}".encode()), text)
-    return found
+    return list({_line_key(doc.group, unit.normal) for unit in _units(repair_text(doc.text))})
 
 
 def repeated_lines(keys: Iterable[Iterable[int]]) -> set[int]:
@@ -160,26 +169,8 @@ def repeated_lines(keys: Iterable[Iterable[int]]) -> set[int]:
     return {key for key, count in counts.items() if count >= REPEAT_MIN_DOCS}
 
 
-def clean_in_corpus(
-    doc: Document, repeated: Container[int], lines: dict[int, str] | None = None
-) -> Document:
-    """Clean one document as :func:`clean_documents` does on its whole corpus, given the
-    corpus's repeated line keys (in place; returns it).
-
-    The only signal that crosses documents is a line found in REPEAT_MIN_DOCS documents of
-    one source. The document is cleaned together with REPEAT_MIN_DOCS - 1 stand-in documents
-    of its source that hold exactly its repeated lines, which gives every line of it the
-    verdict the whole corpus gives. ``lines`` is its :func:`line_keys`, when known.
-    """
-    lines = line_keys(doc) if lines is None else lines
-    shared = [text for key, text in lines.items() if key in repeated]
-    stand_ins = [
-        Document(id=f"\x00repeated-{k}", path="", text="\n\n".join(shared), group=doc.group)
-        for k in range(REPEAT_MIN_DOCS - 1)
-        if shared
-    ]
-    clean_documents([doc, *stand_ins])
-    return doc
+def _line_key(group: str, normal: str) -> int:
+    return xxhash.xxh3_64_intdigest(f"{group}\x00{normal}".encode("utf-8", "surrogatepass"))
 
 
 def _units(text: str) -> list[_Unit]:
@@ -211,40 +202,25 @@ def _units(text: str) -> list[_Unit]:
     return units
 
 
-def _normal_line(text: str) -> str:
-    return " ".join(w.lower() for w in _WORD_RE.findall(text))
-
-
-def line_forms(text: str) -> dict[str, str]:
-    """The distinct lines of ``text`` as the repeated-line signal counts them.
-
-    Hard-wrapped lines are joined into paragraphs, as in :func:`clean_documents`; a line that
-    recurs in REPEAT_MIN_DOCS documents of one source is boilerplate there.
-
-    Returns:
-        Each line's normal form (lower-case words) with the text of its first occurrence.
-    """
-    forms: dict[str, str] = {}
-    for unit in _units(text):
-        forms.setdefault(_normal_line(unit.text), unit.text)
-    return forms
-
-
-def _mark_repeated_lines(docs: list[Document], units_of: list[list[_Unit]]) -> None:
-    """Mark lines that recur in several documents of one source (site chrome)."""
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for doc, units in zip(docs, units_of):
-        for key in {_normal_line(u.text) for u in units}:
-            counts[doc.group][key] += 1
-    for doc, units in zip(docs, units_of):
+def _mark_repeated_lines(
+    docs: list[Document], units_of: list[list[_Unit]], repeated: Container[int] | None
+) -> None:
+    """Mark lines that recur in several documents of one source (site chrome): counted in
+    ``docs``, or given as the keys of the corpus's ``repeated`` lines."""
+    counts: Counter[int] = Counter()
+    keys_of = [
+        [_line_key(doc.group, u.normal) for u in units] for doc, units in zip(docs, units_of)
+    ]
+    if repeated is None:
+        for keys in keys_of:
+            counts.update(set(keys))
+        repeated = {key for key, count in counts.items() if count >= REPEAT_MIN_DOCS}
+    for doc, units, keys in zip(docs, units_of, keys_of):
         # Within a folder of mixed outlets a repeated long paragraph is more likely wire copy
         # than chrome, so there only short lines count; a named source or host knows better.
         by_folder = doc.group.startswith("folder:") or not doc.group
-        group_counts = counts[doc.group]
-        for unit in units:
-            if group_counts[_normal_line(unit.text)] >= REPEAT_MIN_DOCS and (
-                not by_folder or len(unit.words) < 20
-            ):
+        for unit, key in zip(units, keys):
+            if key in repeated and (not by_folder or len(unit.words) < 20):
                 unit.bad, unit.reason = True, "repeated"
 
 

@@ -129,6 +129,7 @@ def reuse_units(links: Sequence[Link]) -> list[list[int]]:
     versions of one sentence therefore does not chain the two wires together.
     """
     union = _UnionFind(len(links))
+    parent = union.parent
     by_doc: dict[int, list[int]] = defaultdict(list)
     by_pair: dict[tuple[int, int], list[int]] = defaultdict(list)
     for k, link in enumerate(links):
@@ -144,11 +145,13 @@ def reuse_units(links: Sequence[Link]) -> list[list[int]]:
         for first_index, k1 in enumerate(ks):
             l1 = links[k1]
             end1 = spans[first_index][1]
+            root = union.find(k1)  # a member of k1's unit, even after later unions
             for second_index in range(first_index + 1, len(ks)):
                 if spans[second_index][0] >= end1:
                     break
                 k2 = ks[second_index]
-                if union.find(k1) == union.find(k2):
+                # The direct parent first: in a doc re-run by many, most pairs are one unit.
+                if parent[k2] == root or union.find(k2) == union.find(k1):
                     continue
                 if _overlap(spans[first_index], spans[second_index]) < SAME_TEXT_OVERLAP:
                     continue

@@ -18,7 +18,7 @@ import xxhash
 from .models import Document
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-_SENTENCE_END_RE = re.compile(r"[.!?]|\n")
+_SENTENCE_END_CODES = np.array([ord(c) for c in ".!?\n"], dtype=np.uint32)
 _HASH_CACHE: dict[str, int] = {}
 _HASH_CACHE_LIMIT = 2_000_000
 # Odd 64-bit multiplier of the polynomial rolling hash that combines token hashes into shingles.
@@ -80,40 +80,53 @@ def kept_spans(text: str, removed: Sequence[Sequence[int]]) -> list[tuple[int, i
     return spans
 
 
+def _word_hashes(words: list[str]) -> np.ndarray:
+    """:func:`word_hash` of every word, hashing each distinct new word once."""
+    for word in set(words).difference(_HASH_CACHE):
+        word_hash(word)
+    return np.fromiter(map(_HASH_CACHE.__getitem__, words), dtype=np.uint64, count=len(words))
+
+
 def extract_features(doc: Document) -> Features:
-    """Tokenise the kept text of ``doc`` and find its sentence starts."""
+    """Tokenise the kept text of ``doc`` and find its sentence starts.
+
+    A sentence starts at the first token, at the first token after removed text, and at a
+    token with a sentence end (``.``, ``!``, ``?`` or a line break) between it and the token
+    before. A name is a capitalised token that does not start a sentence.
+    """
     text = doc.text
-    words: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    sentence_starts: list[int] = [0]
+    matches: list[re.Match[str]] = []
     segments: list[int] = []
-    names: list[bool] = []
+    segment_firsts: list[int] = []
     for segment, (span_start, span_end) in enumerate(kept_spans(text, doc.removed)):
-        if words and sentence_starts[-1] != len(words):
-            sentence_starts.append(len(words))  # a removed span ends a sentence
-        for match in TOKEN_RE.finditer(text, span_start, span_end):
-            start = match.start()
-            if words and start > ends[-1] and sentence_starts[-1] != len(words):
-                gap = text[ends[-1] : start]
-                if _SENTENCE_END_RE.search(gap):
-                    sentence_starts.append(len(words))
-            word = match.group()
-            names.append(word[0].isupper() and sentence_starts[-1] != len(words))
-            words.append(normalise_word(word))
-            starts.append(start)
-            ends.append(match.end())
-            segments.append(segment)
-    if sentence_starts[-1] == len(words) and len(sentence_starts) > 1:
-        sentence_starts.pop()
+        found = list(TOKEN_RE.finditer(text, span_start, span_end))
+        if found:
+            segment_firsts.append(len(matches))
+            matches.extend(found)
+            segments.extend([segment] * len(found))
+    count = len(matches)
+    starts = np.fromiter((m.start() for m in matches), dtype=np.int64, count=count)
+    ends = np.fromiter((m.end() for m in matches), dtype=np.int64, count=count)
+    raw = [m.group() for m in matches]
+    segment_of = np.asarray(segments, dtype=np.int32)
+    is_start = np.zeros(count, dtype=bool)
+    if count:
+        # Sentence ends before each character, counted once over the whole text.
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        ends_before = np.concatenate(([0], np.cumsum(np.isin(codes, _SENTENCE_END_CODES))))
+        is_start[1:] = ends_before[starts[1:]] > ends_before[ends[:-1]]
+        is_start[segment_firsts] = True
+    words = [w.casefold() for w in raw]
+    if "’" in text:
+        words = [w.replace("’", "'") for w in words]
     return Features(
         words=words,
-        starts=np.asarray(starts, dtype=np.int64),
-        ends=np.asarray(ends, dtype=np.int64),
-        hashes=np.fromiter((word_hash(w) for w in words), dtype=np.uint64, count=len(words)),
-        sentence_starts=np.asarray(sentence_starts if words else [], dtype=np.int64),
-        segments=np.asarray(segments, dtype=np.int32),
-        names=np.asarray(names, dtype=bool),
+        starts=starts,
+        ends=ends,
+        hashes=_word_hashes(words),
+        sentence_starts=np.flatnonzero(is_start).astype(np.int64),
+        segments=segment_of,
+        names=np.fromiter((w[0].isupper() for w in raw), dtype=bool, count=count) & ~is_start,
     )
 
 

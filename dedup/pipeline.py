@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .align import Alignment, align, coverage, to_passage
-from .clean import clean_documents, clean_in_corpus, line_keys, repeated_lines
+from .clean import clean_documents, line_keys, repeated_lines
 from .cluster import (
     Link,
     derivation,
@@ -152,8 +152,8 @@ def clean_and_prepare(
     """Clean the corpus and prepare every document, on ``workers`` processes.
 
     Cleaning counts lines repeated across documents, so on several processes it runs in two
-    passes: the line keys of every document, then each document cleaned with the corpus's
-    repeated lines (:func:`~dedup.clean.clean_in_corpus`) and prepared in the same task. The
+    passes: the line keys of every document, then each chunk cleaned with the keys of the
+    corpus's repeated lines and prepared in the same task. The
     documents in ``docs`` are replaced by their cleaned copies; the results are those of one
     process.
     """
@@ -202,7 +202,7 @@ def _clean_prepare_chunk(
 ) -> tuple[list[Prepared], float, float]:
     docs, repeated, config, hasher = state
     clock = time.perf_counter()
-    cleaned = [clean_in_corpus(doc, repeated) for doc in docs[span[0] : span[1]]]
+    cleaned = clean_documents(docs[span[0] : span[1]], repeated)
     cleaning = time.perf_counter() - clock
     prepared = prepare(cleaned, config, hasher)
     return prepared, cleaning, time.perf_counter() - clock - cleaning

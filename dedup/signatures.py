@@ -14,8 +14,10 @@ from datasketch import MinHash
 
 _FMIX32 = (16, np.uint32(0x85EBCA6B), 13, np.uint32(0xC2B2AE35), 16)
 _EMPTY = np.uint32(0xFFFFFFFF)
-# Rows of (values x permutations) computed at once; bounds the temporary matrix to ~64 MB.
-_CHUNK_CELLS = 16_000_000
+# Cells of the (values x permutations) matrix computed at once: 128k cells (512 KB) stay in
+# the CPU's cache through the multiply, add and minimum, 3-4x faster than 16M cells (64 MB)
+# on Reuters-21578 (benchmarks/bench.py).
+_CHUNK_CELLS = 131_072
 
 
 def fold32(hashes64: np.ndarray) -> np.ndarray:
@@ -71,7 +73,8 @@ class MinHasher:
             last = max(last, first + 1)
             lo, hi = offsets[first], offsets[last]
             with np.errstate(over="ignore"):
-                permuted = values[lo:hi, None] * self._a + self._b
+                permuted = values[lo:hi, None] * self._a
+                permuted += self._b
             out[nonempty[first:last]] = np.minimum.reduceat(
                 permuted, offsets[first:last] - lo, axis=0
             )

@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from .clean import REPEAT_MIN_DOCS, clean_in_corpus, line_keys
+from .clean import REPEAT_MIN_DOCS, clean_documents, line_keys
 from .cluster import Link
 from .config import ScanConfig
 from .corpus import (
@@ -423,12 +423,12 @@ def _load(spark: Any, paths: Sequence[str | os.PathLike[str]], config: ScanConfi
 
 
 def _clean_partition(
-    records: Iterable[tuple[int, tuple[Document, dict[int, str]]]], repeated: set[int]
+    records: Iterable[tuple[int, tuple[Document, list[int]]]], repeated: set[int]
 ) -> Iterator[tuple[int, Document]]:
-    """Clean each document as ``clean_documents`` does on the whole corpus
-    (:func:`~dedup.clean.clean_in_corpus`, given the corpus-wide count made by Spark)."""
-    for index, (doc, lines) in records:
-        yield index, clean_in_corpus(doc, repeated, lines)
+    """Clean each document as ``clean_documents`` does on the whole corpus, given the keys
+    of the corpus's repeated lines (counted by Spark)."""
+    for index, (doc, _) in records:
+        yield index, clean_documents([doc], repeated)[0]
 
 
 # --- LSH -------------------------------------------------------------------------------------
