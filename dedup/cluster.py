@@ -363,7 +363,7 @@ def word_overlap(words: np.ndarray, partner_words: Sequence[np.ndarray]) -> floa
 
 
 def story_groups(
-    tfidf: csr_matrix, threshold: float = STORY_THRESHOLD, limit: int = 5000
+    tfidf: csr_matrix, threshold: float = STORY_THRESHOLD, limit: int = 5000, workers: int = 1
 ) -> list[list[int]]:
     """Articles about the same event: average-linkage clusters of TF-IDF cosine.
 
@@ -376,6 +376,7 @@ def story_groups(
 
     Returns:
         Every group of at least two documents (sorted lists of indices), by first member.
+        The same for any number of ``workers`` (processes scoring the candidate pairs).
     """
     n = tfidf.shape[0]
     if n < 2:
@@ -383,7 +384,7 @@ def story_groups(
     if n <= limit:
         return _average_linkage(tfidf, np.arange(n), threshold)
     pairs = _story_candidates(tfidf)
-    similarity = pair_cosines(tfidf, pairs)
+    similarity = pair_cosines(tfidf, pairs, workers=workers)
     keep = similarity >= threshold
     groups: list[list[int]] = []
     _cluster_components(tfidf, pairs[keep], similarity[keep], threshold, threshold, limit, groups)

@@ -284,7 +284,7 @@ def analyse(
 
     clock = time.perf_counter()
     tfidf = tfidf_matrix(features)
-    cosines = pair_cosines(tfidf, pairs)
+    cosines = pair_cosines(tfidf, pairs, workers=workers)
     timings["tfidf"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -379,7 +379,9 @@ def assemble(
     ]
     stories = [
         {"id": f"story-{number}", "members": [ids[m] for m in members]}
-        for number, members in enumerate(story_groups(tfidf), start=1)
+        for number, members in enumerate(
+            story_groups(tfidf, workers=resolve_workers(config.workers)), start=1
+        )
     ]
     matrix = cosine_matrix(tfidf) if 0 < n <= config.matrix_limit else None
     timings["cluster"] = time.perf_counter() - clock

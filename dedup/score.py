@@ -12,6 +12,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from .config import ScanConfig
 from .features import Features
 from .models import PairScore
+from .parallel import fork_map
 
 _STOP = frozenset(ENGLISH_STOP_WORDS)
 
@@ -67,15 +68,20 @@ def vector_cosine(a: dict[str, float], b: dict[str, float]) -> float:
     return min(1.0, max(0.0, sum(v * b.get(w, 0.0) for w, v in a.items())))
 
 
-def pair_cosines(matrix: sparse.csr_matrix, pairs: np.ndarray, chunk: int = 100_000) -> np.ndarray:
+def pair_cosines(
+    matrix: sparse.csr_matrix, pairs: np.ndarray, chunk: int = 100_000, workers: int = 1
+) -> np.ndarray:
     """Cosine similarity of the rows of each pair (rows are already L2-normalised), computed
-    ``chunk`` pairs at a time so memory stays bounded for millions of pairs."""
-    out = np.empty(len(pairs))
-    for start in range(0, len(pairs), chunk):
-        part = pairs[start : start + chunk]
-        products = matrix[part[:, 0]].multiply(matrix[part[:, 1]])
-        out[start : start + len(part)] = np.asarray(products.sum(axis=1)).ravel()
+    ``chunk`` pairs at a time so memory stays bounded for millions of pairs, the chunks on
+    ``workers`` processes."""
+    parts = [pairs[start : start + chunk] for start in range(0, len(pairs), chunk)]
+    out = np.concatenate([np.empty(0), *fork_map(_chunk_cosines, matrix, parts, workers)])
     return np.clip(out, 0.0, 1.0)
+
+
+def _chunk_cosines(matrix: sparse.csr_matrix, part: np.ndarray) -> np.ndarray:
+    products = matrix[part[:, 0]].multiply(matrix[part[:, 1]])
+    return np.asarray(products.sum(axis=1), dtype=np.float64).ravel()
 
 
 def cosine_matrix(matrix: sparse.csr_matrix) -> np.ndarray:

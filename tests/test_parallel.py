@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -99,3 +100,21 @@ def _fail_on_seven(state: None, number: int) -> int:
 def test_an_error_in_a_worker_reaches_the_caller():
     with pytest.raises(ValueError, match="seven"):
         list(fork_map(_fail_on_seven, None, list(range(10)), 2))
+
+
+def test_pair_cosines_and_story_groups_on_two_workers(reruns):
+    from dedup.cluster import story_groups
+    from dedup.score import pair_cosines
+
+    result = pipeline.scan([reruns], ScanConfig(workers=1))
+    tfidf = pipeline.tfidf_matrix([pipeline.extract_features(d) for d in result.documents])
+    n = tfidf.shape[0]
+    pairs = np.array([(i, j) for i in range(n) for j in range(i + 1, n)], dtype=np.int64)
+    dense = (tfidf @ tfidf.T).toarray()
+    one = pair_cosines(tfidf, pairs, chunk=97, workers=1)
+    two = pair_cosines(tfidf, pairs, chunk=97, workers=2)
+    assert np.array_equal(one, two)
+    assert np.allclose(one, np.clip(dense[pairs[:, 0], pairs[:, 1]], 0, 1))
+    # Above the limit the candidates come from LSH and are scored in chunks on the workers.
+    groups = story_groups(tfidf, limit=10, workers=1)
+    assert groups and groups == story_groups(tfidf, limit=10, workers=2)
