@@ -262,11 +262,21 @@ def _cosine(a: Counter[str], b: Counter[str]) -> float:
     return dot / norm
 
 
+# Line signals that judge a line by its shape alone (not prose), as opposed to chrome.
+_SHAPE_REASONS = ("fragment", "few function words")
+
+
 def _classify(doc: Document, units: list[_Unit]) -> None:
     for unit in units:
         if not unit.bad:
             reason = _line_signal(unit)
             unit.bad, unit.reason = bool(reason), reason
+    if all(u.bad for u in units):
+        # No line reads as prose: the article is a table or a list (results, earnings,
+        # schedules). Its own lines are its body; chrome by position or content stays out.
+        for unit in units:
+            if unit.reason in _SHAPE_REASONS:
+                unit.bad, unit.reason = False, ""
     # Blocks of prose separated by runs of furniture; the largest is the article. Other blocks
     # stay only when they are about the same thing (a standfirst), not a teaser or an appeal.
     blocks: list[list[_Unit]] = []

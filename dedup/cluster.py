@@ -23,6 +23,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .align import Alignment
+from .arrays import unique
 from .index import candidate_pairs
 from .score import pair_cosines
 from .signatures import MinHasher
@@ -352,7 +353,7 @@ def derivation_label(reused: float, overlap: float) -> str:
 def word_overlap(words: np.ndarray, partner_words: Sequence[np.ndarray]) -> float:
     """Share of the distinct ``words`` found in any of ``partner_words`` (arrays of word
     hashes, :attr:`~dedup.features.Features.hashes`: compared as numbers, not strings)."""
-    own = np.unique(words)
+    own = unique(words)
     if not len(own) or not partner_words:
         return 0.0
     found = np.isin(own, np.concatenate(list(partner_words)))
@@ -403,7 +404,7 @@ def _story_candidates(tfidf: csr_matrix) -> np.ndarray:
         start, end = tfidf.indptr[row], tfidf.indptr[row + 1]
         values, columns = tfidf.data[start:end], tfidf.indices[start:end]
         top = columns[np.argsort(-values, kind="stable")[:STORY_TOP_TERMS]]
-        sets.append(np.unique(top.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
+        sets.append(unique(top.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
     signatures = MinHasher(num_perm=64).signatures(sets)
     pairs, _ = candidate_pairs(
         signatures,

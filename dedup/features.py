@@ -15,6 +15,7 @@ from itertools import pairwise
 import numpy as np
 import xxhash
 
+from .arrays import unique
 from .models import Document
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -149,7 +150,7 @@ def shingle_hashes(token_hashes: np.ndarray, size: int) -> np.ndarray:
 
 def shingle_set(token_hashes: np.ndarray, size: int) -> np.ndarray:
     """Sorted unique shingle hashes: the document as a set, for exact Jaccard/containment."""
-    return np.unique(shingle_hashes(token_hashes, size))
+    return unique(shingle_hashes(token_hashes, size))
 
 
 def sentence_windows(features: Features, window_words: int) -> list[tuple[int, int]]:

@@ -22,6 +22,8 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHashLSH
 
+from .arrays import unique
+
 log = logging.getLogger(__name__)
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -107,7 +109,7 @@ def candidate_pairs(
         stats.buckets += int(np.count_nonzero(sizes > 1))
         oversized = sizes > max_bucket_size
         stats.oversized_buckets += int(np.count_nonzero(oversized))
-        for size in np.unique(sizes[(sizes > 1) & ~oversized]).tolist():
+        for size in unique(sizes[(sizes > 1) & ~oversized]).tolist():
             # All buckets of one size at once: a (buckets, size) matrix of documents.
             members = band_doc[starts[sizes == size][:, None] + np.arange(size)]
             first, second = np.triu_indices(size, k=1)
@@ -120,7 +122,7 @@ def candidate_pairs(
         )
     if not codes:
         return np.empty((0, 2), dtype=np.int64), stats
-    unique = np.unique(np.concatenate(codes))
-    pairs = np.stack([unique // n_docs, unique % n_docs], axis=1)
+    codes_found = unique(np.concatenate(codes))
+    pairs = np.stack([codes_found // n_docs, codes_found % n_docs], axis=1)
     stats.pairs = len(pairs)
     return pairs, stats

@@ -61,6 +61,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from .arrays import unique
 from .clean import REPEAT_MIN_DOCS, clean_documents, line_keys
 from .cluster import Link
 from .config import ScanConfig
@@ -457,7 +458,7 @@ def _band_rows(
     block[:, 1] |= np.repeat(np.concatenate(docs), bands)
     block = np.unique(block, axis=0)
     destination = block[:, 0] % np.uint64(partitions)
-    for part in np.unique(destination).tolist():
+    for part in unique(destination).tolist():
         yield part, block[destination == part]
 
 
@@ -478,16 +479,16 @@ def _bucket_pairs(
     yield -1, (int(np.count_nonzero(sizes > 1)), int(np.count_nonzero(oversized)))
     doc = (rows[:, 1] & ((np.uint64(1) << _BAND_SHIFT) - np.uint64(1))).astype(np.int64)
     codes = []
-    for size in np.unique(sizes[(sizes > 1) & ~oversized]).tolist():
+    for size in unique(sizes[(sizes > 1) & ~oversized]).tolist():
         members = doc[starts[sizes == size][:, None] + np.arange(size)]
         first, second = np.triu_indices(size, k=1)
         codes.append(members[:, first].ravel() * n_docs + members[:, second].ravel())
     if codes:
-        unique = np.unique(np.concatenate(codes))
+        found = unique(np.concatenate(codes))
         # By first document: its partition then holds every pair scored in one place later.
-        destination = (unique // n_docs) % partitions
-        for part in np.unique(destination).tolist():
-            yield part, unique[destination == part]
+        destination = (found // n_docs) % partitions
+        for part in unique(destination).tolist():
+            yield part, found[destination == part]
 
 
 def _candidates(
@@ -529,7 +530,7 @@ def _candidates(
 def _unique_codes(blocks: Iterable[tuple[int, np.ndarray]]) -> Iterator[np.ndarray]:
     arrays = [block for _, block in blocks]
     if arrays:
-        yield np.unique(np.concatenate(arrays))
+        yield unique(np.concatenate(arrays))
 
 
 # --- TF-IDF ----------------------------------------------------------------------------------
@@ -643,7 +644,7 @@ def _batch_cosines(batch: list[tuple[int, int, _Record, _Record]], canonical: bo
         rows.append(np.array([1, 0], dtype=np.int32))
         values.append(np.ones(2, dtype=np.float32))
     flat = np.concatenate(rows)
-    used = np.unique(flat)
+    used = unique(flat)
     indptr = np.concatenate([[0], np.cumsum([len(r) for r in rows])])
     matrix = sparse.csr_matrix(
         (
@@ -666,13 +667,13 @@ def _requests(codes: np.ndarray, n_docs: int, partitions: int) -> Iterator[tuple
     partition are all in one block, so each request is made once."""
     first, second = codes // n_docs, codes % n_docs
     part = first % partitions
-    wanted = np.unique(np.concatenate([first * partitions + part, second * partitions + part]))
+    wanted = unique(np.concatenate([first * partitions + part, second * partitions + part]))
     yield from zip((wanted // partitions).tolist(), (wanted % partitions).tolist())
 
 
 def _pair_blocks(codes: np.ndarray, n_docs: int, partitions: int) -> Iterator[tuple]:
     part = (codes // n_docs) % partitions
-    for where in np.unique(part).tolist():
+    for where in unique(part).tolist():
         yield where, (None, codes[part == where])
 
 

@@ -18,6 +18,7 @@ LAYERS = {
     "config": 0,
     "metrics": 0,
     "parallel": 0,
+    "arrays": 0,
     "corpus": 1,
     "datasets": 2,
     "credits": 2,

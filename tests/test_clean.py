@@ -272,3 +272,30 @@ def test_seed_credits(cleaned):
     assert cleaned["003"].credits == ["AP"]
     assert cleaned["004"].credits == []
     assert seed_id("003") == cleaned["003"].id
+
+
+EARNINGS = (
+    "KILLINGTON, Vt., March 2 - Shr 81 cts vs 57 cts\n    Net 3,660,273 vs 2,437,914\n"
+    "    Rev 28.5 mln vs 23.1 mln\n    Six months\n    Shr 29 cts vs 12 cts\n"
+    "    Net 1,325,755 vs 483,559\n    Rev 31.7 mln vs 26.4 mln\n Reuter\n"
+)
+
+
+def test_an_article_that_is_a_table_keeps_its_lines():
+    (doc,) = clean_documents([Document(id="t", path="", text=EARNINGS)])
+    assert doc.removed == []
+    # Beside prose the same lines are furniture.
+    prose = "The company said its results improved on higher sales in the quarter, it said."
+    (mixed,) = clean_documents([Document(id="m", path="", text=prose + "\n\n" + EARNINGS)])
+    net = mixed.text.index("Net 3,660,273")
+    assert any(s <= net < e for s, e in mixed.removed)
+
+
+def test_identical_tables_are_duplicates(tmp_path):
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text(EARNINGS, encoding="utf-8")
+    (tmp_path / "c.txt").write_text(EARNINGS.replace("81 cts", "18 cts").replace("Rev", "Sales"))
+    result = scan([tmp_path])
+    relations = {(p.a, p.b): p.relation for p in result.pairs}
+    assert relations[("a.txt", "b.txt")] == "duplicate"
+    assert [g["members"] for g in result.duplicates] == [["a.txt", "b.txt"]]
