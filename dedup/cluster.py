@@ -42,18 +42,21 @@ PARTIALLY_DERIVED_REUSED = 0.15
 STORY_THRESHOLD = 0.2
 
 
-def components(n: int, edges: Sequence[tuple[int, int]]) -> list[list[int]]:
-    """Connected components with at least two members, each sorted, ordered by first member."""
-    if n == 0 or not edges:
+def components(n: int, edges: Sequence[tuple[int, int]] | np.ndarray) -> list[list[int]]:
+    """Connected components with at least two members, each sorted, ordered by first member.
+
+    ``edges``: pairs of indices below ``n`` (a sequence of pairs or an ``(m, 2)`` array)."""
+    pairs = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    if n == 0 or len(pairs) == 0:
         return []
-    rows = np.array([e[0] for e in edges], dtype=np.int64)
-    cols = np.array([e[1] for e in edges], dtype=np.int64)
-    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
+    graph = coo_matrix(
+        (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n)
+    )
     _, labels = connected_components(graph, directed=False)
-    groups: dict[int, list[int]] = {}
-    for index, label in enumerate(labels.tolist()):
-        groups.setdefault(label, []).append(index)
-    return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])
+    order = np.argsort(labels, kind="stable")  # members of a component stay ascending
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    groups = [g.tolist() for g in np.split(order, bounds) if len(g) > 1]
+    return sorted(groups, key=lambda g: g[0])
 
 
 def duplicate_groups(ids: Sequence[str], duplicate_pairs: Sequence[tuple[int, int]]) -> list[dict]:
@@ -426,7 +429,7 @@ def _cluster_components(
 ) -> None:
     """Average linkage inside each component of the graph of pairs at or above ``cut``."""
     n = tfidf.shape[0]
-    for component in components(n, [tuple(p) for p in pairs.tolist()]):
+    for component in components(n, pairs):
         members = np.array(component)
         if len(members) > limit and cut < 0.95:
             inside = np.isin(pairs[:, 0], members) & np.isin(pairs[:, 1], members)
