@@ -31,6 +31,10 @@ _LATIN_RE = re.compile(r"[A-Za-z]")
 _CLOSERS = {"‘": "’", "“": "”"}
 
 
+# A character ftfy might change: anything but printable ASCII (and white space), or "&".
+_FTFY_WORK_RE = re.compile(r"[^\t\n\f\r\x20-\x25\x27-\x7e]")
+
+
 def repair_text(text: str) -> str:
     """Repair mojibake: UTF-8 read as Latin-1/Windows-1252 (ftfy) or as GBK.
 
@@ -39,8 +43,27 @@ def repair_text(text: str) -> str:
     """
     if text.isascii() and "&" not in text:
         return text  # nothing ftfy could repair (no mojibake, no HTML entity): skip its cost
-    text = ftfy.fix_text(text, fix_line_breaks=False, uncurl_quotes=False, normalization="NFC")
-    return _repair_gbk_mojibake(text)
+    # ftfy works line by line ("\n"); a line it would leave as it is is not handed to it. Its
+    # one state across lines: after a line with "<" it stops unescaping HTML entities.
+    pieces = text.split("\n")
+    lines = [piece + "\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+    fixed: list[str] = []
+    html: str | bool = "auto"
+    for line in lines:
+        if "<" in line:
+            html = False
+        fixed.append(
+            ftfy.fix_text(
+                line,
+                fix_line_breaks=False,
+                uncurl_quotes=False,
+                normalization="NFC",
+                unescape_html=html,
+            )
+            if _FTFY_WORK_RE.search(line)
+            else line
+        )
+    return _repair_gbk_mojibake("".join(fixed))
 
 
 def _repair_gbk_mojibake(text: str) -> str:
