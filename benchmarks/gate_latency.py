@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/gate_latency.py [--sizes 10000,100000,1000000]
        [--backends sqlite,redis] [--redis-max-size 100000] [--queries 1000] [--batch 500]
+       [--workers 2]
        [--build-minutes 25] [--http] [--http-concurrency 1,4,16] [--http-requests 400]
        [--http-seconds 60] [--profile-checks 200] [--data ../shared/data/reuters21578]
 
@@ -9,7 +10,7 @@ The index is a stream of Reuters-21578 stories (``benchmarks/reuters.py``, ids `
 alternating with the articles of ``benchmarks/synthetic.py`` (outlets' re-runs of wire stories,
 the agency's own copies, independent articles; ids ``s<n>``) until the Reuters stories run out,
 then synthetic articles only. It is built with ``Gate.index_many`` in batches (the bulk path:
-one transaction per batch) and grown through the sizes: the 100k index is the 10k one plus
+one transaction per batch; documents prepared in ``--workers`` processes) and grown through the sizes: the 100k index is the 10k one plus
 90k documents, so each size is measured on the same documents as the smaller ones plus more.
 A size whose build would pass ``--build-minutes`` (counted from the start of that backend's
 build) is measured where the budget ran out and marked *partial*; the numbers at the full size
@@ -26,7 +27,7 @@ Queries are held out of the index, built once, the same for every size and backe
 Every check is timed alone with ``time.perf_counter_ns`` on a freshly opened gate (its cache of
 prepared candidates empty), twice: pass 1 cold, pass 2 with that cache warm. The stages of each
 check (clean and prepare the incoming text, band key lookup, fetching candidates, preparing
-candidates, document frequencies, comparison) are timed by wrapping the gate's methods; one
+candidates, screening them for shared anchor seeds, document frequencies, comparison) are timed by wrapping the gate's methods; one
 sample of checks at the largest SQLite size is profiled with cProfile.
 
 With ``--http``, the 10k SQLite index is served by ``dedup.server.run`` in a subprocess on a
@@ -83,12 +84,21 @@ from dedup.gate import Gate  # noqa: E402
 
 KINDS = ("rerun", "exact", "new")
 VERDICTS = ("new", "duplicate", "syndicated")
-STAGES = ("prepare", "lookup", "fetch", "prepare_candidates", "frequencies", "compare_rest")
+STAGES = (
+    "prepare",
+    "lookup",
+    "fetch",
+    "prepare_candidates",
+    "screen",
+    "frequencies",
+    "compare_rest",
+)
 STAGE_LABELS = {
     "prepare": "clean + prepare incoming",
     "lookup": "band key lookup (store.candidates)",
     "fetch": "fetch candidates (store.get_many)",
     "prepare_candidates": "prepare candidates (cache misses)",
+    "screen": "screen (shared anchor seeds)",
     "frequencies": "document frequencies (store)",
     "compare_rest": "TF-IDF, compare, align, verdict",
 }
@@ -235,8 +245,10 @@ class StageTimer:
         self.current: dict[str, int] = dict.fromkeys(STAGES, 0)
         self.candidates = 0
         self.compared = 0
+        self.aligned = 0
         gate._prepare_incoming = self._wrap("prepare", gate._prepare_incoming)  # type: ignore[method-assign]
         gate._prepared_stored = self._wrap("prepare_candidates", gate._prepared_stored)  # type: ignore[method-assign]
+        gate._screen = self._wrap("screen", gate._screen, count="aligned")  # type: ignore[method-assign]
         store: Any = gate.store
         store.candidates = self._wrap("lookup", store.candidates, count="candidates")
         store.get_many = self._wrap("fetch", store.get_many, count="compared")
@@ -255,7 +267,7 @@ class StageTimer:
 
     def reset(self) -> None:
         self.current = dict.fromkeys(STAGES, 0)
-        self.candidates = self.compared = 0
+        self.candidates = self.compared = self.aligned = 0
 
 
 def summary(nanoseconds: list[int] | np.ndarray) -> dict[str, float]:
@@ -305,7 +317,7 @@ def time_checks(location: str, queries: list[dict], passes: int) -> list[dict]:
         for number in range(passes):
             load = os.getloadavg()[0]
             latencies, stages = [], {s: [] for s in STAGES}
-            candidates, compared = [], []
+            candidates, compared, aligned = [], [], []
             verdicts: dict[str, Counter] = {k: Counter() for k in KINDS}
             for query, record in zip(queries, records):
                 timer.reset()
@@ -318,6 +330,7 @@ def time_checks(location: str, queries: list[dict], passes: int) -> list[dict]:
                     stages[stage].append(timer.current[stage])
                 candidates.append(timer.candidates)
                 compared.append(timer.compared)
+                aligned.append(timer.aligned)
                 verdicts[query["_kind"]][verdict["verdict"]] += 1
             results.append(
                 {
@@ -329,6 +342,8 @@ def time_checks(location: str, queries: list[dict], passes: int) -> list[dict]:
                     "candidates_mean": round(float(np.mean(candidates)), 1),
                     "compared_mean": round(float(np.mean(compared)), 1),
                     "compared_max": int(np.max(compared)),
+                    "aligned_mean": round(float(np.mean(aligned)), 1),
+                    "aligned_max": int(np.max(aligned)),
                 }
             )
     return results
@@ -635,7 +650,7 @@ def run_backend(
         segment_start, segment_count = time.monotonic(), count
         timing = {"ok_ns": 0, "failed_ns": 0}
         partial = False
-        gate = Gate(location)
+        gate = Gate(location, workers=args.workers)
         try:
             last_report = time.monotonic()
             while count < size:
@@ -801,7 +816,7 @@ def report(results: dict[str, Any]) -> str:
         "",
         "### `Gate.check`, one at a time (pass 1: fresh gate; pass 2: candidate cache warm)",
         "",
-        "| backend | documents | pass | checks/s | p50 ms | p90 ms | p99 ms | max ms | new/dup/synd | candidates (compared) | load 1m |",
+        "| backend | documents | pass | checks/s | p50 ms | p90 ms | p99 ms | max ms | new/dup/synd | candidates (fetched, aligned) | load 1m |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     for cp in results["checkpoints"]:
@@ -809,7 +824,8 @@ def report(results: dict[str, Any]) -> str:
             lines.append(
                 f"| {cp['backend']} | {cp['documents']:,} | {run['pass']} | {run['per_s']:,.0f} | "
                 f"{run['p50_ms']:.1f} | {run['p90_ms']:.1f} | {run['p99_ms']:.1f} | {run['max_ms']:.1f} | "
-                f"{verdict_mix(run['verdicts'])} | {run['candidates_mean']:.0f} ({run['compared_mean']:.1f}) | {run['load_1m']} |"
+                f"{verdict_mix(run['verdicts'])} | {run['candidates_mean']:.0f} ({run['compared_mean']:.1f}, "
+                f"{run.get('aligned_mean', run['compared_mean']):.1f}) | {run['load_1m']} |"
             )
     lines += ["", "Verdicts per query kind (pass 1; new/duplicate/syndicated):", ""]
     lines += [
@@ -831,7 +847,10 @@ def report(results: dict[str, Any]) -> str:
     ]
     for cp in results["checkpoints"]:
         stages = cp["checks"][0]["stages"]
-        cells = [f"{stages[s]['p50_ms']:.2f} / {stages[s]['p99_ms']:.2f}" for s in STAGES]
+        cells = [
+            f"{stages[s]['p50_ms']:.2f} / {stages[s]['p99_ms']:.2f}" if s in stages else "-"
+            for s in STAGES
+        ]
         count = f"{cp['count_star_ms']:.2f}" if "count_star_ms" in cp else "-"
         lines.append(
             f"| {cp['backend']} | {cp['documents']:,} | " + " | ".join(cells) + f" | {count} |"
@@ -927,6 +946,9 @@ def main() -> None:
     )
     parser.add_argument("--batch", type=int, default=500, help="documents per index_many call")
     parser.add_argument(
+        "--workers", type=int, default=2, help="processes preparing index_many's documents"
+    )
+    parser.add_argument(
         "--build-minutes", type=float, default=25.0, help="build budget per backend"
     )
     parser.add_argument(
@@ -1020,6 +1042,7 @@ def main() -> None:
                 "mix",
                 "passes",
                 "batch",
+                "workers",
                 "build_minutes",
                 "http",
                 "http_concurrency",

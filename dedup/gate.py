@@ -19,25 +19,29 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
+import struct
 import threading
+import zlib
 from collections import OrderedDict
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .align import Alignment, excerpt
+from .align import MAX_SEED_REPEATS, Alignment, excerpt
 from .clean import clean_documents
 from .config import ScanConfig
 from .corpus import record_document
 from .errors import ConfigError, InputError
-from .features import tiling
+from .features import Features, extract_features, shingle_hashes, shingle_set, tiling
 from .index import band_keys, lsh_params
 from .models import Document
 from .pipeline import Prepared, compare, prepare
-from .score import terms, tfidf_vector, vector_cosine
+from .score import set_overlap, terms, tfidf_vector, vector_cosine
 from .signatures import MinHasher
 from .store import Store, StoredDocument, display_location, open_store
 
@@ -50,15 +54,166 @@ MAX_CANDIDATES = 50  # documents compared in full per check, those sharing most 
 # threshold 0.3): on the synthetic syndication corpus (6,000 articles) 12 x 2 with tiling
 # lookups finds 98.4 % of the reused pairs (37 x 3 with every window: 98.5 %) with 66 band
 # keys stored and 36 looked up per document instead of 226 each; the extra candidates it lets
-# in are ranked by shared keys and cut at max_candidates. Recorded in the index; an index without it (built before)
-# keeps the scan's bands.
+# in are ranked by shared keys and cut at max_candidates. Recorded in the index; an index
+# without it (built before) keeps the scan's bands.
 GATE_BANDS, GATE_ROWS = 12, 2
 _CACHE_SIZE = 2048
+# Packed features (``pack_features``): a version byte, then zlib of a header (tokens, sentences,
+# bytes of words, 0), the token hashes (uint64), start deltas, lengths and segments (uint32),
+# sentence starts (uint32), name flags (uint8) and the normalised words joined by spaces.
+_PACK_VERSION = 1
+_HEADER = struct.Struct("<4I")
+_INDEX_CHUNK = 100  # documents per task when index_many prepares in worker processes
+
+
+def pack_features(features: Features) -> bytes | None:
+    """A document's token features as compact bytes, for the index: an indexed candidate is
+    rebuilt from them without tokenising its text again. None when a word holds a space (the
+    separator of the packed words; no tokeniser output does) or an offset passes 4 GiB."""
+    n = len(features.words)
+    words = " ".join(features.words).encode("utf-8")
+    if words.count(b" ") != max(n - 1, 0) or (n and int(features.ends[-1]) >= 2**32):
+        return None
+    starts = features.starts
+    deltas = np.diff(starts, prepend=0) if n else starts
+    body = b"".join(
+        (
+            _HEADER.pack(n, len(features.sentence_starts), len(words), 0),
+            np.ascontiguousarray(features.hashes, dtype="<u8").tobytes(),
+            np.asarray(deltas, dtype="<u4").tobytes(),
+            np.asarray(features.ends - starts, dtype="<u4").tobytes(),
+            np.asarray(features.segments, dtype="<u4").tobytes(),
+            np.asarray(features.sentence_starts, dtype="<u4").tobytes(),
+            np.asarray(features.names, dtype=np.uint8).tobytes(),
+            words,
+        )
+    )
+    return bytes([_PACK_VERSION]) + zlib.compress(body, 1)
+
+
+def unpack_features(packed: bytes) -> Features:
+    """Inverse of :func:`pack_features`.
+
+    Raises:
+        ValueError: bytes of another version, or damaged.
+    """
+    if not packed or packed[0] != _PACK_VERSION:
+        raise ValueError(f"packed features of version {packed[:1]!r}, expected {_PACK_VERSION}")
+    try:
+        raw = zlib.decompress(packed[1:])
+    except zlib.error as exc:
+        raise ValueError(f"damaged packed features: {exc}") from None
+    n, sentences, size, _ = _HEADER.unpack_from(raw)
+    offset = _HEADER.size
+    if len(raw) != offset + 21 * n + 4 * sentences + size:
+        raise ValueError("damaged packed features: wrong length")
+    hashes = np.frombuffer(raw, dtype="<u8", count=n, offset=offset).astype(np.uint64)
+    offset += 8 * n
+    ints = np.frombuffer(raw, dtype="<u4", count=3 * n + sentences, offset=offset).astype(np.int64)
+    offset += 4 * (3 * n + sentences)
+    names = np.frombuffer(raw, dtype=np.uint8, count=n, offset=offset).astype(bool)
+    starts = np.cumsum(ints[:n])
+    return Features(
+        words=raw[offset + n :].decode("utf-8").split(" ") if n else [],
+        starts=starts,
+        ends=starts + ints[n : 2 * n],
+        hashes=hashes,
+        sentence_starts=ints[3 * n :],
+        segments=ints[2 * n : 3 * n].astype(np.int32),
+        names=names,
+    )
+
+
+def anchors(features: Features, seed_words: int) -> np.ndarray:
+    """The hashes of the runs of ``seed_words`` words that can anchor an alignment (sorted):
+    inside one kept stretch of text and at most ``MAX_SEED_REPEATS`` times in the text.
+    Two texts sharing none have no passage (``align`` seeds only on runs both have so)."""
+    if len(features) < seed_words:
+        return np.empty(0, dtype=np.uint64)
+    runs = shingle_hashes(features.hashes, seed_words)
+    inside = features.segments[: len(runs)] == features.segments[seed_words - 1 :]
+    values, counts = np.unique(runs[inside], return_counts=True)
+    return values[counts <= MAX_SEED_REPEATS]
+
+
+@dataclass
+class _Candidate:
+    """An indexed document ready to compare: its Prepared, anchor seeds and TF-IDF terms."""
+
+    prepared: Prepared
+    anchors: np.ndarray
+    terms: list[str] | None = None
+
+
+_HASHERS: dict[tuple[int, int], MinHasher] = {}
+
+
+def _hasher(config: ScanConfig) -> MinHasher:
+    key = (config.num_perm, config.seed)
+    if key not in _HASHERS:
+        _HASHERS[key] = MinHasher(config.num_perm, config.seed)
+    return _HASHERS[key]
+
+
+def _stored_documents(
+    docs: list[Document], config: ScanConfig, bands: int, rows: int
+) -> list[StoredDocument]:
+    """Clean and prepare documents and make their index records: ``index_many``'s work, run
+    in the calling process or in a worker."""
+    clean_documents(docs)
+    return [stored_document(p, bands, rows) for p in prepare(docs, config, _hasher(config))]
+
+
+def index_keys(prepared: Prepared, bands: int, rows: int, *, lookup: bool = False) -> list[int]:
+    """Band keys to store (every window) or, with ``lookup``, to look up (tiling ones)."""
+    signatures = prepared.window_signatures
+    if len(signatures) == 0:
+        return []
+    if lookup:
+        signatures = signatures[tiling(prepared.windows)]
+    return np.unique(band_keys(signatures, bands, rows)).tolist()
+
+
+def stored_document(prepared: Prepared, bands: int, rows: int) -> StoredDocument:
+    """What the index keeps of a prepared document."""
+    doc = prepared.doc
+    return StoredDocument(
+        id=doc.id,
+        fingerprint=fingerprint(doc.text),
+        text=doc.text,
+        removed=[list(span) for span in doc.removed],
+        meta={
+            "title": doc.title,
+            "url": doc.url,
+            "date": doc.date,
+            "source": doc.source,
+            "credits": doc.credits,
+        },
+        band_keys=index_keys(prepared, bands, rows),
+        terms=sorted(set(terms(prepared.features))),
+        features=pack_features(prepared.features),
+    )
 
 
 def fingerprint(text: str) -> str:
     """Content hash of a text: the same id with the same fingerprint is the same document."""
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _document_of(stored: StoredDocument) -> Document:
+    """The Document of an index record (cleaned when it was added: removed spans kept)."""
+    meta = stored.meta
+    return Document(
+        id=stored.id,
+        path="",
+        text=stored.text,
+        title=meta.get("title"),
+        url=meta.get("url"),
+        date=meta.get("date"),
+        source=meta.get("source"),
+        credits=list(meta.get("credits") or []),
+        removed=[(int(s), int(e)) for s, e in stored.removed],
+    )
 
 
 class Gate:
@@ -73,6 +228,11 @@ class Gate:
         max_candidates: How many candidates (most shared band keys first) are compared.
         bands: LSH bands of a new index (default ``GATE_BANDS``); recorded in the index.
         rows: Signature values per band of a new index (default ``GATE_ROWS``); recorded.
+        max_bucket: A band key held by more indexed documents than this is not looked up:
+            a stock sentence or page chrome, not evidence (default the config's
+            ``max_bucket_size``, as the scan); it keeps a lookup's cost bounded as the index
+            grows. None keeps the configured value; 0 turns the limit off.
+        workers: Processes that prepare ``index_many``'s documents (1: in this process).
 
     Band keys: an indexed document stores the keys of all its sentence windows (one starts
     at every sentence); an incoming one looks up only the windows that tile it
@@ -89,6 +249,8 @@ class Gate:
         max_candidates: int = MAX_CANDIDATES,
         bands: int | None = None,
         rows: int | None = None,
+        max_bucket: int | None = None,
+        workers: int = 1,
     ) -> None:
         self.location = (
             display_location(str(index)) if isinstance(index, (str, Path)) else repr(index)
@@ -130,9 +292,13 @@ class Gate:
             raise
         self.config = replace(wanted, **{k: recorded[k] for k in INDEX_SETTINGS})
         self.max_candidates = max_candidates
-        self._hasher = MinHasher(self.config.num_perm, self.config.seed)
+        chosen = self.config.max_bucket_size if max_bucket is None else max_bucket
+        self.max_bucket: int | None = chosen or None
+        self.workers = max(1, int(workers))
+        self._pool: ProcessPoolExecutor | None = None
+        self._hasher = _hasher(self.config)
         self._bands, self._rows = int(recorded["bands"]), int(recorded["rows"])
-        self._cache: OrderedDict[tuple[str, str], Prepared] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], _Candidate] = OrderedDict()
         self._lock = threading.Lock()
 
     # --- context manager --------------------------------------------------------------------
@@ -144,7 +310,10 @@ class Gate:
         self.close()
 
     def close(self) -> None:
-        """Close the store."""
+        """Close the store (and stop index_many's worker processes)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         self.store.close()
 
     # --- operations --------------------------------------------------------------------------
@@ -178,13 +347,27 @@ class Gate:
         verdict["added"] = status in ("added", "updated")
         return verdict
 
-    def index_many(self, documents: list[Document | Mapping[str, Any]]) -> list[str]:
+    def index_many(self, documents: Sequence[Document | Mapping[str, Any]]) -> list[str]:
         """Insert many documents in one batch without checking them: for loading an archive
-        into a new gate. Returns ``added``, ``exists`` or ``conflict`` per document."""
+        into a new gate. Returns ``added``, ``exists`` or ``conflict`` per document.
+
+        With ``workers`` > 1 the documents are cleaned and prepared in that many processes
+        (chunks of ``_INDEX_CHUNK``); the insert stays here, one transaction for the batch."""
         docs = [self._document(d) for d in documents]
-        clean_documents(docs)
-        prepared = prepare(docs, self.config, self._hasher)
-        return self.store.add_many([self._stored(p) for p in prepared])
+        if self.workers == 1 or len(docs) <= _INDEX_CHUNK:
+            stored = _stored_documents(docs, self.config, self._bands, self._rows)
+        else:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("spawn")
+                )
+            chunks = [docs[i : i + _INDEX_CHUNK] for i in range(0, len(docs), _INDEX_CHUNK)]
+            futures = [
+                self._pool.submit(_stored_documents, c, self.config, self._bands, self._rows)
+                for c in chunks
+            ]
+            stored = [s for future in futures for s in future.result()]
+        return self.store.add_many(stored)
 
     def remove(self, doc_id: str) -> bool:
         """Remove a document; False when it was not in the index."""
@@ -244,78 +427,89 @@ class Gate:
 
     def index_keys(self, prepared: Prepared, *, lookup: bool = False) -> list[int]:
         """Band keys to store (every window) or, with ``lookup``, to look up (tiling ones)."""
-        signatures = prepared.window_signatures
-        if len(signatures) == 0:
-            return []
-        if lookup:
-            signatures = signatures[tiling(prepared.windows)]
-        return np.unique(band_keys(signatures, self._bands, self._rows)).tolist()
+        return index_keys(prepared, self._bands, self._rows, lookup=lookup)
 
     def _stored(self, prepared: Prepared) -> StoredDocument:
-        doc = prepared.doc
-        return StoredDocument(
-            id=doc.id,
-            fingerprint=fingerprint(doc.text),
-            text=doc.text,
-            removed=[list(span) for span in doc.removed],
-            meta={
-                "title": doc.title,
-                "url": doc.url,
-                "date": doc.date,
-                "source": doc.source,
-                "credits": doc.credits,
-            },
-            band_keys=self.index_keys(prepared),
-            terms=sorted(set(terms(prepared.features))),
-        )
+        return stored_document(prepared, self._bands, self._rows)
 
-    def _prepared_stored(self, stored: StoredDocument) -> Prepared:
-        key = (stored.id, stored.fingerprint)
+    def _prepared_stored(self, stored: Sequence[StoredDocument]) -> list[_Candidate]:
+        """Indexed documents ready to compare, from the cache or rebuilt: from their packed
+        features (no tokenising), or from their texts when they have none (an index built
+        before features were stored)."""
+        found: list[_Candidate | None] = []
         with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None:
-                self._cache.move_to_end(key)
-                return cached
-        meta = stored.meta
-        doc = Document(
-            id=stored.id,
-            path="",
-            text=stored.text,
-            title=meta.get("title"),
-            url=meta.get("url"),
-            date=meta.get("date"),
-            source=meta.get("source"),
-            credits=list(meta.get("credits") or []),
-            removed=[(int(s), int(e)) for s, e in stored.removed],
-        )
-        prepared = prepare([doc], self.config, self._hasher, windows=False)[0]
+            for doc in stored:
+                cached = self._cache.get((doc.id, doc.fingerprint))
+                if cached is not None:
+                    self._cache.move_to_end((doc.id, doc.fingerprint))
+                found.append(cached)
+        missing = [i for i, c in enumerate(found) if c is None]
+        if not missing:
+            return found  # type: ignore[return-value]
+        docs, features = [], []
+        for i in missing:
+            doc = _document_of(stored[i])
+            docs.append(doc)
+            packed = stored[i].features
+            features.append(unpack_features(packed) if packed else extract_features(doc))
+        shingles = [shingle_set(f.hashes, self.config.shingle_size) for f in features]
+        signatures = self._hasher.signatures(shingles)
+        empty = np.empty((0, self._hasher.num_perm), dtype=signatures.dtype)
         with self._lock:
-            self._cache[key] = prepared
-            if len(self._cache) > _CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return prepared
+            for n, i in enumerate(missing):
+                prepared = Prepared(docs[n], features[n], shingles[n], signatures[n], empty)
+                found[i] = candidate = _Candidate(
+                    prepared, anchors(features[n], self.config.seed_words)
+                )
+                self._cache[(stored[i].id, stored[i].fingerprint)] = candidate
+                if len(self._cache) > _CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return found  # type: ignore[return-value]
+
+    def _screen(self, incoming: Prepared, candidates: list[_Candidate]) -> list[_Candidate]:
+        """The candidates that can relate to ``incoming``: sharing an anchor seed (else the
+        alignment finds no passage) or with shingle Jaccard at the duplicate threshold. The
+        others would score ``none``: they are left out before TF-IDF and alignment, which
+        changes no verdict."""
+        seeds = anchors(incoming.features, self.config.seed_words)
+        kept = []
+        for candidate in candidates:
+            if len(np.intersect1d(seeds, candidate.anchors, assume_unique=True)):
+                kept.append(candidate)
+                continue
+            jaccard = set_overlap(incoming.shingles, candidate.prepared.shingles)[0]
+            if jaccard >= self.config.duplicate_coverage:
+                kept.append(candidate)
+        return kept
 
     def _verdict(self, incoming: Prepared, incoming_fingerprint: str) -> dict[str, Any]:
-        hits = self.store.candidates(self.index_keys(incoming, lookup=True))
+        hits = self.store.candidates(
+            self.index_keys(incoming, lookup=True), max_bucket=self.max_bucket
+        )
         ranked = sorted(hits, key=lambda i: (-hits[i], i))[: self.max_candidates]
         # An older text under the same id is the version being replaced (or refused), not a
         # document to compare with.
-        candidates = [
-            self._prepared_stored(s)
+        fetched = [
+            s
             for s in self.store.get_many(ranked)
             if s.id != incoming.doc.id or s.fingerprint == incoming_fingerprint
         ]
+        candidates = self._screen(incoming, self._prepared_stored(fetched))
+        for candidate in candidates:
+            if candidate.terms is None:
+                candidate.terms = terms(candidate.prepared.features)
         incoming_terms = terms(incoming.features)
         documents, frequencies = self.store.document_frequencies(
-            incoming_terms + [t for c in candidates for t in terms(c.features)]
+            incoming_terms + [t for c in candidates for t in c.terms or ()]
         )
         documents += 1  # the incoming document counts in its own idf
         vector = tfidf_vector(incoming_terms, documents, frequencies)
         matches = []
         covered = np.zeros(len(incoming.features), dtype=bool)
-        for candidate in candidates:
+        for screened in candidates:
+            candidate = screened.prepared
             cosine = vector_cosine(
-                vector, tfidf_vector(terms(candidate.features), documents, frequencies)
+                vector, tfidf_vector(screened.terms or [], documents, frequencies)
             )
             score, found = compare(incoming, candidate, cosine, self.config)
             if score.relation == "none":

@@ -13,7 +13,9 @@ Every backend stores the same things and passes the same test suite.
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -27,7 +29,13 @@ import numpy as np
 
 from .errors import ConfigError, StoreError
 
-SCHEMA_VERSION = 2
+log = logging.getLogger(__name__)
+
+# 3: documents carry their token features (a BLOB beside the JSON record) and the meta table
+# keeps the number of documents; an index of version 2 is upgraded in place when opened (its
+# documents have no features: the gate re-tokenises their texts).
+SCHEMA_VERSION = 3
+_UPGRADABLE = (2,)
 
 
 @dataclass
@@ -43,6 +51,8 @@ class StoredDocument:
         band_keys: Its LSH band keys (to remove them with the document).
         terms: Its distinct TF-IDF terms (to keep document frequencies right on removal).
         added: Unix time of the add.
+        features: The gate's packed token features (opaque bytes), or None (a document
+            indexed before they were stored: the gate re-tokenises its text).
     """
 
     id: str
@@ -53,27 +63,32 @@ class StoredDocument:
     band_keys: list[int] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)
     added: float = 0.0
+    features: bytes | None = None
 
-    def to_json(self) -> str:
-        """Serialised form (one JSON object)."""
-        return json.dumps(
-            {
-                "id": self.id,
-                "fingerprint": self.fingerprint,
-                "text": self.text,
-                "removed": self.removed,
-                "meta": self.meta,
-                "band_keys": self.band_keys,
-                "terms": self.terms,
-                "added": self.added,
-            },
-            ensure_ascii=False,
-        )
+    def to_json(self, *, features: bool = True) -> str:
+        """Serialised form (one JSON object; ``features`` in base64, unless left out)."""
+        record = {
+            "id": self.id,
+            "fingerprint": self.fingerprint,
+            "text": self.text,
+            "removed": self.removed,
+            "meta": self.meta,
+            "band_keys": self.band_keys,
+            "terms": self.terms,
+            "added": self.added,
+        }
+        if features and self.features is not None:
+            record["features"] = base64.b64encode(self.features).decode("ascii")
+        return json.dumps(record, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, raw: str | bytes) -> StoredDocument:
-        """Inverse of :meth:`to_json`."""
-        return cls(**json.loads(raw))
+    def from_json(cls, raw: str | bytes, features: bytes | None = None) -> StoredDocument:
+        """Inverse of :meth:`to_json`; ``features`` when they were kept apart."""
+        record = json.loads(raw)
+        packed = record.pop("features", None)
+        doc = cls(**record)
+        doc.features = features if packed is None else base64.b64decode(packed)
+        return doc
 
 
 class Store(Protocol):
@@ -104,8 +119,12 @@ class Store(Protocol):
     def get_many(self, doc_ids: Sequence[str]) -> list[StoredDocument]:
         """Documents by id (missing ones left out), in the order asked."""
 
-    def candidates(self, band_keys: Iterable[int]) -> dict[str, int]:
-        """Ids of the documents sharing any band key, with the number of keys shared."""
+    def candidates(
+        self, band_keys: Iterable[int], *, max_bucket: int | None = None
+    ) -> dict[str, int]:
+        """Ids of the documents sharing any band key, with the number of keys shared. A key
+        held by more than ``max_bucket`` documents (a stock sentence, page chrome) is left
+        out without reading its documents."""
 
     def document_frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
         """Number of documents and the document frequency of each term."""
@@ -119,6 +138,24 @@ class Store(Protocol):
 
 class ConflictError(StoreError):
     """A different text was added under an existing id."""
+
+
+# The number of documents is kept in the meta table (COUNT(*) reads the whole table: about
+# 6 ms at a million documents, in every check's document frequencies).
+_COUNT = "SELECT CAST(value AS INTEGER) FROM meta WHERE key='count'"
+_COUNT_BY = "UPDATE meta SET value=CAST(value AS INTEGER) + ? WHERE key='count'"
+# Documents sharing band keys, with the number of keys shared. From ``kept``, keys held by
+# more than a bucket limit are left out (its parameters: the limit + 1, then the limit): a
+# key's documents are counted up to the limit + 1 on its stretch of the (key, seq) B-tree, so
+# an oversized bucket costs that many steps, not its size.
+_CANDIDATES_SQL = """WITH wanted(key) AS (VALUES {marks}){kept}
+SELECT d.id, COUNT(*) FROM {keys} w JOIN bands b ON b.key = w.key
+JOIN documents d ON d.seq = b.seq GROUP BY d.id"""
+_KEPT_SQL = """,
+kept AS (
+    SELECT key FROM wanted
+    WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM bands b WHERE b.key = wanted.key LIMIT ?)) <= ?
+)"""
 
 
 def _to_signed(keys: Iterable[int]) -> list[int]:
@@ -180,7 +217,8 @@ class SQLiteStore:
                     seq INTEGER PRIMARY KEY AUTOINCREMENT,
                     id TEXT NOT NULL UNIQUE,
                     fingerprint TEXT NOT NULL,
-                    record TEXT NOT NULL
+                    record TEXT NOT NULL,
+                    features BLOB
                 )""",
                 """CREATE TABLE IF NOT EXISTS bands (
                     key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)
@@ -193,11 +231,24 @@ class SQLiteStore:
             row = self._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None:
                 self._conn.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                self._conn.execute("INSERT INTO meta VALUES ('count', '0')")
+            elif int(row[0]) in _UPGRADABLE:
+                self._upgrade(int(row[0]))
             elif int(row[0]) != SCHEMA_VERSION:
                 raise StoreError(
                     f"index {self.path} has schema version {row[0]}, this dedup reads "
-                    f"{SCHEMA_VERSION}: rebuild it with `dedup gate add`"
+                    f"{SCHEMA_VERSION} (and upgrades {', '.join(map(str, _UPGRADABLE))}): "
+                    "rebuild it with `dedup gate add`"
                 )
+
+    def _upgrade(self, version: int) -> None:
+        """Bring a version 2 index to the current schema inside the caller's transaction:
+        a features column (empty for the documents already there) and the stored count."""
+        log.info("index %s: upgrading schema %d to %d", self.path, version, SCHEMA_VERSION)
+        self._conn.execute("ALTER TABLE documents ADD COLUMN features BLOB")
+        count = self._conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('count', ?)", (str(count),))
+        self._conn.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
 
     def _query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
         with self._lock:
@@ -269,9 +320,10 @@ class SQLiteStore:
             self._delete(doc.id)
             status = "updated"
         seq = self._conn.execute(
-            "INSERT INTO documents (id, fingerprint, record) VALUES (?, ?, ?)",
-            (doc.id, doc.fingerprint, doc.to_json()),
+            "INSERT INTO documents (id, fingerprint, record, features) VALUES (?, ?, ?, ?)",
+            (doc.id, doc.fingerprint, doc.to_json(features=False), doc.features),
         ).lastrowid
+        self._conn.execute(_COUNT_BY, (1,))
         # Sorted keys: the B-tree pages they land on are visited in order.
         self._conn.executemany(
             "INSERT OR IGNORE INTO bands VALUES (?, ?)",
@@ -299,6 +351,7 @@ class SQLiteStore:
         self._conn.executemany("UPDATE terms SET df=df-1 WHERE term=?", terms)
         self._conn.executemany("DELETE FROM terms WHERE term=? AND df<=0", terms)
         self._conn.execute("DELETE FROM documents WHERE seq=?", (seq,))
+        self._conn.execute(_COUNT_BY, (-1,))
         return True
 
     def remove(self, doc_id: str) -> bool:
@@ -311,8 +364,8 @@ class SQLiteStore:
                 raise StoreError(f"index {self.path}: cannot remove {doc_id!r}: {exc}") from exc
 
     def get(self, doc_id: str) -> StoredDocument | None:
-        rows = self._query("SELECT record FROM documents WHERE id=?", (doc_id,))
-        return StoredDocument.from_json(rows[0][0]) if rows else None
+        rows = self._query("SELECT record, features FROM documents WHERE id=?", (doc_id,))
+        return StoredDocument.from_json(*rows[0]) if rows else None
 
     def get_many(self, doc_ids: Sequence[str]) -> list[StoredDocument]:
         found: dict[str, StoredDocument] = {}
@@ -320,25 +373,27 @@ class SQLiteStore:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for (record,) in self._query(
-                f"SELECT record FROM documents WHERE id IN ({marks})", chunk
+            for record, features in self._query(
+                f"SELECT record, features FROM documents WHERE id IN ({marks})", chunk
             ):
-                doc = StoredDocument.from_json(record)
+                doc = StoredDocument.from_json(record, features)
                 found[doc.id] = doc
         return [found[i] for i in ids if i in found]
 
-    def candidates(self, band_keys: Iterable[int]) -> dict[str, int]:
+    def candidates(
+        self, band_keys: Iterable[int], *, max_bucket: int | None = None
+    ) -> dict[str, int]:
         keys = sorted(set(_to_signed(band_keys)))
         hits: dict[str, int] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._query(
-                "SELECT d.id, COUNT(*) FROM bands b JOIN documents d ON d.seq = b.seq "
-                f"WHERE b.key IN ({marks}) GROUP BY d.id",
-                chunk,
-            )
-            for doc_id, count in rows:
+            marks = ",".join(["(?)"] * len(chunk))
+            if max_bucket is None:
+                sql, args = _CANDIDATES_SQL.format(marks=marks, kept="", keys="wanted"), chunk
+            else:
+                sql = _CANDIDATES_SQL.format(marks=marks, kept=_KEPT_SQL, keys="kept")
+                args = [*chunk, max_bucket + 1, max_bucket]
+            for doc_id, count in self._query(sql, args):
                 hits[doc_id] = hits.get(doc_id, 0) + int(count)
         return hits
 
@@ -350,7 +405,7 @@ class SQLiteStore:
                 # One read transaction: the count and the frequencies of one state of the index.
                 self._conn.execute("BEGIN")
                 try:
-                    count = int(self._conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+                    count = int(self._conn.execute(_COUNT).fetchone()[0])
                     for start in range(0, len(unique), 500):
                         chunk = unique[start : start + 500]
                         marks = ",".join("?" * len(chunk))
@@ -366,7 +421,7 @@ class SQLiteStore:
         return count, frequencies
 
     def count(self) -> int:
-        return int(self._query("SELECT COUNT(*) FROM documents")[0][0])
+        return int(self._query(_COUNT)[0][0])
 
     def integrity(self) -> str:
         """SQLite's own integrity check ('ok' when the file is sound)."""

@@ -60,8 +60,12 @@ _UINT64 = (1 << 64) - 1
 _MAX_RETRIES = 50  # times a document may change under a remove before it gives up
 _CHUNK = 5000  # band keys, ids or terms per server call (keeps each reply bounded)
 # Version of the key layout: 3 since band keys are binary and term frequencies are written in
-# bulk (2 had decimal band keys); an index under another version is refused, not misread.
-SCHEMA_VERSION = 3
+# bulk (2 had decimal band keys), 4 since records may carry the gate's packed token features
+# (base64 in the JSON; dedup before that cannot read such records). A version 3 index is
+# upgraded when opened (its records have no features: the gate re-tokenises their texts); an
+# index under another version is refused, not misread.
+SCHEMA_VERSION = 4
+_UPGRADABLE = (3,)
 
 # Band keys arrive as one string of 8-byte keys; KEYS[1] is the prefix of the band sets.
 _BANDS_LUA = """
@@ -73,13 +77,20 @@ end
 """
 
 # Ids sharing band keys, with the number of keys shared: counted on the server, so one reply
-# carries each candidate once instead of every member of every set. ARGV[1]: the band keys.
+# carries each candidate once instead of every member of every set. ARGV[1]: the band keys;
+# ARGV[2]: the largest set read ('' for no limit; a larger one is left out, read by SCARD).
 _CANDIDATES_LUA = """
 local counts = {}
 local order = {}
 local blob = ARGV[1]
+local limit = tonumber(ARGV[2])
 for i = 1, #blob, 8 do
-    for _, member in ipairs(redis.call('SMEMBERS', KEYS[1] .. string.sub(blob, i, i + 7))) do
+    local key = KEYS[1] .. string.sub(blob, i, i + 7)
+    local members = {}
+    if not limit or redis.call('SCARD', key) <= limit then
+        members = redis.call('SMEMBERS', key)
+    end
+    for _, member in ipairs(members) do
         local seen = counts[member]
         if seen then
             counts[member] = seen + 1
@@ -260,11 +271,18 @@ class RedisStore:
             pipe.hsetnx(self._meta, "schema", SCHEMA_VERSION)
             pipe.hget(self._meta, "schema")
             schema = pipe.execute()[1]
+            if int(schema) in _UPGRADABLE:
+                # Records without features stay readable; dedup before version 4 would not
+                # read the new ones, so the version says so.
+                log.info("%s: upgrading schema %s to %d", self.url, schema, SCHEMA_VERSION)
+                self._client.hset(self._meta, "schema", SCHEMA_VERSION)
+                schema = str(SCHEMA_VERSION).encode()
         if int(schema) != SCHEMA_VERSION:
             raise StoreError(
                 f"index {self.url} (prefix {self.prefix!r}) has schema version "
-                f"{schema.decode()}, this dedup reads {SCHEMA_VERSION}: rebuild it under "
-                "another prefix (?prefix=name)"
+                f"{schema.decode()}, this dedup reads {SCHEMA_VERSION} (and upgrades "
+                f"{', '.join(map(str, _UPGRADABLE))}): rebuild it under another prefix "
+                "(?prefix=name)"
             )
 
     def __repr__(self) -> str:
@@ -429,14 +447,17 @@ class RedisStore:
                 found.extend(StoredDocument.from_json(r) for r in records if r is not None)
         return found
 
-    def candidates(self, band_keys: Iterable[int]) -> dict[str, int]:
+    def candidates(
+        self, band_keys: Iterable[int], *, max_bucket: int | None = None
+    ) -> dict[str, int]:
         keys = _key_bytes(band_keys)
+        limit = "" if max_bucket is None else str(int(max_bucket))
         step = 8 * _CHUNK
         hits: dict[str, int] = {}
         with self._calls("look up band keys"):
             for start in range(0, len(keys), step):
                 reply = self._candidates_script(
-                    keys=[self._band_prefix], args=[keys[start : start + step]]
+                    keys=[self._band_prefix], args=[keys[start : start + step], limit]
                 )
                 for member, count in zip(reply[::2], reply[1::2]):
                     doc_id = member.decode("utf-8")

@@ -7,13 +7,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dedup.errors import ConfigError, StoreError
 from dedup.gate import Gate
 from dedup.store import ConflictError, SQLiteStore, StoredDocument, open_store
 from dedup.store_redis import RedisStore
-from tests.conftest import SEEDS, seed_id
+from tests.conftest import SEED_IDS, SEEDS, seed_id
 from tests.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
 
 BACKENDS = ["sqlite", "redis"]
@@ -371,3 +372,177 @@ def test_workers_opening_a_new_sqlite_index_at_once_all_succeed(tmp_path: Path) 
         assert store.count() == 4
         store.close()
     assert failures == []
+
+
+# --- bucket limit, stored features, screening, older indexes ----------------------------------
+
+
+def test_a_key_held_by_more_documents_than_the_bucket_limit_is_left_out(store) -> None:
+    store.add_many(
+        [make(f"d{n}", band_keys=[7, 100 + n] + ([BIG] if n < 2 else [])) for n in range(4)]
+    )
+    everyone = {"d0": 2, "d1": 2, "d2": 1, "d3": 1}
+    assert store.candidates([7, BIG]) == everyone
+    assert store.candidates([7, BIG], max_bucket=4) == everyone  # 4 documents: not over
+    assert store.candidates([7, BIG], max_bucket=3) == {"d0": 1, "d1": 1}  # key 7 left out
+    assert store.candidates([7, BIG, 101], max_bucket=1) == {"d1": 1}
+    assert store.candidates([7], max_bucket=3) == {}
+
+
+def test_gate_bucket_limit_skips_a_text_the_index_holds_too_often(location: str) -> None:
+    text = (SEEDS / seed_id("000")).read_text(encoding="utf-8")
+    with Gate(location, max_bucket=2) as gate:
+        gate.index_many([{"id": f"copy{n}", "text": text} for n in range(3)])
+        capped = gate.check({"id": "again", "text": text})
+    with Gate(location) as gate:  # the default limit (the scan's 1000)
+        assert gate.max_bucket == 1000
+        found = gate.check({"id": "again", "text": text})
+    assert capped["verdict"] == "new" and capped["matches"] == []
+    assert found["verdict"] == "duplicate" and found["duplicate_of"] == "copy0"
+
+
+def test_packed_features_give_back_what_tokenising_gives() -> None:
+    from dedup.features import extract_features
+    from dedup.gate import pack_features, unpack_features
+    from dedup.models import Document
+
+    texts = [(SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS]
+    texts += ["", "Zürich — “Straße” l’été ǅemal 字字. Ünïcödé!\n\nNew line, ŉ and ß.", "one"]
+    for text in texts:
+        removed = [(0, 40)] if len(text) > 200 else []
+        features = extract_features(Document(id="x", path="", text=text, removed=removed))
+        packed = pack_features(features)
+        assert packed is not None
+        got = unpack_features(packed)
+        assert got.words == features.words
+        for name in ("starts", "ends", "hashes", "sentence_starts", "segments", "names"):
+            expected, actual = getattr(features, name), getattr(got, name)
+            assert actual.dtype == expected.dtype, name
+            assert np.array_equal(actual, expected), name
+    with pytest.raises(ValueError, match="version"):
+        unpack_features(b"\x09" + packed[1:])
+    with pytest.raises(ValueError, match="damaged"):
+        unpack_features(packed[:-3])
+
+
+def test_a_word_holding_a_space_is_not_packed() -> None:
+    from dedup.features import extract_features
+    from dedup.gate import pack_features
+    from dedup.models import Document
+
+    features = extract_features(Document(id="x", path="", text="two words"))
+    features.words[0] = "two two"
+    assert pack_features(features) is None
+
+
+def test_screening_changes_no_verdict_and_drops_unrelated_candidates(
+    location: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dedup.gate import anchors
+
+    texts = {name: (SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS}
+    unrelated = "Markets fell sharply on Monday. Traders blamed the weather in Chicago again."
+    with Gate(location) as gate:
+        gate.index_many([{"id": n, "text": t} for n, t in texts.items()])
+        gate.index_many([{"id": "unrelated", "text": unrelated}])
+        screened = [gate.check({"id": f"q-{n}", "text": t}) for n, t in texts.items()]
+        candidates = gate._prepared_stored(gate.store.get_many([*texts, "unrelated"]))
+        incoming = gate._prepare_incoming(gate._document({"id": "q", "text": texts[SEED_IDS[1]]}))
+        kept = {c.prepared.doc.id for c in gate._screen(incoming, candidates)}
+        seeds = anchors(incoming.features, gate.config.seed_words)
+        monkeypatch.setattr(type(gate), "_screen", lambda self, incoming, found: found)
+        unscreened = [gate.check({"id": f"q-{n}", "text": t}) for n, t in texts.items()]
+    assert screened == unscreened
+    assert [v["verdict"] for v in screened] == ["duplicate"] * len(texts)
+    assert "unrelated" not in kept and SEED_IDS[1] in kept
+    # What is kept is what shares an anchor seed, or is a duplicate by shingles.
+    for candidate in candidates:
+        shares = len(np.intersect1d(seeds, candidate.anchors)) > 0
+        assert (candidate.prepared.doc.id in kept) == shares
+
+
+def test_an_index_without_stored_features_is_upgraded_and_still_answers(tmp_path: Path) -> None:
+    import sqlite3
+
+    from dedup.store import SCHEMA_VERSION
+
+    path = tmp_path / "old.db"
+    text = (SEEDS / seed_id("000")).read_text(encoding="utf-8")
+    with Gate(path) as gate:
+        gate.add({"id": "a", "text": text})
+        record = gate.store.get("a")
+    record.features = None
+    # The layout of schema version 2: no features column, no stored count.
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("DROP TABLE documents")
+        conn.execute(
+            "CREATE TABLE documents (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "id TEXT NOT NULL UNIQUE, fingerprint TEXT NOT NULL, record TEXT NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO documents (seq, id, fingerprint, record) VALUES (1, 'a', ?, ?)",
+            (record.fingerprint, record.to_json()),
+        )
+        conn.execute("DELETE FROM meta WHERE key='count'")
+        conn.execute("UPDATE meta SET value='2' WHERE key='schema'")
+    conn.close()
+    with Gate(path) as gate:
+        assert gate.store.get("a").features is None
+        assert gate.stats()["documents"] == 1
+        verdict = gate.add({"id": "b", "text": text})
+        assert gate.store.get("b").features is not None
+        assert gate.stats()["documents"] == 2
+    assert verdict["verdict"] == "duplicate" and verdict["duplicate_of"] == "a"
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == (
+        str(SCHEMA_VERSION),
+    )
+    conn.execute("UPDATE meta SET value='99' WHERE key='schema'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(
+        StoreError, match=r"schema version 99, this dedup reads 3 \(and upgrades 2\)"
+    ):
+        Gate(path)
+
+
+def test_a_redis_index_of_the_previous_layout_is_upgraded(redis_url: str) -> None:  # noqa: F811
+    import redis
+
+    from dedup.store_redis import SCHEMA_VERSION
+
+    text = (SEEDS / seed_id("000")).read_text(encoding="utf-8")
+    with Gate(redis_url) as gate:
+        gate.add({"id": "a", "text": text})
+        record = gate.store.get("a")
+    record.features = None
+    client = redis.Redis.from_url(redis_url.split("?")[0])
+    prefix = RedisStore(redis_url).prefix
+    client.set(f"{prefix}:doc:a", record.to_json())
+    client.hset(f"{prefix}:meta", "schema", 3)
+    with Gate(redis_url) as gate:
+        assert gate.store.get("a").features is None
+        verdict = gate.check({"id": "b", "text": text})
+    assert verdict["verdict"] == "duplicate" and verdict["duplicate_of"] == "a"
+    assert int(client.hget(f"{prefix}:meta", "schema")) == SCHEMA_VERSION
+    client.hset(f"{prefix}:meta", "schema", 2)
+    with pytest.raises(StoreError, match="schema version 2, this dedup reads 4"):
+        Gate(redis_url)
+    client.close()
+
+
+def test_index_many_in_worker_processes_stores_what_one_process_does(tmp_path: Path) -> None:
+    texts = [(SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS]
+    records = [
+        {"id": f"d{n:03d}", "text": f"Story {n}, part {n % 7}.\n\n" + texts[n % len(texts)]}
+        for n in range(230)
+    ]
+    stored = {}
+    for workers in (1, 2):
+        with Gate(tmp_path / f"w{workers}.db", workers=workers) as gate:
+            assert gate.index_many(records) == ["added"] * len(records)
+            stored[workers] = [gate.store.get(r["id"]) for r in records]
+    for one, two in zip(stored[1], stored[2]):
+        one.added = two.added = 0.0
+        assert one == two
