@@ -68,6 +68,16 @@ def _seed_runs(features: Features, k: int) -> tuple[np.ndarray, ...]:
     return cache[k]
 
 
+def anchors(features: Features, k: int) -> np.ndarray:
+    """The hashes of the k-word runs that can anchor an alignment (sorted): inside one kept
+    stretch of text and at most ``MAX_SEED_REPEATS`` times in the text. Two texts sharing
+    none have no passage: :func:`align` seeds only on runs both have so."""
+    if len(features) < k:
+        return np.empty(0, dtype=np.uint64)
+    distinct, _, counts, _ = _seed_runs(features, k)
+    return distinct[counts <= MAX_SEED_REPEATS]
+
+
 def _seed_matches(a: Features, b: Features, k: int) -> np.ndarray:
     """(i, j) positions of equal k-word runs, both texts, stock phrases left out."""
     if len(a) < k or len(b) < k:

@@ -32,12 +32,13 @@ from typing import Any
 
 import numpy as np
 
-from .align import MAX_SEED_REPEATS, Alignment, excerpt
+from .align import Alignment, anchors, excerpt
+from .arrays import unique
 from .clean import clean_documents
 from .config import ScanConfig
 from .corpus import record_document
 from .errors import ConfigError, InputError
-from .features import Features, extract_features, shingle_hashes, shingle_set, tiling
+from .features import Features, extract_features, shingle_set, tiling
 from .index import band_keys, lsh_params
 from .models import Document
 from .pipeline import Prepared, compare, prepare
@@ -124,18 +125,6 @@ def unpack_features(packed: bytes) -> Features:
     )
 
 
-def anchors(features: Features, seed_words: int) -> np.ndarray:
-    """The hashes of the runs of ``seed_words`` words that can anchor an alignment (sorted):
-    inside one kept stretch of text and at most ``MAX_SEED_REPEATS`` times in the text.
-    Two texts sharing none have no passage (``align`` seeds only on runs both have so)."""
-    if len(features) < seed_words:
-        return np.empty(0, dtype=np.uint64)
-    runs = shingle_hashes(features.hashes, seed_words)
-    inside = features.segments[: len(runs)] == features.segments[seed_words - 1 :]
-    values, counts = np.unique(runs[inside], return_counts=True)
-    return values[counts <= MAX_SEED_REPEATS]
-
-
 @dataclass
 class _Candidate:
     """An indexed document ready to compare: its Prepared, anchor seeds and TF-IDF terms."""
@@ -171,7 +160,7 @@ def index_keys(prepared: Prepared, bands: int, rows: int, *, lookup: bool = Fals
         return []
     if lookup:
         signatures = signatures[tiling(prepared.windows)]
-    return np.unique(band_keys(signatures, bands, rows)).tolist()
+    return unique(band_keys(signatures, bands, rows).ravel()).tolist()
 
 
 def stored_document(prepared: Prepared, bands: int, rows: int) -> StoredDocument:

@@ -438,7 +438,7 @@ def test_a_word_holding_a_space_is_not_packed() -> None:
 def test_screening_changes_no_verdict_and_drops_unrelated_candidates(
     location: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dedup.gate import anchors
+    from dedup.align import anchors
 
     texts = {name: (SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS}
     unrelated = "Markets fell sharply on Monday. Traders blamed the weather in Chicago again."
