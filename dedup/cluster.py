@@ -120,8 +120,10 @@ class _UnionFind:
 
 
 def _overlap(x: tuple[int, int], y: tuple[int, int]) -> float:
-    shared = min(x[1], y[1]) - max(x[0], y[0])
-    shorter = min(x[1] - x[0], y[1] - y[0])
+    # Comparisons rather than min()/max(): called for every pair of passages in a document.
+    (x0, x1), (y0, y1) = x, y
+    shared = (x1 if x1 < y1 else y1) - (x0 if x0 > y0 else y0)
+    shorter = x1 - x0 if x1 - x0 < y1 - y0 else y1 - y0
     return shared / shorter if shared > 0 and shorter > 0 else 0.0
 
 
@@ -359,7 +361,9 @@ def word_overlap(words: np.ndarray, partner_words: Sequence[np.ndarray]) -> floa
     own = unique(words)
     if not len(own) or not partner_words:
         return 0.0
-    found = np.isin(own, np.concatenate(list(partner_words)))
+    theirs = unique(np.concatenate(list(partner_words)))
+    at = np.minimum(np.searchsorted(theirs, own), len(theirs) - 1)
+    found = theirs[at] == own if len(theirs) else np.zeros(len(own), dtype=bool)
     return float(found.sum()) / len(own)
 
 
