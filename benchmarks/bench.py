@@ -66,7 +66,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -223,78 +223,32 @@ def _scored(
 
 
 def run_plain(corpus: Path, meter: Meter, out: dict) -> dict[str, np.ndarray]:
-    from datasketch import MinHash, MinHashLSH
-
     texts = _load_texts(corpus, meter)
-    lsh = MinHashLSH(threshold=BASELINE_THRESHOLD, num_perm=NUM_PERM)
-    found: list[tuple[int, int]] = []
-    shingle_wall = shingle_cpu = sig_wall = sig_cpu = lsh_wall = lsh_cpu = 0.0
-    with meter.stage("features_minhash+lsh"):
-        for i, text in enumerate(texts):
-            w0, c0 = time.perf_counter(), _cpu_now()
-            items = shingles(text)
-            w1, c1 = time.perf_counter(), _cpu_now()
-            m = MinHash(num_perm=NUM_PERM)
-            for item in items:
-                m.update(item.encode("utf-8"))
-            w2, c2 = time.perf_counter(), _cpu_now()
-            found.extend((j, i) for j in lsh.query(m))
-            lsh.insert(i, m)
-            w3, c3 = time.perf_counter(), _cpu_now()
-            shingle_wall += w1 - w0
-            shingle_cpu += c1 - c0
-            sig_wall += w2 - w1
-            sig_cpu += c2 - c1
-            lsh_wall += w3 - w2
-            lsh_cpu += c3 - c2
-    loop = meter.marks.pop()
-    meter.add(
-        "features_minhash",
-        shingle_wall + sig_wall,
-        shingle_cpu + sig_cpu,
-        peak_rss=loop["peak_rss"],
-    )
-    meter.add("lsh", lsh_wall, lsh_cpu, peak_rss=loop["peak_rss"])
-    out["signature"] = {"wall": sig_wall, "cpu": sig_cpu, "sets": len(texts)}
+    found = _plain_datasketch(texts, lambda text: [shingles(text)], BASELINE_THRESHOLD, meter, out)
     return _scored(texts, found, meter, out)
 
 
-def windows(text: str) -> list[set[str]]:
-    """Word 3-gram shingles of ~40-word windows, one starting at every sentence."""
-    sentences = [_TOKEN_RE.findall(s.lower()) for s in _SENTENCE_SPLIT_RE.split(text)]
-    sentences = [s for s in sentences if s]
-    found = []
-    for first in range(len(sentences)):
-        words: list[str] = []
-        for sentence in sentences[first:]:
-            if len(words) >= WINDOW_WORDS:
-                break
-            words.extend(sentence)
-        if len(words) >= WINDOW_SHINGLE:
-            found.append(
-                {
-                    " ".join(words[i : i + WINDOW_SHINGLE])
-                    for i in range(len(words) - WINDOW_SHINGLE + 1)
-                }
-            )
-    return found
-
-
-def run_windows(corpus: Path, meter: Meter, out: dict) -> dict[str, np.ndarray]:
-    """The plain way (``MinHash.update`` per shingle, default hash, ``MinHashLSH`` with a
-    query and an insert per set) on sentence windows, threshold 0.3: the recall of dedup's
-    candidates, reached with datasketch as documented."""
+def _plain_datasketch(
+    texts: list[str],
+    sets_of: Callable[[str], list[set[str]]],
+    threshold: float,
+    meter: Meter,
+    out: dict,
+) -> list[tuple[int, int]]:
+    """The datasketch code a user writes first, over the sets ``sets_of`` makes of each text:
+    ``MinHash.update`` per shingle (default SHA-1 hash), then a query and an insert per set in
+    ``MinHashLSH``. Returns the pairs of texts whose sets share a bucket; records the time of
+    the shingling, the hashing and the LSH apart."""
     from datasketch import MinHash, MinHashLSH
 
-    texts = _load_texts(corpus, meter)
-    lsh = MinHashLSH(threshold=WINDOW_THRESHOLD, num_perm=NUM_PERM)
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     found: set[tuple[int, int]] = set()
     shingle_wall = shingle_cpu = sig_wall = sig_cpu = lsh_wall = lsh_cpu = 0.0
     count = 0
     with meter.stage("features_minhash+lsh"):
         for i, text in enumerate(texts):
             w0, c0 = time.perf_counter(), _cpu_now()
-            sets = windows(text)
+            sets = sets_of(text)
             w1, c1 = time.perf_counter(), _cpu_now()
             hashes = []
             for items in sets:
@@ -324,8 +278,37 @@ def run_windows(corpus: Path, meter: Meter, out: dict) -> dict[str, np.ndarray]:
         peak_rss=loop["peak_rss"],
     )
     meter.add("lsh", lsh_wall, lsh_cpu, peak_rss=loop["peak_rss"])
-    out["signature"] = {"wall": sig_wall, "cpu": sig_cpu, "sets": len(texts), "windows": count}
-    return _scored(texts, sorted(found), meter, out)
+    out["signature"] = {"wall": sig_wall, "cpu": sig_cpu, "sets": len(texts), "minhashes": count}
+    return sorted(found)
+
+
+def windows(text: str) -> list[set[str]]:
+    """Word 3-gram shingles of ~40-word windows, one starting at every sentence."""
+    sentences = [_TOKEN_RE.findall(s.lower()) for s in _SENTENCE_SPLIT_RE.split(text)]
+    sentences = [s for s in sentences if s]
+    found = []
+    for first in range(len(sentences)):
+        words: list[str] = []
+        for sentence in sentences[first:]:
+            if len(words) >= WINDOW_WORDS:
+                break
+            words.extend(sentence)
+        if len(words) >= WINDOW_SHINGLE:
+            found.append(
+                {
+                    " ".join(words[i : i + WINDOW_SHINGLE])
+                    for i in range(len(words) - WINDOW_SHINGLE + 1)
+                }
+            )
+    return found
+
+
+def run_windows(corpus: Path, meter: Meter, out: dict) -> dict[str, np.ndarray]:
+    """The plain way on sentence windows, threshold 0.3: the recall of dedup's candidates,
+    reached with datasketch as documented."""
+    texts = _load_texts(corpus, meter)
+    found = _plain_datasketch(texts, windows, WINDOW_THRESHOLD, meter, out)
+    return _scored(texts, found, meter, out)
 
 
 def run_best(corpus: Path, meter: Meter, out: dict) -> dict[str, np.ndarray]:

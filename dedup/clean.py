@@ -168,11 +168,6 @@ def clean_documents(
     return docs
 
 
-def clean_document(document: Document, neighbours: Iterable[Document] = ()) -> Document:
-    """Clean one document (the gate's path); ``neighbours`` give the repeated-line signal."""
-    return clean_documents([document, *neighbours])[0]
-
-
 def line_keys(doc: Document) -> list[int]:
     """The keys of a document's distinct lines, for cleaning a corpus piece by piece.
 
@@ -230,14 +225,11 @@ def _mark_repeated_lines(
 ) -> None:
     """Mark lines that recur in several documents of one source (site chrome): counted in
     ``docs``, or given as the keys of the corpus's ``repeated`` lines."""
-    counts: Counter[int] = Counter()
     keys_of = [
         [_line_key(doc.group, u.normal) for u in units] for doc, units in zip(docs, units_of)
     ]
     if repeated is None:
-        for keys in keys_of:
-            counts.update(set(keys))
-        repeated = {key for key, count in counts.items() if count >= REPEAT_MIN_DOCS}
+        repeated = repeated_lines(set(keys) for keys in keys_of)
     for doc, units, keys in zip(docs, units_of, keys_of):
         # Within a folder of mixed outlets a repeated long paragraph is more likely wire copy
         # than chrome, so there only short lines count; a named source or host knows better.

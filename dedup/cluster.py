@@ -362,9 +362,10 @@ def word_overlap(words: np.ndarray, partner_words: Sequence[np.ndarray]) -> floa
     if not len(own) or not partner_words:
         return 0.0
     theirs = unique(np.concatenate(list(partner_words)))
+    if not len(theirs):
+        return 0.0
     at = np.minimum(np.searchsorted(theirs, own), len(theirs) - 1)
-    found = theirs[at] == own if len(theirs) else np.zeros(len(own), dtype=bool)
-    return float(found.sum()) / len(own)
+    return float(np.count_nonzero(theirs[at] == own)) / len(own)
 
 
 # --- stories ---------------------------------------------------------------------------------

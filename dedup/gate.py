@@ -38,7 +38,7 @@ from .clean import clean_documents
 from .config import ScanConfig
 from .corpus import record_document
 from .errors import ConfigError, InputError
-from .features import Features, extract_features, shingle_set, tiling
+from .features import Features, extract_features, tiling
 from .index import band_keys, lsh_params
 from .models import Document
 from .pipeline import Prepared, compare, prepare
@@ -441,14 +441,11 @@ class Gate:
             docs.append(doc)
             packed = stored[i].features
             features.append(unpack_features(packed) if packed else extract_features(doc))
-        shingles = [shingle_set(f.hashes, self.config.shingle_size) for f in features]
-        signatures = self._hasher.signatures(shingles)
-        empty = np.empty((0, self._hasher.num_perm), dtype=signatures.dtype)
+        rebuilt = prepare(docs, self.config, self._hasher, windows=False, features=features)
         with self._lock:
-            for n, i in enumerate(missing):
-                prepared = Prepared(docs[n], features[n], shingles[n], signatures[n], empty)
+            for prepared, i in zip(rebuilt, missing):
                 found[i] = candidate = _Candidate(
-                    prepared, anchors(features[n], self.config.seed_words)
+                    prepared, anchors(prepared.features, self.config.seed_words)
                 )
                 self._cache[(stored[i].id, stored[i].fingerprint)] = candidate
                 if len(self._cache) > _CACHE_SIZE:

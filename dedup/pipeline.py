@@ -68,18 +68,22 @@ def prepare(
     *,
     progress: Progress | None = None,
     windows: bool = True,
+    features: list[Features] | None = None,
 ) -> list[Prepared]:
     """Features and signatures of cleaned documents (the scan's and the gate's shared stage).
 
     ``windows=False`` leaves the sentence windows' signatures out (an empty array each): what
     :func:`compare` needs of an already indexed document, at a fraction of the cost.
+    ``features``, when given, are the documents' features already known (the gate keeps
+    them in its index), not extracted again.
     """
     report = progress or no_progress
-    features = []
-    for index, doc in enumerate(docs):
-        features.append(extract_features(doc))
-        if index % 500 == 0:
-            report("features", index, len(docs))
+    if features is None:
+        features = []
+        for index, doc in enumerate(docs):
+            features.append(extract_features(doc))
+            if index % 500 == 0:
+                report("features", index, len(docs))
     shingles = [shingle_set(f.hashes, config.shingle_size) for f in features]
     signatures = hasher.signatures(shingles)
     if not windows:
@@ -153,9 +157,8 @@ def clean_and_prepare(
 
     Cleaning counts lines repeated across documents, so on several processes it runs in two
     passes: the line keys of every document, then each chunk cleaned with the keys of the
-    corpus's repeated lines and prepared in the same task. The
-    documents in ``docs`` are replaced by their cleaned copies; the results are those of one
-    process.
+    corpus's repeated lines and prepared in the same task. The documents in ``docs`` are
+    replaced by their cleaned copies; the results are those of one process.
     """
     timings = timings if timings is not None else {}
     clock = time.perf_counter()
