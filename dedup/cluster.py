@@ -443,6 +443,10 @@ def _cluster_components(
                 tfidf, pairs[stronger], similarity[stronger], cut + 0.1, threshold, limit, groups
             )
             continue
+        if len(members) == 2:
+            # Joined by a pair at or above ``cut`` (>= threshold): one group, as linkage says.
+            groups.append(sorted(component))
+            continue
         groups.extend(_average_linkage(tfidf, members, threshold))
 
 

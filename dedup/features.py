@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 import xxhash
@@ -199,39 +198,30 @@ def tiling(windows: Sequence[tuple[int, int]]) -> list[int]:
     return taken
 
 
-def window_units(
+def window_shingles(
     features: Features, windows: list[tuple[int, int]], shingle_size: int
-) -> tuple[list[np.ndarray], list[tuple[int, int]]]:
-    """Cut a document's shingles into units so that every window's shingles are a run of
-    whole units.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The shingle hashes of a document's windows, each window a range of them.
 
-    A window's shingle set is the shingles that lie inside it. As windows overlap (one starts
-    at every sentence), hashing each unit once and taking the element-wise minimum of its
-    units' MinHash signatures gives every window's signature at a fraction of the cost.
+    A window ``[a, b)`` holds the shingles starting at ``a .. b - size``: a slice of the
+    document's shingles, which are hashed once for all the (overlapping) windows. A window
+    shorter than a shingle (a last one-word "sentence") holds one shingle of its own words
+    instead, appended after the document's.
 
     Returns:
-        The shingle hashes of each unit, and for each window the ``[first, last)`` range of
-        its units.
+        The shingle hashes, and for each window the ``[start, end)`` range of its shingles
+        (an ``(n, 2)`` array).
     """
-    if not windows:
-        return [], []
     shingles = shingle_hashes(features.hashes, shingle_size)
-    # A window [a, b) holds the shingles starting at a .. b - size; a window shorter than a
-    # shingle (a last one-word "sentence") holds one shingle of its own words instead.
-    short = {(a, b) for a, b in windows if b - a < shingle_size and len(shingles) > 1}
-
-    def last(a: int, b: int) -> int:
-        return min(max(a + 1, b - shingle_size + 1), len(shingles))
-
-    spans = [(a, last(a, b)) for a, b in windows if (a, b) not in short]
-    cuts = sorted({0, len(shingles), *(a for a, _ in spans), *(e for _, e in spans)})
-    unit_of_cut = {cut: number for number, cut in enumerate(cuts)}
-    units = [shingles[start:end] for start, end in pairwise(cuts)]
-    ranges = []
-    for a, b in windows:
-        if (a, b) in short:
-            units.append(shingle_hashes(features.hashes[a:b], shingle_size))
-            ranges.append((len(units) - 1, len(units)))
-        else:
-            ranges.append((unit_of_cut[a], unit_of_cut[last(a, b)]))
-    return units, ranges
+    if not windows:
+        return shingles, np.empty((0, 2), dtype=np.int64)
+    count = len(shingles)
+    bounds = np.asarray(windows, dtype=np.int64)
+    first, stop = bounds[:, 0], bounds[:, 1]
+    spans = np.stack([first, np.minimum(np.maximum(first + 1, stop - shingle_size + 1), count)], 1)
+    short = np.flatnonzero(stop - first < shingle_size) if count > 1 else []
+    extra = [shingle_hashes(features.hashes[first[w] : stop[w]], shingle_size) for w in short]
+    for w in short:  # each short window is one shingle
+        spans[w] = (count, count + 1)
+        count += 1
+    return np.concatenate([shingles, *extra]), spans

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _BAND_SALT = np.uint64(0xC2B2AE3D27D4EB4F)
+_KEY_BLOCK = 8192  # windows per block of band_keys (a few MB: stays in the cache)
 
 
 @dataclass
@@ -57,15 +58,18 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     different bands never meet in a shared store.
     """
     n = len(signatures)
-    keys = np.zeros((n, bands), dtype=np.uint64)
-    values = signatures.astype(np.uint64)
+    keys = np.empty((n, bands), dtype=np.uint64)
+    salts = np.arange(1, bands + 1, dtype=np.uint64) * _BAND_SALT
     with np.errstate(over="ignore"):
-        for band in range(bands):
-            key = np.full(n, np.uint64(band + 1) * _BAND_SALT, dtype=np.uint64)
-            for column in range(band * rows, (band + 1) * rows):
-                key = (key ^ values[:, column]) * _MIX
+        # Blocks of windows small enough for the cache; all bands of a block at once.
+        for start in range(0, n, _KEY_BLOCK):
+            block = signatures[start : start + _KEY_BLOCK, : bands * rows].astype(np.uint64)
+            values = block.reshape(len(block), bands, rows)
+            key = np.broadcast_to(salts, (len(block), bands))
+            for row in range(rows):
+                key = (key ^ values[:, :, row]) * _MIX
                 key ^= key >> np.uint64(29)
-            keys[:, band] = key
+            keys[start : start + _KEY_BLOCK] = key
     return keys
 
 
@@ -97,11 +101,23 @@ def candidate_pairs(
     keys = band_keys(window_signatures, bands, rows)
     docs = window_docs.astype(np.int64)
     n_docs = int(docs.max()) + 1
+    n_windows = len(docs)
+    by_band = np.ascontiguousarray(keys.T)
     codes: list[np.ndarray] = []
     for band in range(bands):
-        # (key, doc) pairs, each once, sorted by key: a bucket is a run of equal keys.
-        order = np.lexsort((docs, keys[:, band]))
-        band_key, band_doc = keys[order, band], docs[order]
+        # (key, doc) pairs, each once, sorted by key: a bucket is a run of equal keys. Keys
+        # are sorted once (unstable), the windows of shared keys are then put in window order
+        # (that is, document order) inside each run by one sort of (run, window) numbers.
+        column = by_band[band]
+        order = np.argsort(column)
+        ordered = column[order]
+        new_run = np.r_[True, ordered[1:] != ordered[:-1]]
+        shared = ~(new_run & np.r_[new_run[1:], True])
+        if not shared.any():
+            continue
+        runs = np.cumsum(new_run)[shared]
+        windows = np.sort(runs * n_windows + order[shared]) % n_windows
+        band_key, band_doc = column[windows], docs[windows]
         first = np.r_[True, (band_key[1:] != band_key[:-1]) | (band_doc[1:] != band_doc[:-1])]
         band_key, band_doc = band_key[first], band_doc[first]
         starts = np.flatnonzero(np.r_[True, band_key[1:] != band_key[:-1]])

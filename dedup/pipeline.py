@@ -28,7 +28,7 @@ from .cluster import (
 from .config import ScanConfig
 from .corpus import LoadResult, load_corpus
 from .errors import NoDocumentsError
-from .features import Features, extract_features, sentence_windows, shingle_set, window_units
+from .features import Features, extract_features, sentence_windows, shingle_set, window_shingles
 from .index import candidate_pairs
 from .models import Document, PairScore, Passage, ScanResult
 from .parallel import fork_map, resolve_workers, spans
@@ -78,6 +78,8 @@ def prepare(
     them in its index), not extracted again.
     """
     report = progress or no_progress
+    if not docs:
+        return []
     if features is None:
         features = []
         for index, doc in enumerate(docs):
@@ -92,19 +94,20 @@ def prepare(
             Prepared(doc, feat, shingle, signature, empty)
             for doc, feat, shingle, signature in zip(docs, features, shingles, signatures)
         ]
-    # Windows overlap: hash each stretch between window edges once, then combine.
-    all_units: list[np.ndarray] = []
-    unit_counts, window_ranges = [], []
+    # The windows of all documents in one call: their shingles end to end, each window a span.
     windows_of = [sentence_windows(feat, config.window_words) for feat in features]
+    all_hashes: list[np.ndarray] = []
+    all_spans: list[np.ndarray] = []
+    offset = 0
     for feat, windows in zip(features, windows_of):
-        units, ranges = window_units(feat, windows, config.seed_words)
-        all_units.extend(units)
-        unit_counts.append(len(units))
-        window_ranges.append(ranges)
-    unit_signatures = np.split(hasher.signatures(all_units), np.cumsum(unit_counts)[:-1])
-    window_signatures = [
-        hasher.union(rows, ranges) for rows, ranges in zip(unit_signatures, window_ranges)
-    ]
+        hashes, spans = window_shingles(feat, windows, config.seed_words)
+        all_hashes.append(hashes)
+        all_spans.append(spans + offset)
+        offset += len(hashes)
+    window_signatures = np.split(
+        hasher.span_signatures(np.concatenate(all_hashes), np.concatenate(all_spans)),
+        np.cumsum([len(spans) for spans in all_spans])[:-1],
+    )
     return [
         Prepared(doc, feat, shingle, signature, rows, windows)
         for doc, feat, shingle, signature, rows, windows in zip(

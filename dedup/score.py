@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from numba import njit
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
@@ -82,8 +83,29 @@ def pair_cosines(
 
 
 def _chunk_cosines(matrix: sparse.csr_matrix, part: np.ndarray) -> np.ndarray:
-    products = matrix[part[:, 0]].multiply(matrix[part[:, 1]])
-    return np.asarray(products.sum(axis=1), dtype=np.float64).ravel()
+    return _row_dots(
+        matrix.indptr, matrix.indices, matrix.data, part[:, 0], part[:, 1], matrix.shape[1]
+    )
+
+
+@njit(cache=True, nogil=True)
+def _row_dots(indptr, indices, data, firsts, seconds, columns):  # type: ignore[no-untyped-def]
+    """Dot product of rows ``firsts[p]`` and ``seconds[p]`` of a CSR matrix, for every p:
+    the second row is spread over a scratch row, the first row's entries look their column
+    up in it (summed in float64; any order of indices)."""
+    out = np.empty(len(firsts), dtype=np.float64)
+    scratch = np.zeros(columns, dtype=np.float64)
+    for p in range(len(firsts)):
+        first, second = firsts[p], seconds[p]
+        for k in range(indptr[second], indptr[second + 1]):
+            scratch[indices[k]] = data[k]
+        total = 0.0
+        for k in range(indptr[first], indptr[first + 1]):
+            total += data[k] * scratch[indices[k]]
+        for k in range(indptr[second], indptr[second + 1]):
+            scratch[indices[k]] = 0.0
+        out[p] = total
+    return out
 
 
 def cosine_matrix(matrix: sparse.csr_matrix) -> np.ndarray:

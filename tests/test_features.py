@@ -148,8 +148,39 @@ def test_banding_finds_the_same_bucket_pairs_as_datasketch_lsh():
     assert band_keys(signatures, lsh.b, lsh.r).shape == (len(sets), lsh.b)
 
 
-def test_window_signatures_from_units_equal_direct_window_minhashes(seeds_dir):
-    from dedup.features import window_units
+@pytest.mark.parametrize("windows", [1, 2, 7, 300])
+def test_window_buckets_give_the_pairs_of_documents_sharing_a_band(windows):
+    """Several windows per document, repeated windows inside a document, a bucket cap:
+    the pairs equal those read off a dictionary of buckets, band by band."""
+    from dedup.index import band_keys, candidate_pairs, lsh_params
+
+    rng = np.random.default_rng(windows)
+    pool = [rng.integers(0, 2**63, size=30, dtype=np.uint64) for _ in range(max(1, windows // 3))]
+    sets = [pool[i] for i in rng.integers(0, len(pool), size=windows)]
+    signatures = MinHasher(num_perm=32).signatures(sets)
+    docs = np.sort(rng.integers(0, max(1, windows // 2), size=windows))
+    pairs, stats = candidate_pairs(signatures, docs, threshold=0.5, max_bucket_size=5)
+    bands, rows = lsh_params(0.5, 32)
+    keys = band_keys(signatures, bands, rows)
+    expected, oversized = set(), 0
+    for band in range(bands):
+        buckets: dict[int, set[int]] = {}
+        for key, doc_index in zip(keys[:, band].tolist(), docs.tolist()):
+            buckets.setdefault(key, set()).add(doc_index)
+        for members in buckets.values():
+            if len(members) > 5:
+                oversized += 1
+                continue
+            ordered = sorted(members)
+            expected.update((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1 :])
+    assert {tuple(p) for p in pairs.tolist()} == expected
+    assert stats.oversized_buckets == oversized
+    if windows == 300:
+        assert expected and oversized  # the case is not trivial
+
+
+def test_window_signatures_from_spans_equal_direct_window_minhashes(seeds_dir):
+    from dedup.features import window_shingles
 
     hasher = MinHasher(num_perm=64)
     checked = 0
@@ -157,11 +188,9 @@ def test_window_signatures_from_units_equal_direct_window_minhashes(seeds_dir):
         feats = extract_features(doc(path.read_text()))
         windows = sentence_windows(feats, 30)
         direct = hasher.signatures([shingle_set(feats.hashes[a:b], 3) for a, b in windows])
-        units, ranges = window_units(feats, windows, 3)
-        assert sum(len(u) for u in units) == len(
-            shingle_hashes(feats.hashes, 3)
-        )  # each hashed once
-        assert np.array_equal(hasher.union(hasher.signatures(units), ranges), direct)
+        hashes, spans = window_shingles(feats, windows, 3)
+        assert len(hashes) == len(shingle_hashes(feats.hashes, 3))  # each shingle hashed once
+        assert np.array_equal(hasher.span_signatures(hashes, spans), direct)
         checked += len(windows)
     assert checked > 20
 
@@ -174,13 +203,13 @@ def test_window_signatures_from_units_equal_direct_window_minhashes(seeds_dir):
         "A long sentence here with many words in it, and more words. X. Y z.",
     ],
 )
-def test_window_units_handle_windows_shorter_than_a_shingle(text):
-    from dedup.features import window_units
+def test_window_shingles_handle_windows_shorter_than_a_shingle(text):
+    from dedup.features import window_shingles
 
     hasher = MinHasher(num_perm=16)
     feats = extract_features(doc(text))
     for size in (3, 5, 40):
         windows = sentence_windows(feats, size)
-        units, ranges = window_units(feats, windows, 3)
+        hashes, spans = window_shingles(feats, windows, 3)
         direct = hasher.signatures([shingle_set(feats.hashes[a:b], 3) for a, b in windows])
-        assert np.array_equal(hasher.union(hasher.signatures(units), ranges), direct)
+        assert np.array_equal(hasher.span_signatures(hashes, spans), direct)
