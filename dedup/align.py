@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from .features import Features, shingle_hashes
 from .models import Document, Passage
@@ -78,72 +79,115 @@ def anchors(features: Features, k: int) -> np.ndarray:
     return distinct[counts <= MAX_SEED_REPEATS]
 
 
-def _seed_matches(a: Features, b: Features, k: int) -> np.ndarray:
-    """(i, j) positions of equal k-word runs, both texts, stock phrases left out."""
+def _seed_chains(a: Features, b: Features, k: int) -> np.ndarray:
+    """Chains of seed matches (equal k-word runs of both texts, stock phrases left out)
+    that advance together in both texts, never across removed boilerplate: one row per
+    chain, ``(a_start, a_end, b_start, b_end, matched_a, matched_b)`` where ``matched_*``
+    counts the words inside the chain's seeds."""
     if len(a) < k or len(b) < k:
-        return np.empty((0, 2), dtype=np.int64)
-    hashes_a, first_a, counts_a, positions_a = _seed_runs(a, k)
-    hashes_b, first_b, counts_b, positions_b = _seed_runs(b, k)
-    _, in_a, in_b = np.intersect1d(hashes_a, hashes_b, assume_unique=True, return_indices=True)
-    anchors = (counts_a[in_a] <= MAX_SEED_REPEATS) & (counts_b[in_b] <= MAX_SEED_REPEATS)
-    in_a, in_b = in_a[anchors], in_b[anchors]
-    # Every position of a shared run in a with every position of it in b.
-    count_a, count_b = counts_a[in_a], counts_b[in_b]
-    per_run = count_a * count_b
-    total = int(per_run.sum())
-    if total == 0:
-        return np.empty((0, 2), dtype=np.int64)
-    run = np.repeat(np.arange(len(per_run)), per_run)
-    offset = np.arange(total) - np.repeat(np.cumsum(per_run) - per_run, per_run)
-    i = positions_a[first_a[in_a][run] + offset // count_b[run]]
-    j = positions_b[first_b[in_b][run] + offset % count_b[run]]
-    return np.stack([i, j], axis=1).astype(np.int64)
+        return np.empty((0, 6), dtype=np.int64)
+    return _chain_kernel(*_seed_runs(a, k), *_seed_runs(b, k), a.segments, b.segments, k)
 
 
-def _chains(
-    matches: np.ndarray, segments_a: np.ndarray, segments_b: np.ndarray
-) -> list[list[tuple[int, int]]]:
-    """Group seed matches into chains that advance together in both texts, never across
-    removed boilerplate."""
-    order = np.lexsort((matches[:, 1], matches[:, 0]))
-    open_chains: list[list[tuple[int, int]]] = []
-    closed: list[list[tuple[int, int]]] = []
-    for i, j in matches[order].tolist():
-        still_open = []
-        best, best_skew = None, 0
-        for chain in open_chains:
-            li, lj = chain[-1]
-            di = i - li
+@njit(cache=True, nogil=True)
+def _chain_kernel(  # type: ignore[no-untyped-def]
+    hashes_a, first_a, counts_a, positions_a, hashes_b, first_b, counts_b, positions_b,
+    segments_a, segments_b, k,
+):  # fmt: skip
+    # Seed matches: every position of a run both texts have (at most MAX_SEED_REPEATS times
+    # each) in a with every position of it in b, as i * len_b + j, sorted: by i, then j.
+    span_b = np.int64(len(segments_b) + 1)
+    total = 0
+    x = y = 0
+    while x < len(hashes_a) and y < len(hashes_b):
+        if hashes_a[x] < hashes_b[y]:
+            x += 1
+        elif hashes_a[x] > hashes_b[y]:
+            y += 1
+        else:
+            if counts_a[x] <= MAX_SEED_REPEATS and counts_b[y] <= MAX_SEED_REPEATS:
+                total += counts_a[x] * counts_b[y]
+            x += 1
+            y += 1
+    codes = np.empty(total, dtype=np.int64)
+    n = 0
+    x = y = 0
+    while x < len(hashes_a) and y < len(hashes_b):
+        if hashes_a[x] < hashes_b[y]:
+            x += 1
+        elif hashes_a[x] > hashes_b[y]:
+            y += 1
+        else:
+            if counts_a[x] <= MAX_SEED_REPEATS and counts_b[y] <= MAX_SEED_REPEATS:
+                for u in range(counts_a[x]):
+                    for v in range(counts_b[y]):
+                        i = positions_a[first_a[x] + u]
+                        codes[n] = i * span_b + positions_b[first_b[y] + v]
+                        n += 1
+            x += 1
+            y += 1
+    codes.sort()
+    # Chains: each match joins the open chain it continues with the least skew (the first
+    # such), or starts one; a chain more than MAX_GAP behind in a is closed. Output: closed
+    # chains in the order they closed, then the open ones in the order they started.
+    last_i = np.empty(total, dtype=np.int64)
+    last_j = np.empty(total, dtype=np.int64)
+    first_i = np.empty(total, dtype=np.int64)
+    first_j = np.empty(total, dtype=np.int64)
+    covered_a = np.empty(total, dtype=np.int64)
+    covered_b = np.empty(total, dtype=np.int64)
+    open_chains = np.empty(total, dtype=np.int64)
+    order = np.empty(total, dtype=np.int64)
+    opened = closed = chains = 0
+    for code in codes:
+        i, j = code // span_b, code % span_b
+        best, best_skew, kept = -1, 0, 0
+        for slot in range(opened):
+            chain = open_chains[slot]
+            di = i - last_i[chain]
             if di > MAX_GAP:
-                closed.append(chain)
+                order[closed] = chain
+                closed += 1
                 continue
-            still_open.append(chain)
-            dj = j - lj
+            open_chains[kept] = chain
+            kept += 1
+            dj = j - last_j[chain]
+            skew = abs(di - dj)
             if (
                 di > 0
                 and 0 < dj <= MAX_GAP
-                and abs(di - dj) <= MAX_SKEW
-                and (best is None or abs(di - dj) < best_skew)
-                and segments_a[i] == segments_a[li]
-                and segments_b[j] == segments_b[lj]
+                and skew <= MAX_SKEW
+                and (best < 0 or skew < best_skew)
+                and segments_a[i] == segments_a[last_i[chain]]
+                and segments_b[j] == segments_b[last_j[chain]]
             ):
-                best, best_skew = chain, abs(di - dj)
-        open_chains = still_open
-        if best is None:
-            open_chains.append([(i, j)])
+                best, best_skew = chain, skew
+        opened = kept
+        if best < 0:
+            first_i[chains], first_j[chains] = i, j
+            last_i[chains], last_j[chains] = i, j
+            covered_a[chains] = covered_b[chains] = k
+            open_chains[opened] = chains
+            opened += 1
+            chains += 1
         else:
-            best.append((i, j))
-    return closed + open_chains
-
-
-def _covered(positions: list[int], k: int) -> int:
-    """Number of tokens covered by k-word seeds starting at ``positions`` (ascending)."""
-    total, reach = 0, -1
-    for p in sorted(positions):
-        end = p + k
-        total += end - max(p, reach)
-        reach = end
-    return total
+            # Seeds of a chain advance in both texts: the words they cover grow by the part
+            # of the new seed past the last one.
+            covered_a[best] += k - max(0, last_i[best] + k - i)
+            covered_b[best] += k - max(0, last_j[best] + k - j)
+            last_i[best], last_j[best] = i, j
+    for slot in range(opened):
+        order[closed + slot] = open_chains[slot]
+    out = np.empty((chains, 6), dtype=np.int64)
+    for row in range(chains):
+        chain = order[row]
+        out[row, 0] = first_i[chain]
+        out[row, 1] = last_i[chain] + k
+        out[row, 2] = first_j[chain]
+        out[row, 3] = last_j[chain] + k
+        out[row, 4] = covered_a[chain]
+        out[row, 5] = covered_b[chain]
+    return out
 
 
 def _extend(a: Features, b: Features, found: Alignment) -> Alignment:
@@ -199,25 +243,9 @@ def align(
         min_words: Shortest passage kept (in words, the shorter side).
         min_similarity: Alignment-quality floor (share of matching words).
     """
-    matches = _seed_matches(a, b, seed_words)
-    if len(matches) == 0:
-        return []
     candidates = []
-    for chain in _chains(matches, a.segments, b.segments):
-        ia = [p[0] for p in chain]
-        jb = [p[1] for p in chain]
-        found = _extend(
-            a,
-            b,
-            Alignment(
-                a_start=chain[0][0],
-                a_end=chain[-1][0] + seed_words,
-                b_start=min(jb),
-                b_end=max(jb) + seed_words,
-                matched_a=_covered(ia, seed_words),
-                matched_b=_covered(jb, seed_words),
-            ),
-        )
+    for row in _seed_chains(a, b, seed_words).tolist():
+        found = _extend(a, b, Alignment(*row))
         if found.words >= min_words and found.similarity >= min_similarity:
             candidates.append(found)
     candidates.sort(key=lambda x: (-x.words, x.a_start, x.b_start))
