@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from .arrays import common
 from .features import Features, shingle_hashes
 from .models import Document, Passage
 
@@ -97,35 +98,20 @@ def _chain_kernel(  # type: ignore[no-untyped-def]
     # Seed matches: every position of a run both texts have (at most MAX_SEED_REPEATS times
     # each) in a with every position of it in b, as i * len_b + j, sorted: by i, then j.
     span_b = np.int64(len(segments_b) + 1)
+    in_a, in_b = common(hashes_a, hashes_b)
     total = 0
-    x = y = 0
-    while x < len(hashes_a) and y < len(hashes_b):
-        if hashes_a[x] < hashes_b[y]:
-            x += 1
-        elif hashes_a[x] > hashes_b[y]:
-            y += 1
-        else:
-            if counts_a[x] <= MAX_SEED_REPEATS and counts_b[y] <= MAX_SEED_REPEATS:
-                total += counts_a[x] * counts_b[y]
-            x += 1
-            y += 1
+    for x, y in zip(in_a, in_b):
+        if counts_a[x] <= MAX_SEED_REPEATS and counts_b[y] <= MAX_SEED_REPEATS:
+            total += counts_a[x] * counts_b[y]
     codes = np.empty(total, dtype=np.int64)
     n = 0
-    x = y = 0
-    while x < len(hashes_a) and y < len(hashes_b):
-        if hashes_a[x] < hashes_b[y]:
-            x += 1
-        elif hashes_a[x] > hashes_b[y]:
-            y += 1
-        else:
-            if counts_a[x] <= MAX_SEED_REPEATS and counts_b[y] <= MAX_SEED_REPEATS:
-                for u in range(counts_a[x]):
-                    for v in range(counts_b[y]):
-                        i = positions_a[first_a[x] + u]
-                        codes[n] = i * span_b + positions_b[first_b[y] + v]
-                        n += 1
-            x += 1
-            y += 1
+    for x, y in zip(in_a, in_b):
+        if counts_a[x] <= MAX_SEED_REPEATS and counts_b[y] <= MAX_SEED_REPEATS:
+            for u in range(counts_a[x]):
+                i = positions_a[first_a[x] + u]
+                for v in range(counts_b[y]):
+                    codes[n] = i * span_b + positions_b[first_b[y] + v]
+                    n += 1
     codes.sort()
     # Chains: each match joins the open chain it continues with the least skew (the first
     # such), or starts one; a chain more than MAX_GAP behind in a is closed. Output: closed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
 def unique(values: np.ndarray) -> np.ndarray:
@@ -19,3 +20,23 @@ def unique(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep]
+
+
+@njit(cache=True, nogil=True)
+def common(a, b):  # type: ignore[no-untyped-def]
+    """Where the values both sorted unique arrays hold are: index arrays ``(in_a, in_b)``
+    with ``a[in_a] == b[in_b]``, ascending (a compiled merge; callable from compiled code)."""
+    in_a = np.empty(min(len(a), len(b)), dtype=np.int64)
+    in_b = np.empty(len(in_a), dtype=np.int64)
+    x = y = found = 0
+    while x < len(a) and y < len(b):
+        if a[x] < b[y]:
+            x += 1
+        elif a[x] > b[y]:
+            y += 1
+        else:
+            in_a[found], in_b[found] = x, y
+            found += 1
+            x += 1
+            y += 1
+    return in_a[:found], in_b[:found]

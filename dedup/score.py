@@ -11,6 +11,7 @@ from numba import njit
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
+from .arrays import common
 from .config import ScanConfig
 from .features import Features
 from .models import PairScore
@@ -121,25 +122,9 @@ def set_overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     """Jaccard, containment of ``a`` in ``b`` and of ``b`` in ``a``, for sorted unique sets."""
     if len(a) == 0 or len(b) == 0:
         return 0.0, 0.0, 0.0
-    shared = _shared_count(a, b)
+    shared = len(common(a, b)[0])
     union = len(a) + len(b) - shared
     return shared / union, shared / len(a), shared / len(b)
-
-
-@njit(cache=True, nogil=True)
-def _shared_count(a, b):  # type: ignore[no-untyped-def]
-    """Number of values in both sorted unique arrays (a merge)."""
-    x = y = shared = 0
-    while x < len(a) and y < len(b):
-        if a[x] < b[y]:
-            x += 1
-        elif a[x] > b[y]:
-            y += 1
-        else:
-            shared += 1
-            x += 1
-            y += 1
-    return shared
 
 
 def relation(score: PairScore, config: ScanConfig) -> str:
