@@ -8,6 +8,7 @@ points at the original text. Boilerplate spans are left out of the token stream.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -119,6 +120,9 @@ def extract_features(doc: Document) -> Features:
     words = [w.casefold() for w in raw]
     if "’" in text:
         words = [w.replace("’", "'") for w in words]
+    # One string object per distinct word, not per token: a corpus's features hold a few
+    # hundred thousand words, not tens of millions of copies of them (and pickle each once).
+    words = list(map(sys.intern, words))
     return Features(
         words=words,
         starts=starts,

@@ -6,9 +6,11 @@ others' internals. ``scan`` is what ``dedup scan`` runs.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -263,6 +265,32 @@ def analyse(
     timings: dict[str, float] | None = None,
 ) -> ScanResult:
     """Run every stage after loading on ``loaded`` (used by ``scan`` and ``dedup eval``)."""
+    with _without_cycle_collection():
+        return _analyse(loaded, config, progress=progress, timings=timings)
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector off: a scan builds millions of long-lived objects (tokens'
+    lists, scores, passages) and next to no reference cycles, and the collector's full passes
+    over them took 13-17 % of a scan (Reuters-21578; 30k synthetic articles). Memory is
+    still freed by reference counting."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _analyse(
+    loaded: LoadResult,
+    config: ScanConfig,
+    *,
+    progress: Progress | None = None,
+    timings: dict[str, float] | None = None,
+) -> ScanResult:
     report = progress or no_progress
     timings = timings if timings is not None else {}
     docs = loaded.documents
