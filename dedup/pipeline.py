@@ -257,18 +257,6 @@ def scan(
     return analyse(loaded, config, progress=progress, timings=timings)
 
 
-def analyse(
-    loaded: LoadResult,
-    config: ScanConfig,
-    *,
-    progress: Progress | None = None,
-    timings: dict[str, float] | None = None,
-) -> ScanResult:
-    """Run every stage after loading on ``loaded`` (used by ``scan`` and ``dedup eval``)."""
-    with _without_cycle_collection():
-        return _analyse(loaded, config, progress=progress, timings=timings)
-
-
 @contextmanager
 def _without_cycle_collection() -> Iterator[None]:
     """Python's cycle collector off: a scan builds millions of long-lived objects (tokens'
@@ -284,13 +272,15 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _analyse(
+@_without_cycle_collection()
+def analyse(
     loaded: LoadResult,
     config: ScanConfig,
     *,
     progress: Progress | None = None,
     timings: dict[str, float] | None = None,
 ) -> ScanResult:
+    """Run every stage after loading on ``loaded`` (used by ``scan`` and ``dedup eval``)."""
     report = progress or no_progress
     timings = timings if timings is not None else {}
     docs = loaded.documents

@@ -198,3 +198,16 @@ def test_prepare_without_windows_compares_the_same():
         score, found = compare(a, b, 0.5, config)
         light_score, light_found = compare(la, lb, 0.5, config)
         assert score == light_score and found == light_found
+
+
+def test_the_cycle_collector_is_back_on_after_a_scan_even_a_failed_one(seeds_dir, tmp_path):
+    import gc
+
+    from dedup.pipeline import analyse
+
+    assert gc.isenabled()
+    scan([seeds_dir])
+    assert gc.isenabled()
+    with pytest.raises(AttributeError):
+        analyse(None, ScanConfig())  # type: ignore[arg-type]
+    assert gc.isenabled()
