@@ -33,6 +33,11 @@ _CLOSERS = {"‘": "’", "“": "”"}
 
 # A character ftfy might change: anything but printable ASCII (and white space), or "&".
 _FTFY_WORK_RE = re.compile(r"[^\t\n\f\r\x20-\x25\x27-\x7e]")
+# ftfy's settings (its fix_text defaults but for these), built once rather than per line.
+_FTFY_CONFIG = ftfy.TextFixerConfig(
+    explain=False, fix_line_breaks=False, uncurl_quotes=False, normalization="NFC"
+)
+_FTFY_CONFIG_NO_HTML = _FTFY_CONFIG._replace(unescape_html=False)
 
 
 def repair_text(text: str) -> str:
@@ -48,21 +53,11 @@ def repair_text(text: str) -> str:
     pieces = text.split("\n")
     lines = [piece + "\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
     fixed: list[str] = []
-    html: str | bool = "auto"
+    config = _FTFY_CONFIG  # unescape_html="auto"
     for line in lines:
         if "<" in line:
-            html = False
-        fixed.append(
-            ftfy.fix_text(
-                line,
-                fix_line_breaks=False,
-                uncurl_quotes=False,
-                normalization="NFC",
-                unescape_html=html,
-            )
-            if _FTFY_WORK_RE.search(line)
-            else line
-        )
+            config = _FTFY_CONFIG_NO_HTML
+        fixed.append(ftfy.fix_text(line, config) if _FTFY_WORK_RE.search(line) else line)
     return _repair_gbk_mojibake("".join(fixed))
 
 
@@ -108,9 +103,13 @@ def _decode_utf8_prefix(raw: bytes) -> tuple[str | None, bytes]:
 # --- boilerplate ---------------------------------------------------------------------------
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-_TERMINAL_RE = re.compile(r"[.!?](?:[\"'”’»)\]]*)\s*$")
-_ELLIPSIS_RE = re.compile(r"(?:…|\.\.\.)[\"'”’»)\]]*\s*$")
-_LINK_RE = re.compile(r"(?i)https?\s*:\s*/\s*/|\bwww\s*\.|\S+@\S+\.\w{2,}")
+# A line ends a sentence (or a teaser) when it ends in one of these marks, perhaps followed by
+# closing quotes or brackets and white space (see _line_end).
+_SENTENCE_ENDS = (".", "!", "?")
+_ELLIPSES = ("…", "...")
+_CLOSING_MARKS = "\"'”’»)]"
+_URL_RE = re.compile(r"(?i)https?\s*:\s*/\s*/|\bwww\s*\.")
+_EMAIL_RE = re.compile(r"\S+@\S+\.\w{2,}")
 _COPYRIGHT_RE = re.compile(r"(?i)©|\(c\)\s*\d{4}|\bcopyright\b|\ball rights reserved\b")
 # Quoted speech ("...", “...”, «...», ‘...’, and PA wire copy's ``...''): its "we" and "you"
 # are a speaker's, not the page addressing the reader.
@@ -126,23 +125,42 @@ BLOCK_GAP = 3  # this many boilerplate lines in a row separate two blocks of a p
 MIN_BLOCK_COHERENCE = 0.15  # cosine of a side block's words with the main block to keep it
 
 
-@dataclass
+@dataclass(slots=True)
 class _Unit:
+    # A corpus's units are all kept until it is classified: slots make each one object, and
+    # words are a tuple because the garbage collector stops tracking a tuple of strings (a list
+    # it would scan again at every full collection).
     start: int
     end: int
     text: str
-    words: list[str]
+    words: tuple[str, ...]
     bad: bool = False
     reason: str = ""
+    _lower: tuple[str, ...] | None = None
     _normal: str | None = None
+
+    @property
+    def lower_words(self) -> tuple[str, ...]:
+        """The line's words, lower-case."""
+        if self._lower is None:
+            self._lower = tuple(map(str.lower, self.words))
+        return self._lower
 
     @property
     def normal(self) -> str:
         """The line's normal form: its words, lower-case (what the repeated-line signal
         counts)."""
         if self._normal is None:
-            self._normal = " ".join(w.lower() for w in self.words)
+            self._normal = " ".join(self.lower_words)
         return self._normal
+
+    def content_words(self) -> list[str]:
+        """The line's content words, lower-case: longer than two characters, no stop words."""
+        return [
+            low
+            for word, low in zip(self.words, self.lower_words)
+            if len(word) > 2 and low not in _STOP_WORDS
+        ]
 
 
 def clean_documents(
@@ -194,30 +212,43 @@ def _line_key(group: str, normal: str) -> int:
 def _units(text: str) -> list[_Unit]:
     """Non-empty lines of ``text``, with hard-wrapped lines joined into paragraphs."""
     units: list[_Unit] = []
+    pieces: list[str] = []  # the stripped lines of the unit being read
+    start = end = 0  # its span in text
     pos = 0
     previous_open = False  # previous line was long and unfinished: a hard-wrapped paragraph
     for raw in text.splitlines(keepends=True):
         line = raw.rstrip("\r\n")
-        start, end = pos, pos + len(line)
+        line_start = pos
         pos += len(raw)
         stripped = line.strip()
         if not stripped:
             previous_open = False
             continue
         lead = len(line) - len(line.lstrip())
-        if previous_open and units:
-            unit = units[-1]
-            unit.end = end - (len(line) - len(line.rstrip()))
-            unit.text = unit.text + " " + stripped
-            unit.words.extend(_WORD_RE.findall(stripped))
-        else:
-            units.append(
-                _Unit(
-                    start + lead, start + lead + len(stripped), stripped, _WORD_RE.findall(stripped)
-                )
-            )
-        previous_open = len(line) >= 50 and not _TERMINAL_RE.search(line)
+        if not previous_open and pieces:
+            units.append(_unit(start, end, pieces))
+            pieces = []
+        if not pieces:
+            start = line_start + lead
+        pieces.append(stripped)
+        end = line_start + lead + len(stripped)
+        previous_open = len(line) >= 50 and not _line_end(line).endswith(_SENTENCE_ENDS)
+    if pieces:
+        units.append(_unit(start, end, pieces))
     return units
+
+
+def _line_end(text: str) -> str:
+    """``text`` without the white space and closing quotes or brackets at its end, so that it
+    ends in the line's last punctuation mark, if any (``He left.")`` -> ``He left.``)."""
+    return text.rstrip().rstrip(_CLOSING_MARKS)
+
+
+def _unit(start: int, end: int, pieces: list[str]) -> _Unit:
+    """The unit of the lines ``pieces`` (stripped), joined by spaces. No word spans a space,
+    so the words of the joined text are the words of each line in turn."""
+    text = " ".join(pieces)
+    return _Unit(start, end, text, tuple(_WORD_RE.findall(text)))
 
 
 def _mark_repeated_lines(
@@ -241,32 +272,67 @@ def _mark_repeated_lines(
 
 def _line_signal(unit: _Unit) -> str:
     """Why a line, on its own, looks like page furniture ('' when it looks like prose)."""
-    words = unit.words
+    words, text = unit.words, unit.text
     if not words:
         return "no words"
-    if _LINK_RE.search(unit.text):
+    lowered = text.lower()
+    if _has_link(text, lowered):
         return "link"
-    if _COPYRIGHT_RE.search(unit.text):
+    if _has_copyright(text, lowered):
         return "copyright"
-    if _ELLIPSIS_RE.search(unit.text):
+    end = _line_end(text)
+    if end.endswith(_ELLIPSES):
         return "teaser"
-    if not _TERMINAL_RE.search(unit.text) and len(words) < FRAGMENT_MAX_WORDS:
+    if not end.endswith(_SENTENCE_ENDS) and len(words) < FRAGMENT_MAX_WORDS:
         return "fragment"
-    unquoted = _WORD_RE.findall(_QUOTED_RE.sub(" ", unit.text))
-    address = sum(1 for w in unquoted if w.lower() in _ADDRESS_WORDS)
+    address = _address_words(unit)
     if (address >= 2 and address >= 0.025 * len(words)) or (address and len(words) <= 12):
         return "addresses the reader"
     if len(words) >= 8:
-        stop = sum(1 for w in words if w.lower() in _STOP_WORDS)
+        stop = sum(map(_STOP_WORDS.__contains__, unit.lower_words))
         if stop < MIN_STOPWORD_SHARE * len(words):
             return "few function words"
     return ""
 
 
+# _has_link and _has_copyright run a pattern, which tries every position of a line, only on
+# lines that hold text the pattern cannot match without ("/", "@", "©", ...). Words are looked
+# for in ``lowered`` (``text.lower()``): under re's IGNORECASE only "i", "k" and "s" also match
+# other letters than their ASCII forms ("İ", "ı", the Kelvin sign, "ſ"), and the words looked
+# for ("www", "copyr", "all r") have none of the three.
+
+
+def _has_link(text: str, lowered: str) -> bool:
+    """Whether ``text`` holds a web address ("http://", "www.") or an e-mail address."""
+    if ("/" in text or "www" in lowered) and _URL_RE.search(text):
+        return True
+    return "@" in text and _EMAIL_RE.search(text) is not None
+
+
+def _has_copyright(text: str, lowered: str) -> bool:
+    """Whether ``text`` holds a copyright notice ("©", "(c) 2020", "All rights reserved")."""
+    if "©" in text or "(" in text or "copyr" in lowered or "all r" in lowered:
+        return _COPYRIGHT_RE.search(text) is not None
+    return False
+
+
+def _address_words(unit: _Unit) -> int:
+    """How many words of a line, outside quoted speech, address the reader ("we", "your")."""
+    # Quote marks are not word characters, so a word left once quotes are cut out is a whole
+    # part (between apostrophes) of a word of the line: without an address word among those
+    # parts the quotes need not be cut out.
+    parts = unit.normal.replace("'", " ").replace("’", " ").split(" ")
+    if _ADDRESS_WORDS.isdisjoint(parts):
+        return 0
+    unquoted = _WORD_RE.findall(_QUOTED_RE.sub(" ", unit.text))
+    return sum(1 for w in unquoted if w.lower() in _ADDRESS_WORDS)
+
+
 def _content_counts(units: list[_Unit]) -> Counter[str]:
-    return Counter(
-        w.lower() for u in units for w in u.words if w.lower() not in _STOP_WORDS and len(w) > 2
-    )
+    counts: Counter[str] = Counter()
+    for unit in units:
+        counts.update(unit.content_words())
+    return counts
 
 
 def _cosine(a: Counter[str], b: Counter[str]) -> float:
@@ -331,7 +397,7 @@ def _keep_headline(
     for unit in units[:first]:
         if unit.reason != "fragment" or not 3 <= len(unit.words) <= 30:
             continue
-        score = len(set(_content_counts([unit])) & set(main_counts))
+        score = len(main_counts.keys() & set(unit.content_words()))
         if score > best_score:
             best, best_score = unit, score
     if best is not None:

@@ -74,6 +74,12 @@ _CREDIT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("byline", re.compile(rf"^\W*(?i:by)\s+[^,]{{2,60}},\s*(?P<list>{_LIST_RE_TEXT})\b")),
 ]
 
+# The patterns anchored at the start of the line. The other two, "dateline" and "copyright",
+# try many positions of a line: they run only on lines with "(", "©" or "copyr" (in any case),
+# text neither can match without.
+_ANCHORED_PATTERNS = [(k, p) for k, p in _CREDIT_PATTERNS if k not in ("dateline", "copyright")]
+
+
 _PHOTO_RE = re.compile(r"(?i)\b(?:photo|picture|image|file\s+photo|pic|video)\s*:")
 
 
@@ -118,7 +124,10 @@ def find_credits(text: str) -> list[Credit]:
         pos += len(raw_line)
         if not line.strip() or len(line) > 2000:
             continue
-        for kind, pattern in _CREDIT_PATTERNS:
+        # line.lower() has "copyr" wherever (?i:copyright) matches: re's IGNORECASE gives c, o,
+        # p, y and r no forms but their ASCII ones.
+        scanning = "(" in line or "©" in line or "copyr" in line.lower()
+        for kind, pattern in _CREDIT_PATTERNS if scanning else _ANCHORED_PATTERNS:
             match = pattern.search(line)
             if match is None:
                 continue
