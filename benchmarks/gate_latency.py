@@ -35,7 +35,8 @@ free loopback port with a random token, and a second process (this script, ``--l
 sends ``POST /check`` requests from N threads with httpx, bounded in count and in wall time.
 
 Before commit 0a32cf2, ``Gate.index_many`` and ``Gate.check`` raised IndexError on a document
-whose last sentence window starts within its last ``seed_words - 1`` tokens (``window_units``):
+whose last sentence window starts within its last ``seed_words - 1`` tokens (``window_units``,
+since replaced by ``features.window_shingles``):
 should it happen again, such a batch is split in halves until those documents are found and
 left out of the index (counted and reported, their failed calls timed apart), and such queries
 are left out of the query set.
