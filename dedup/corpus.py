@@ -14,6 +14,7 @@ import gzip
 import json
 import logging
 import os
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,7 +39,9 @@ RECORD_FIELDS = ("text", "id", "title", "url", "date", "source")
 # Share of C0 control characters above which decoded "text" is taken for binary data. METER's
 # PA copy carries one control character per paragraph, far below this.
 _MAX_CONTROL_SHARE = 0.05
-_ALLOWED_CONTROLS = {"\t", "\n", "\r", "\f", "\v"}
+# Control characters that are not text: C0 codes but tab, line feed, vertical tab, form feed
+# and carriage return (\x09-\x0d).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
 # Legacy decoding: charset_normalizer cannot tell the single-byte code pages apart on mostly-ASCII
 # text (alone, "3\xbd stone" comes out as UTF-16 or Shift-JIS, "caf\xe9 est tr\xe8s" as
@@ -300,7 +303,7 @@ def _one_line(message: str) -> str:
 def _checked_text(text: str) -> str:
     if not text.strip():
         raise _input_error("no text (only white space)", "empty")
-    controls = sum(1 for ch in text if ch < " " and ch not in _ALLOWED_CONTROLS)
+    controls = len(_CONTROL_RE.findall(text))
     if controls > _MAX_CONTROL_SHARE * len(text):
         raise _input_error(
             f"binary data ({controls} control characters in {len(text)}), not text", "binary"

@@ -17,7 +17,6 @@ import base64
 import bisect
 import hashlib
 import io
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -409,7 +408,7 @@ def _group_views(
 
 
 def _heatmap(
-    result: ScanResult, order: Sequence[int], views: list[DocView], pairs: list[PairView]
+    result: ScanResult, order: Sequence[int], views: _Views, pairs: list[PairView]
 ) -> Heatmap:
     n = len(result.documents)
     if result.matrix is None:
@@ -436,13 +435,13 @@ def _heatmap(
 
 
 def _pair_views(
-    result: ScanResult, views: list[DocView], max_pairs: int, colour_of: dict[str, str]
+    result: ScanResult, views: _Views, max_pairs: int, colour_of: dict[str, str]
 ) -> tuple[list[PairView], int]:
     """The top ``max_pairs`` pairs with their passages, and how many pairs share text.
 
     Embeds the text of every document of a shown pair, cut at its passages' boundaries.
     """
-    position = {view.id: view.index for view in views}
+    position = {doc.id: index for index, doc in enumerate(result.documents)}
     group_of = {g["id"]: g for g in result.provenance}
     passages_of: dict[tuple[str, str], list[Passage]] = {}
     for passage in result.passages:
@@ -466,12 +465,45 @@ def _pair_views(
     return pairs, len(ranked)
 
 
-def _listed(views: list[DocView], limit: int) -> list[DocView]:
-    """Up to ``limit`` documents in scan order: those in the shown pairs first."""
-    ranked = sorted(views, key=lambda v: (min(v.pairs) if v.pairs else math.inf, v.index))
-    for view in ranked[:limit]:
+def _listed(views: _Views, limit: int) -> list[DocView]:
+    """Up to ``limit`` documents in scan order: those in the shown pairs first, then the
+    first documents of the scan."""
+    in_pairs = sorted((v for v in views.built() if v.pairs), key=lambda v: (min(v.pairs), v.index))
+    chosen = in_pairs[:limit]
+    taken = {v.index for v in chosen}
+    for index in range(len(views)):
+        if len(chosen) >= limit:
+            break
+        if index not in taken:
+            chosen.append(views[index])
+    for view in chosen:
         view.listed = True
-    return [v for v in views if v.listed]
+    return sorted(chosen, key=lambda v: v.index)
+
+
+class _Views:
+    """The documents' views, each built when first asked for: a report shows a few hundred
+    of a scan's documents, which can be a hundred thousand."""
+
+    def __init__(
+        self, documents: Sequence[Document], labels: Sequence[str], colours: dict[str, str]
+    ) -> None:
+        self._documents, self._labels, self._colours = documents, labels, colours
+        self._built: dict[int, DocView] = {}
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    def __getitem__(self, index: int) -> DocView:
+        view = self._built.get(index)
+        if view is None:
+            doc = self._documents[index]
+            view = self._built[index] = _doc_view(index, doc, self._labels[index], self._colours)
+        return view
+
+    def built(self) -> list[DocView]:
+        """The views built so far, in scan order."""
+        return [self._built[index] for index in sorted(self._built)]
 
 
 def _provenance_views(
@@ -534,11 +566,11 @@ def build_report(
     max_pairs = _check_max_pairs(max_pairs)
     labels = short_labels([d.id for d in result.documents])
     colours = _colours(result)
-    views = [_doc_view(k, d, labels[k], colours) for k, d in enumerate(result.documents)]
+    views = _Views(result.documents, labels, colours)
     pairs, pairs_total = _pair_views(result, views, max_pairs, colours)
     documents = _listed(views, max(2 * max_pairs, 20))
     listed = {v.id: v for v in documents}
-    label_of = {v.id: v.label for v in views}
+    label_of = dict(zip((d.id for d in result.documents), labels))
     if order is None:
         order = heatmap_order(result)
     return Report(
@@ -549,7 +581,7 @@ def build_report(
         heatmap=_heatmap(result, order, views, pairs),
         documents=documents,
         documents_total=len(views),
-        texts=[v for v in views if v.embedded],
+        texts=[v for v in views.built() if v.embedded],
         pairs=pairs,
         pairs_total=pairs_total,
         provenance=_provenance_views(result, max_pairs, listed, label_of),
