@@ -43,8 +43,9 @@ An engine finds a pair when it is a candidate pair; for dedup also reported: pai
 share a passage (``relation`` ``shares_text`` or ``duplicate``). Results: a markdown table on
 stdout and ``RESULTS/CORPUS-SIZE[-ENGINES].json``. Corpora, ground truth and candidate pairs
 are cached in ``--work`` (outside the repository: research data is never copied into it).
-An engine that dies or passes ``--max-rss-gb`` (stopped by the benchmark before the kernel's
-out-of-memory killer picks a process) is reported as failed, with its largest RSS, the time it
+An engine that dies or whose process tree's PSS (proportional set size: pages shared by forked
+workers split between them, read every 0.5 s) passes ``--max-rss-gb`` (stopped by the
+benchmark before the kernel's out-of-memory killer picks a process) is reported as failed, with its largest RSS, the time it
 ran and, for dedup, when it reached its features and align stages. ``--dedup-root`` benchmarks
 the dedup package of another folder (a snapshot of a commit: ``git archive REV dedup | tar -x
 -C DIR``). The results record the load average before and after each engine: on a shared
@@ -112,6 +113,21 @@ def _cpu_now() -> float:
     workers end with each parallel stage)."""
     times = os.times()
     return times.user + times.system + times.children_user + times.children_system
+
+
+PSS_EVERY = 25  # samples (every 0.5 s)
+
+
+def _pss(pid: int) -> int:
+    """Proportional set size of a process in bytes (0 when unreadable)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def _status(field: str, pid: int | str = "self") -> int:
@@ -649,6 +665,10 @@ class Sampler:
         self.ticks = os.sysconf("SC_CLK_TCK")
         self.samples: list[tuple[float, float, int]] = []
         self.main_rss: list[int] = []
+        # PSS of the tree (shared pages split between the processes sharing them: what the
+        # tree really holds), read every PSS_EVERY samples (smaps_rollup walks page tables).
+        self.tree_pss: list[int] = []
+        self._count = 0
 
     def _children(self) -> list[int]:
         found: list[int] = []
@@ -683,6 +703,9 @@ class Sampler:
                 tree += _status("VmRSS", child)
         self.samples.append((time.perf_counter(), cpu, tree))
         self.main_rss.append(rss)
+        if self._count % PSS_EVERY == 0:
+            self.tree_pss.append(sum(_pss(p) for p in [self.pid, *self._children()]))
+        self._count += 1
 
     def cpu_at(self, when: float) -> float | None:
         if not self.samples:
@@ -728,7 +751,8 @@ def run_engine(
         capped = False
         while process.poll() is None:
             sampler.sample()
-            if sampler.samples and sampler.samples[-1][2] > args.max_rss_gb * 2**30 and not capped:
+            # The tree's PSS: its RSS counts the pages forked workers share once per process.
+            if sampler.tree_pss and sampler.tree_pss[-1] > args.max_rss_gb * 2**30 and not capped:
                 process.kill()  # before the kernel's OOM killer picks a process, maybe not ours
                 capped = True
             time.sleep(SAMPLE_SECONDS)
@@ -736,7 +760,7 @@ def run_engine(
             failure = _failure(engine, process.returncode, started, sampler, result_out)
             if capped:
                 failure["failed"] = (
-                    f"stopped by the benchmark: RSS above --max-rss-gb {args.max_rss_gb}"
+                    f"stopped by the benchmark: PSS above --max-rss-gb {args.max_rss_gb}"
                 )
             return failure, {}
         result = json.loads(result_out.read_text())
@@ -756,6 +780,7 @@ def run_engine(
     sampled = max((s[2] for s in sampler.samples if s[0] <= result["timed_end"]), default=0)
     result["sampled_max_rss"] = sampled
     result["main_max_rss"] = max(sampler.main_rss, default=0)  # the engine's process alone
+    result["tree_max_pss"] = max(sampler.tree_pss, default=0)
     result["max_rss"] = max(result["max_rss"], sampled)
     return result, arrays
 
@@ -773,6 +798,7 @@ def _failure(engine: str, code: int, started: float, sampler: Sampler, result_ou
         "failed": reason,
         "seconds_until_failure": last - started,
         "sampled_max_rss": max((s[2] for s in sampler.samples), default=0),
+        "tree_max_pss": max(sampler.tree_pss, default=0),
         "cpu_until_failure": sampler.samples[-1][1] if sampler.samples else None,
         "finished_stages": [
             {k: m.get(k) for k in ("stage", "wall", "cpu", "peak_rss")}
@@ -799,7 +825,9 @@ def _memory(engine: dict) -> str:
     """Peak RSS of the engine's process tree, and of its main process when that is less (the
     tree counts pages forked workers share with it once per process)."""
     tree, main = engine["max_rss"], engine.get("main_max_rss")
-    return f"{_mb(tree)} ({_mb(main)} main)" if main and main < 0.95 * tree else _mb(tree)
+    text = f"{_mb(tree)} ({_mb(main)} main)" if main and main < 0.95 * tree else _mb(tree)
+    pss = engine.get("tree_max_pss")
+    return f"{text}; PSS {_mb(pss)}" if pss else text
 
 
 def _num(value: float | None, digits: int = 1) -> str:
@@ -819,7 +847,7 @@ def report(results: dict[str, Any]) -> str:
         f"median {page.get('median')}, quartiles {page.get('p25')}-{page.get('p75')}, "
         f"{page.get('share_ge_0.5')} of them >= 0.5.",
         "",
-        "| engine | end to end s | CPU s | docs/s | signature docs/s/core | candidate pairs | recall (candidates) | recall (passages) | peak RSS MB (tree) | time / plain |",
+        "| engine | end to end s | CPU s | docs/s | signature docs/s/core | candidate pairs | recall (candidates) | recall (passages) | peak RSS MB (tree; PSS: shared pages split) | time / plain |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     plain = results["engines"].get("plain")

@@ -51,14 +51,15 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
 
 
 def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """One 64-bit bucket key per window and band, shape ``(n, bands)``.
+    """One 64-bit bucket key per window and band, shape ``(n, bands)`` (a view of a
+    ``(bands, n)`` array: each band's keys are contiguous, as the LSH reads them).
 
     Equal keys in one column mean equal signature values in that band (up to 64-bit hash
     collisions, about one in 10^19 per pair); the band number is mixed in, so keys of
     different bands never meet in a shared store.
     """
     n = len(signatures)
-    keys = np.empty((n, bands), dtype=np.uint64)
+    by_band = np.empty((bands, n), dtype=np.uint64)
     salts = np.arange(1, bands + 1, dtype=np.uint64) * _BAND_SALT
     with np.errstate(over="ignore"):
         # Blocks of windows small enough for the cache; all bands of a block at once.
@@ -69,8 +70,8 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
             for row in range(rows):
                 key = (key ^ values[:, :, row]) * _MIX
                 key ^= key >> np.uint64(29)
-            keys[start : start + _KEY_BLOCK] = key
-    return keys
+            by_band[:, start : start + _KEY_BLOCK] = key.T
+    return by_band.T
 
 
 def candidate_pairs(
@@ -98,11 +99,10 @@ def candidate_pairs(
         return np.empty((0, 2), dtype=np.int64), stats
     bands, rows = lsh_params(threshold, num_perm)
     stats.bands, stats.rows = bands, rows
-    keys = band_keys(window_signatures, bands, rows)
+    by_band = band_keys(window_signatures, bands, rows).T
     docs = window_docs.astype(np.int64)
     n_docs = int(docs.max()) + 1
     n_windows = len(docs)
-    by_band = np.ascontiguousarray(keys.T)
     codes: list[np.ndarray] = []
     for band in range(bands):
         # (key, doc) pairs, each once, sorted by key: a bucket is a run of equal keys. Keys

@@ -294,16 +294,17 @@ def analyse(
     window_docs = np.concatenate(
         [np.full(len(p.window_signatures), i, dtype=np.int64) for i, p in enumerate(prepared)]
     )
+    window_signatures = np.concatenate([p.window_signatures for p in prepared])
+    empty = np.empty((0, config.num_perm), dtype=np.uint32)
+    for p in prepared:  # only the candidate search needs them; they are most of the memory
+        p.window_signatures = empty
     pairs, candidate_stats = candidate_pairs(
-        np.concatenate([p.window_signatures for p in prepared]),
+        window_signatures,
         window_docs,
         threshold=config.lsh_threshold,
         max_bucket_size=config.max_bucket_size,
     )
-    del window_docs
-    empty = np.empty((0, config.num_perm), dtype=np.uint32)
-    for p in prepared:  # only the candidate search needs them; they are most of the memory
-        p.window_signatures = empty
+    del window_docs, window_signatures
     timings["lsh"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
