@@ -68,7 +68,9 @@ _CREDIT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # "Copyright 2020 The Associated Press. All rights reserved.", "© 2021 Reuters"
     (
         "copyright",
-        re.compile(rf"(?:(?i:copyright)|©|\((?i:c)\))\s*(?:\d{{4}}\s*)?(?P<list>{_LIST_RE_TEXT})"),
+        re.compile(
+            rf"(?:(?i:copyright)|©|\((?i:c)\))\s*(?:\d{{4}}\s*)?(?P<list>{_LIST_RE_TEXT})(?![\w-])"
+        ),
     ),
     # "By Emma Hibbs, PA News", "By Jane Doe, Associated Press"
     ("byline", re.compile(rf"^\W*(?i:by)\s+[^,]{{2,60}},\s*(?P<list>{_LIST_RE_TEXT})\b")),

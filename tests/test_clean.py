@@ -231,6 +231,8 @@ def test_wire_paragraph_repeated_across_a_folder_is_not_chrome(tmp_path):
         ("(With inputs from PTI)", ["PTI"]),
         ("— dpa", ["dpa"]),
         ("Sources: Xinhua, Bloomberg", ["Xinhua", "Bloomberg"]),
+        ("© 2021 Reuters/afp", ["Reuters", "AFP"]),
+        ("(c) 2019 AFP.", ["AFP"]),
     ],
 )
 def test_credit_lines(line, agencies):
@@ -245,6 +247,8 @@ def test_credit_lines(line, agencies):
         "Copyright © 1999- Shanghai Daily. All rights reserved.",
         "The AP style guide says so.",
         "He lives in PA and works for a bank.",
+        "Copyright 2020 APPLE Inc. All rights reserved.",  # a name that starts like an agency's
+        "© APTN 2020",
     ],
 )
 def test_mentions_that_are_not_credits(line):
