@@ -263,6 +263,12 @@ def coverage(alignments: list[Alignment], length: int, side: str) -> float:
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """A one-line excerpt of ``text`` (white space collapsed, cut with an ellipsis)."""
+    if len(text) > 2 * limit:
+        # The collapsed form of a prefix is a prefix of the collapsed text: when it is already
+        # longer than the excerpt, the rest of a long passage need not be collapsed.
+        head = " ".join(text[: 2 * limit].split())
+        if len(head) > limit:
+            return head[: limit - 1].rstrip() + "…"
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 

@@ -99,3 +99,20 @@ def test_compound_written_as_one_or_two_words_stays_in_the_passage():
     (p,), _, _ = passages(a_text, b_text)
     assert a_text[p.a_start : p.a_end].startswith("Deep fakes use")
     assert b_text[p.b_start : p.b_end].startswith("Deepfakes use")
+
+
+def test_excerpt_of_a_long_text_equals_collapsing_all_of_it():
+    import random
+
+    from dedup.align import excerpt
+
+    def collapsed(text: str, limit: int) -> str:
+        flat = " ".join(text.split())
+        return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+    rng = random.Random(7)
+    pieces = ["a", "word ", " ", "\n\n  ", "\t", "é", "   \n   "]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 400)))
+        limit = rng.choice([5, 20, 160])
+        assert excerpt(text, limit) == collapsed(text, limit)
