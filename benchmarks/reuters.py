@@ -16,7 +16,10 @@ from pathlib import Path
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "reuters21578"
 _STORY_RE = re.compile(r"<REUTERS\b[^>]*NEWID=\"(\d+)\"[^>]*>(.*?)</REUTERS>", re.S)
-_FIELD_RE = {name: re.compile(rf"<{name}>(.*?)</{name}>", re.S) for name in ("TITLE", "DATE", "BODY", "DATELINE")}
+_FIELD_RE = {
+    name: re.compile(rf"<{name}>(.*?)</{name}>", re.S)
+    for name in ("TITLE", "DATE", "BODY", "DATELINE")
+}
 
 
 def stories(data: Path = DEFAULT_DATA) -> Iterator[dict]:
@@ -33,7 +36,12 @@ def stories(data: Path = DEFAULT_DATA) -> Iterator[dict]:
                 continue
             dateline = fields["DATELINE"]
             text = f"{dateline} {body}" if dateline else body
-            yield {"id": match.group(1), "title": fields["TITLE"] or None, "date": fields["DATE"], "text": text}
+            yield {
+                "id": match.group(1),
+                "title": fields["TITLE"] or None,
+                "date": fields["DATE"],
+                "text": text,
+            }
 
 
 def main() -> None:

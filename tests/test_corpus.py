@@ -94,9 +94,7 @@ def build_warc(responses: list[dict], *, compress: bool) -> tuple[bytes, list[in
         request = StatusAndHeaders(
             f"GET {item['url']} HTTP/1.1", [("Host", "example.com")], is_http_request=True
         )
-        writer.write_record(
-            writer.create_warc_record(item["url"], "request", http_headers=request)
-        )
+        writer.write_record(writer.create_warc_record(item["url"], "request", http_headers=request))
         ends.append(buffer.tell())
         headers = StatusAndHeaders(
             "200 OK", [("Content-Type", item["content_type"])], protocol="HTTP/1.1"
@@ -311,8 +309,11 @@ def test_malformed_jsonl_line_is_skipped_and_the_rest_loads(tmp_path: Path) -> N
         ('{"text": "ok", "title": ["a"]}', "field 'title' must be a string, got list", "malformed"),
         ("[1, 2]", "expected a JSON object, got list", "malformed"),
         ('"just a string"', "expected a JSON object, got str", "malformed"),
-        (b'{"text": "caf\xe9"}', "invalid UTF-8 in JSON line (invalid continuation byte)",
-         "undecodable"),
+        (
+            b'{"text": "caf\xe9"}',
+            "invalid UTF-8 in JSON line (invalid continuation byte)",
+            "undecodable",
+        ),
     ],
 )
 def test_bad_jsonl_record_names_file_and_line(
@@ -339,15 +340,20 @@ def test_bad_record_in_json_list_is_named_by_position(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "reason", "kind"),
     [
-        ('{"text": "unterminated', "malformed JSON (Unterminated string starting at: "
-         "line 1 column 10)", "malformed"),
+        (
+            '{"text": "unterminated',
+            "malformed JSON (Unterminated string starting at: line 1 column 10)",
+            "malformed",
+        ),
         ("42", "JSON must be an object or a list of objects", "malformed"),
         ('"a string"', "JSON must be an object or a list of objects", "malformed"),
         ("[]", "empty JSON list (no records)", "empty"),
         ("[" * 100_000 + "]" * 100_000, "malformed JSON (nested too deeply)", "malformed"),
-        ('{"text": "x", "id": ' + "9" * 5000 + "}",
-         "malformed JSON (Exceeds the limit (4300 digits) for integer string conversion)",
-         "malformed"),
+        (
+            '{"text": "x", "id": ' + "9" * 5000 + "}",
+            "malformed JSON (Exceeds the limit (4300 digits) for integer string conversion)",
+            "malformed",
+        ),
     ],
     ids=["truncated", "number", "string", "empty-list", "deep", "long-number"],
 )
@@ -405,14 +411,25 @@ def test_jsonl_line_over_the_size_limit_is_skipped(tmp_path: Path) -> None:
         ("Le café est très bon, à Paris comme à Lyon.", lambda t: t.encode("latin-1")),
         ("He said “hello” — and left. It’s fine.", lambda t: t.encode("cp1252")),
         ("Москва — столица России, крупнейший город страны.", lambda t: t.encode("cp1251")),
-        ("Zażółć gęślą jaźń. Pójdźże, kiń tę chmurność w głąb flaszy!",
-         lambda t: t.encode("cp1250")),
+        (
+            "Zażółć gęślą jaźń. Pójdźże, kiń tę chmurność w głąb flaszy!",
+            lambda t: t.encode("cp1250"),
+        ),
         ("UTF-16 text: café, 3½ stone.", lambda t: t.encode("utf-16")),
         ("Big-endian UTF-16: naïve.", lambda t: b"\xfe\xff" + t.encode("utf-16-be")),
     ],
     ids=[
-        "utf8", "utf8-bom", "latin1-sentence", "latin1-half", "latin1-cafe", "latin1-german",
-        "latin1-french", "cp1252-quotes", "cp1251", "cp1250", "utf16-le-bom",
+        "utf8",
+        "utf8-bom",
+        "latin1-sentence",
+        "latin1-half",
+        "latin1-cafe",
+        "latin1-german",
+        "latin1-french",
+        "cp1252-quotes",
+        "cp1251",
+        "cp1250",
+        "utf16-le-bom",
         "utf16-be-bom",
     ],
 )
@@ -424,8 +441,10 @@ def test_text_encodings_decode_correctly(tmp_path: Path, text: str, encoded) -> 
 
 
 def test_latin1_json_file_decodes(tmp_path: Path) -> None:
-    write(tmp_path / "one.json", json.dumps({"text": "Il pèse 3½ stone au café."}, ensure_ascii=False)
-          .encode("latin-1"))
+    write(
+        tmp_path / "one.json",
+        json.dumps({"text": "Il pèse 3½ stone au café."}, ensure_ascii=False).encode("latin-1"),
+    )
     assert load(tmp_path).documents[0].text == "Il pèse 3½ stone au café."
 
 
@@ -433,12 +452,21 @@ def test_latin1_json_file_decodes(tmp_path: Path) -> None:
     ("content", "reason", "kind"),
     [
         (b"\x89PNG\r\n\x1a\n" + bytes(100), "binary file (NUL bytes), not text", "binary"),
-        (bytes(range(128, 256)) * 3,
-         "undecodable bytes: neither UTF-8 nor a known legacy encoding", "undecodable"),
-        (b"\xff\xfe" + b"\x00\xd8" + b"a\x00", "undecodable utf-16 text (illegal UTF-16 surrogate)",
-         "undecodable"),
-        (b"text\x01\x02\x03\x04\x05\x06\x07\x08 more", "binary data (8 control characters in 17),"
-         " not text", "binary"),
+        (
+            bytes(range(128, 256)) * 3,
+            "undecodable bytes: neither UTF-8 nor a known legacy encoding",
+            "undecodable",
+        ),
+        (
+            b"\xff\xfe" + b"\x00\xd8" + b"a\x00",
+            "undecodable utf-16 text (illegal UTF-16 surrogate)",
+            "undecodable",
+        ),
+        (
+            b"text\x01\x02\x03\x04\x05\x06\x07\x08 more",
+            "binary data (8 control characters in 17), not text",
+            "binary",
+        ),
     ],
     ids=["nul-bytes", "undecodable", "bad-utf16", "control-characters"],
 )
@@ -556,8 +584,11 @@ def test_html_keeps_the_article_and_title_not_the_chrome(tmp_path: Path) -> None
     result = load(tmp_path)
     assert result.skipped == []
     (doc,) = result.documents
-    assert (doc.id, doc.path, doc.title) == ("news/budget.html", "news/budget.html",
-                                             "Council agrees budget")
+    assert (doc.id, doc.path, doc.title) == (
+        "news/budget.html",
+        "news/budget.html",
+        "Council agrees budget",
+    )
     for paragraph in STORY:
         assert paragraph in doc.text
     for chrome in ("Home page", "Sport and leisure", "social media", "SCRIPT_TOKEN", "color"):
@@ -592,8 +623,11 @@ def test_html_date_is_the_stated_one_not_a_guess(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "reason", "kind"),
     [
-        ("<html><head><title>Empty</title></head><body><div> </div></body></html>",
-         "no article text found in the HTML page", "no-text"),
+        (
+            "<html><head><title>Empty</title></head><body><div> </div></body></html>",
+            "no article text found in the HTML page",
+            "no-text",
+        ),
         (b"<html>\x00\x00\x00</html>", "binary file (NUL bytes), not text", "binary"),
     ],
     ids=["no-article", "binary"],
@@ -656,8 +690,7 @@ def test_truncated_plain_warc_keeps_the_documents_before_the_damage(tmp_path: Pa
     skip = only_skip(result)
     assert (skip.kind, skip.reason) == (
         "malformed",
-        "malformed WARC after record 1 (truncated: the file ends 96 bytes short of a "
-        "record's end)",
+        "malformed WARC after record 1 (truncated: the file ends 96 bytes short of a record's end)",
     )
 
 
@@ -720,13 +753,22 @@ def test_gzip_warc_with_trailing_garbage_is_reported(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "reason_start"),
     [
-        ("junk.warc", "This is not a web archive.\nJust text.\n",
-         "malformed WARC at the start (truncated or malformed: a record without a valid "
-         "Content-Length)"),
-        ("junk2.warc", "this is not\na warc\n",
-         "malformed WARC at the start (ArchiveLoadFailed: Unknown archive format"),
-        ("junk.warc.gz", b"\x1f\x8b" + bytes(range(256)),
-         "malformed WARC at the start (corrupt gzip data: "),
+        (
+            "junk.warc",
+            "This is not a web archive.\nJust text.\n",
+            "malformed WARC at the start (truncated or malformed: a record without a valid "
+            "Content-Length)",
+        ),
+        (
+            "junk2.warc",
+            "this is not\na warc\n",
+            "malformed WARC at the start (ArchiveLoadFailed: Unknown archive format",
+        ),
+        (
+            "junk.warc.gz",
+            b"\x1f\x8b" + bytes(range(256)),
+            "malformed WARC at the start (corrupt gzip data: ",
+        ),
     ],
 )
 def test_file_that_is_not_a_warc_is_skipped(
@@ -771,8 +813,12 @@ def test_warc_record_over_the_size_limit_is_skipped(tmp_path: Path) -> None:
 def test_warc_html_response_without_article_is_skipped_by_record(tmp_path: Path) -> None:
     data, _ = build_warc(
         [
-            http_response("https://example.com/empty", "text/html", b"<html><body></body></html>",
-                          "2024-01-01"),
+            http_response(
+                "https://example.com/empty",
+                "text/html",
+                b"<html><body></body></html>",
+                "2024-01-01",
+            ),
             http_response("https://example.com/ok", "text/plain", b"A story.", "2024-01-01"),
         ],
         compress=False,

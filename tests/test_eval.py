@@ -31,12 +31,14 @@ PA_TEXT = (
     "                  14:02 01/01/00: Page 1 (HHH) COURTS Bakery\n"
     "  ------------------------------------------------------------------------\n"
     "BAKER JAILED FOR POISONING RIVALS<\n"
-    "\x19By Anne Reporter, PA News<\n"
-    + "".join(f"\x19{p}<\n" for p in PARAGRAPHS)
+    "\x19By Anne Reporter, PA News<\n" + "".join(f"\x19{p}<\n" for p in PARAGRAPHS)
 )
 NEWSPAPERS = {
     # copies the wire almost whole
-    "bakery10_times": ("wholly_derived", "\r\n\r\n".join(PARAGRAPHS[:4]).replace("today", "yesterday")),
+    "bakery10_times": (
+        "wholly_derived",
+        "\r\n\r\n".join(PARAGRAPHS[:4]).replace("today", "yesterday"),
+    ),
     # its own story around one wire paragraph
     "bakery11_sun": (
         "partially_derived",
@@ -81,8 +83,16 @@ def write_meter(root: Path) -> Path:
     with (root / "labels.csv").open("w", newline="", encoding="latin-1") as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ["newspaper_file", "domain", "date", "catchline", "newspaper", "label",
-             "pa_source_files", "annotated_sgml"]
+            [
+                "newspaper_file",
+                "domain",
+                "date",
+                "catchline",
+                "newspaper",
+                "label",
+                "pa_source_files",
+                "annotated_sgml",
+            ]
         )
         writer.writerows(rows)
     return root
@@ -113,7 +123,12 @@ def write_ecb(folder: Path) -> Path:
     with (folder / "docs.jsonl").open("w") as handle:
         for subtopic, texts in EVENTS.items():
             for n, text in enumerate(texts):
-                record = {"doc_name": f"{subtopic}_{n}.xml", "topic": 1, "subtopic": subtopic, "text": text}
+                record = {
+                    "doc_name": f"{subtopic}_{n}.xml",
+                    "topic": 1,
+                    "subtopic": subtopic,
+                    "text": text,
+                }
                 handle.write(json.dumps(record) + "\n")
     return folder
 
@@ -152,8 +167,18 @@ def test_seeds_acceptance_row(seeds_dir):
 
 def test_cli_json_and_exit_codes(fixtures, seeds_dir, tmp_path):
     runner = CliRunner()
-    args = ["eval", "--meter", str(fixtures["meter"]), "--ecbplus", str(fixtures["ecbplus"]),
-            "--seeds", str(seeds_dir), "--only", "meter,ecbplus,seeds", "--json"]
+    args = [
+        "eval",
+        "--meter",
+        str(fixtures["meter"]),
+        "--ecbplus",
+        str(fixtures["ecbplus"]),
+        "--seeds",
+        str(seeds_dir),
+        "--only",
+        "meter,ecbplus,seeds",
+        "--json",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)

@@ -64,7 +64,9 @@ def test_check_is_read_only(index):
     result = runner.invoke(app, ["gate", "check", "--index", index], input=seed_lines())
     assert result.exit_code == 0
     assert {v["verdict"] for v in verdicts(result.stdout)} == {"new"}
-    assert json.loads(runner.invoke(app, ["gate", "stats", "--index", index]).stdout)["documents"] == 0
+    assert (
+        json.loads(runner.invoke(app, ["gate", "stats", "--index", index]).stdout)["documents"] == 0
+    )
 
 
 def test_folders_are_read_like_scan(index):
@@ -122,11 +124,16 @@ def test_remove_get_and_missing_ids(index):
     runner.invoke(app, ["gate", "add", "--index", index], input=seed_lines({"000", "001"}))
     result = runner.invoke(app, ["gate", "remove", "000", "nope", "--index", index])
     assert result.exit_code == 3
-    assert verdicts(result.stdout) == [{"id": "000", "removed": True}, {"id": "nope", "removed": False}]
+    assert verdicts(result.stdout) == [
+        {"id": "000", "removed": True},
+        {"id": "nope", "removed": False},
+    ]
     missing = runner.invoke(app, ["gate", "get", "000", "--index", index])
     assert missing.exit_code == 1
     assert "Error: no document '000' in the index" in missing.stderr
-    assert json.loads(runner.invoke(app, ["gate", "stats", "--index", index]).stdout)["documents"] == 1
+    assert (
+        json.loads(runner.invoke(app, ["gate", "stats", "--index", index]).stdout)["documents"] == 1
+    )
 
 
 def test_index_option_is_required():
@@ -174,7 +181,9 @@ def test_an_update_is_not_compared_with_its_own_old_version(tmp_path):
     text = (SEEDS / SEED_IDS[0]).read_text()
     with Gate(tmp_path / "i.db") as gate:
         gate.add({"id": "a", "text": text})
-        verdict = gate.add({"id": "a", "text": text + "\n\nOne more closing sentence of ours."}, update=True)
+        verdict = gate.add(
+            {"id": "a", "text": text + "\n\nOne more closing sentence of ours."}, update=True
+        )
         assert verdict["status"] == "updated"
         assert verdict["verdict"] == "new" and verdict["matches"] == []
         assert gate.stats()["documents"] == 1
