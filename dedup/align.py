@@ -176,36 +176,46 @@ def _chain_kernel(  # type: ignore[no-untyped-def]
     return out
 
 
+def _segment_list(features: Features) -> list[int]:
+    """The tokens' segment numbers as a list (read one at a time by :func:`_extend`, where a
+    list is 4x faster than numpy scalars), kept on the features like the seed runs."""
+    cached = features.__dict__.get("_segment_list")
+    if cached is None:
+        cached = features.__dict__["_segment_list"] = features.segments.tolist()
+    return cached
+
+
 def _extend(a: Features, b: Features, found: Alignment) -> Alignment:
     """Grow a passage over equal words at its edges, and over compounds written as one word
     on one side and two on the other (``deep fakes`` / ``deepfakes``)."""
     wa, wb = a.words, b.words
+    sa, sb = _segment_list(a), _segment_list(b)
     a0, a1, b0, b1 = found.a_start, found.a_end, found.b_start, found.b_end
     ma, mb = found.matched_a, found.matched_b
-    seg_a0, seg_b0 = a.segments[a0], b.segments[b0]
+    seg_a0, seg_b0 = sa[a0], sb[b0]
     while True:
-        if a0 >= 1 and b0 >= 1 and a.segments[a0 - 1] == seg_a0 and b.segments[b0 - 1] == seg_b0:
+        if a0 >= 1 and b0 >= 1 and sa[a0 - 1] == seg_a0 and sb[b0 - 1] == seg_b0:
             if wa[a0 - 1] == wb[b0 - 1]:
                 a0, b0, ma, mb = a0 - 1, b0 - 1, ma + 1, mb + 1
                 continue
-            if a0 >= 2 and a.segments[a0 - 2] == seg_a0 and wa[a0 - 2] + wa[a0 - 1] == wb[b0 - 1]:
+            if a0 >= 2 and sa[a0 - 2] == seg_a0 and wa[a0 - 2] + wa[a0 - 1] == wb[b0 - 1]:
                 a0, b0, ma, mb = a0 - 2, b0 - 1, ma + 2, mb + 1
                 continue
-            if b0 >= 2 and b.segments[b0 - 2] == seg_b0 and wb[b0 - 2] + wb[b0 - 1] == wa[a0 - 1]:
+            if b0 >= 2 and sb[b0 - 2] == seg_b0 and wb[b0 - 2] + wb[b0 - 1] == wa[a0 - 1]:
                 a0, b0, ma, mb = a0 - 1, b0 - 2, ma + 1, mb + 2
                 continue
         break
-    seg_a1, seg_b1 = a.segments[a1 - 1], b.segments[b1 - 1]
+    seg_a1, seg_b1 = sa[a1 - 1], sb[b1 - 1]
     na, nb = len(wa), len(wb)
     while True:
-        if a1 < na and b1 < nb and a.segments[a1] == seg_a1 and b.segments[b1] == seg_b1:
+        if a1 < na and b1 < nb and sa[a1] == seg_a1 and sb[b1] == seg_b1:
             if wa[a1] == wb[b1]:
                 a1, b1, ma, mb = a1 + 1, b1 + 1, ma + 1, mb + 1
                 continue
-            if a1 + 1 < na and a.segments[a1 + 1] == seg_a1 and wa[a1] + wa[a1 + 1] == wb[b1]:
+            if a1 + 1 < na and sa[a1 + 1] == seg_a1 and wa[a1] + wa[a1 + 1] == wb[b1]:
                 a1, b1, ma, mb = a1 + 2, b1 + 1, ma + 2, mb + 1
                 continue
-            if b1 + 1 < nb and b.segments[b1 + 1] == seg_b1 and wb[b1] + wb[b1 + 1] == wa[a1]:
+            if b1 + 1 < nb and sb[b1 + 1] == seg_b1 and wb[b1] + wb[b1 + 1] == wa[a1]:
                 a1, b1, ma, mb = a1 + 1, b1 + 2, ma + 1, mb + 2
                 continue
         break
@@ -241,7 +251,8 @@ def align(
     for found in candidates:
         span_a = taken_a[found.a_start : found.a_end]
         span_b = taken_b[found.b_start : found.b_end]
-        if span_a.mean() > 0.5 or span_b.mean() > 0.5:
+        # More than half of either side already taken (counts: faster than numpy's mean).
+        if 2 * np.count_nonzero(span_a) > len(span_a) or 2 * np.count_nonzero(span_b) > len(span_b):
             continue  # mostly the same text as a longer passage already kept
         span_a[:] = True
         span_b[:] = True
