@@ -25,6 +25,7 @@ from scipy.sparse.csgraph import connected_components
 from .align import Alignment
 from .arrays import unique
 from .index import candidate_pairs
+from .parallel import fork_map
 from .score import pair_cosines
 from .signatures import MinHasher
 
@@ -396,13 +397,29 @@ def story_groups(
     similarity = pair_cosines(tfidf, pairs, workers=workers)
     keep = similarity >= threshold
     groups: list[list[int]] = []
-    _cluster_components(tfidf, pairs[keep], similarity[keep], threshold, threshold, limit, groups)
+    to_link: list[np.ndarray] = []
+    _cluster_components(tfidf, pairs[keep], similarity[keep], threshold, limit, groups, to_link)
+    # Components are clustered independently: on the workers, a few hundred at a time.
+    step = COMPONENTS_PER_TASK
+    chunks = [to_link[start : start + step] for start in range(0, len(to_link), step)]
+    for found in fork_map(_link_components, (tfidf, threshold), chunks, workers):
+        groups.extend(found)
     return sorted(groups, key=lambda g: g[0])
+
+
+def _link_components(
+    state: tuple[csr_matrix, float], components: list[np.ndarray]
+) -> list[list[int]]:
+    tfidf, threshold = state
+    return [
+        group for members in components for group in _average_linkage(tfidf, members, threshold)
+    ]
 
 
 STORY_TOP_TERMS = 20  # the terms that say what a story is about
 STORY_MAX_BUCKET = 200  # more documents than this with the same top terms: a genre, not a story
 STORY_LSH_THRESHOLD = 0.1  # same-story articles share more of their top terms (ECB+)
+COMPONENTS_PER_TASK = 200  # story components clustered per task of a worker process
 
 
 def _story_candidates(tfidf: csr_matrix) -> np.ndarray:
@@ -428,11 +445,13 @@ def _cluster_components(
     pairs: np.ndarray,
     similarity: np.ndarray,
     cut: float,
-    threshold: float,
     limit: int,
     groups: list[list[int]],
+    to_link: list[np.ndarray],
 ) -> None:
-    """Average linkage inside each component of the graph of pairs at or above ``cut``."""
+    """The components of the graph of pairs at or above ``cut`` to cluster by average
+    linkage (``to_link``); a component of two is a group as it is (``groups``), one larger
+    than ``limit`` is split at a higher cut first."""
     n = tfidf.shape[0]
     for component in components(n, pairs):
         members = np.array(component)
@@ -440,14 +459,14 @@ def _cluster_components(
             inside = np.isin(pairs[:, 0], members) & np.isin(pairs[:, 1], members)
             stronger = inside & (similarity >= cut + 0.1)
             _cluster_components(
-                tfidf, pairs[stronger], similarity[stronger], cut + 0.1, threshold, limit, groups
+                tfidf, pairs[stronger], similarity[stronger], cut + 0.1, limit, groups, to_link
             )
             continue
         if len(members) == 2:
             # Joined by a pair at or above ``cut`` (>= threshold): one group, as linkage says.
             groups.append(sorted(component))
             continue
-        groups.extend(_average_linkage(tfidf, members, threshold))
+        to_link.append(members)
 
 
 def _average_linkage(tfidf: csr_matrix, members: np.ndarray, threshold: float) -> list[list[int]]:

@@ -102,7 +102,8 @@ def test_an_error_in_a_worker_reaches_the_caller():
         list(fork_map(_fail_on_seven, None, list(range(10)), 2))
 
 
-def test_pair_cosines_and_story_groups_on_two_workers(reruns):
+def test_pair_cosines_and_story_groups_on_two_workers(reruns, monkeypatch):
+    from dedup import cluster
     from dedup.cluster import story_groups
     from dedup.score import pair_cosines
 
@@ -117,4 +118,5 @@ def test_pair_cosines_and_story_groups_on_two_workers(reruns):
     assert np.allclose(one, np.clip(dense[pairs[:, 0], pairs[:, 1]], 0, 1))
     # Above the limit the candidates come from LSH and are scored in chunks on the workers.
     groups = story_groups(tfidf, limit=10, workers=1)
+    monkeypatch.setattr(cluster, "COMPONENTS_PER_TASK", 1)  # every component a task of its own
     assert groups and groups == story_groups(tfidf, limit=10, workers=2)
