@@ -193,7 +193,7 @@ def line_keys(doc: Document) -> list[int]:
     hash of its source group and normal form. A key found in REPEAT_MIN_DOCS documents is a
     repeated line (:func:`repeated_lines`), to be passed to :func:`clean_documents`.
     """
-    return list({_line_key(doc.group, unit.normal) for unit in _units(repair_text(doc.text))})
+    return list(set(_unit_keys(doc, _units(repair_text(doc.text)))))
 
 
 def repeated_lines(keys: Iterable[Iterable[int]]) -> set[int]:
@@ -205,8 +205,12 @@ def repeated_lines(keys: Iterable[Iterable[int]]) -> set[int]:
     return {key for key, count in counts.items() if count >= REPEAT_MIN_DOCS}
 
 
-def _line_key(group: str, normal: str) -> int:
-    return xxhash.xxh3_64_intdigest(f"{group}\x00{normal}".encode("utf-8", "surrogatepass"))
+def _unit_keys(doc: Document, units: list[_Unit]) -> list[int]:
+    """The key of each unit of ``doc``: a hash of its source group and normal form."""
+    return [
+        xxhash.xxh3_64_intdigest(f"{doc.group}\x00{u.normal}".encode("utf-8", "surrogatepass"))
+        for u in units
+    ]
 
 
 def _units(text: str) -> list[_Unit]:
@@ -256,9 +260,7 @@ def _mark_repeated_lines(
 ) -> None:
     """Mark lines that recur in several documents of one source (site chrome): counted in
     ``docs``, or given as the keys of the corpus's ``repeated`` lines."""
-    keys_of = [
-        [_line_key(doc.group, u.normal) for u in units] for doc, units in zip(docs, units_of)
-    ]
+    keys_of = [_unit_keys(doc, units) for doc, units in zip(docs, units_of)]
     if repeated is None:
         repeated = repeated_lines(set(keys) for keys in keys_of)
     for doc, units, keys in zip(docs, units_of, keys_of):

@@ -23,7 +23,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .align import Alignment
-from .arrays import unique
+from .arrays import common, unique
 from .index import candidate_pairs
 from .parallel import fork_map
 from .score import pair_cosines
@@ -363,10 +363,7 @@ def word_overlap(words: np.ndarray, partner_words: Sequence[np.ndarray]) -> floa
     if not len(own) or not partner_words:
         return 0.0
     theirs = unique(np.concatenate(list(partner_words)))
-    if not len(theirs):
-        return 0.0
-    at = np.minimum(np.searchsorted(theirs, own), len(theirs) - 1)
-    return float(np.count_nonzero(theirs[at] == own)) / len(own)
+    return len(common(own, theirs)[0]) / len(own)
 
 
 # --- stories ---------------------------------------------------------------------------------
@@ -386,7 +383,8 @@ def story_groups(
 
     Returns:
         Every group of at least two documents (sorted lists of indices), by first member.
-        The same for any number of ``workers`` (processes scoring the candidate pairs).
+        The same for any number of ``workers`` (processes scoring the candidate pairs and
+        clustering the components).
     """
     n = tfidf.shape[0]
     if n < 2:

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from .align import Alignment, anchors, excerpt
-from .arrays import unique
+from .arrays import common, unique
 from .clean import clean_documents
 from .config import ScanConfig
 from .corpus import record_document
@@ -329,7 +329,7 @@ class Gate:
         """
         doc = self._document(document)
         prepared = self._prepare_incoming(doc)
-        stored = self._stored(prepared)
+        stored = stored_document(prepared, self._bands, self._rows)
         verdict = self._verdict(prepared, stored.fingerprint)
         status = self.store.add(stored, replace=update)
         verdict["status"] = status
@@ -418,9 +418,6 @@ class Gate:
         """Band keys to store (every window) or, with ``lookup``, to look up (tiling ones)."""
         return index_keys(prepared, self._bands, self._rows, lookup=lookup)
 
-    def _stored(self, prepared: Prepared) -> StoredDocument:
-        return stored_document(prepared, self._bands, self._rows)
-
     def _prepared_stored(self, stored: Sequence[StoredDocument]) -> list[_Candidate]:
         """Indexed documents ready to compare, from the cache or rebuilt: from their packed
         features (no tokenising), or from their texts when they have none (an index built
@@ -460,7 +457,7 @@ class Gate:
         seeds = anchors(incoming.features, self.config.seed_words)
         kept = []
         for candidate in candidates:
-            if len(np.intersect1d(seeds, candidate.anchors, assume_unique=True)):
+            if len(common(seeds, candidate.anchors)[0]):
                 kept.append(candidate)
                 continue
             jaccard = set_overlap(incoming.shingles, candidate.prepared.shingles)[0]

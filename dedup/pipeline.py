@@ -291,8 +291,8 @@ def analyse(
     features = [p.features for p in prepared]
 
     clock = time.perf_counter()
-    window_docs = np.concatenate(
-        [np.full(len(p.window_signatures), i, dtype=np.int64) for i, p in enumerate(prepared)]
+    window_docs = np.repeat(
+        np.arange(len(prepared), dtype=np.int64), [len(p.window_signatures) for p in prepared]
     )
     window_signatures = np.concatenate([p.window_signatures for p in prepared])
     empty = np.empty((0, config.num_perm), dtype=np.uint32)

@@ -46,9 +46,10 @@ class MinHasher:
         self.seed = seed
         template = MinHash(num_perm=num_perm, seed=seed, scheme="affine32")
         a, b = template.permutations
-        self._a = np.asarray(a, dtype=np.uint32)
-        self._b = np.asarray(b, dtype=np.uint32)
-        self._a64, self._b64 = self._a.astype(np.uint64), self._b.astype(np.uint64)
+        # 32-bit permutation parameters (as datasketch's affine32 uses them), held as uint64
+        # for the compiled loop's 64-bit multiply.
+        self._a = np.asarray(a, dtype=np.uint32).astype(np.uint64)
+        self._b = np.asarray(b, dtype=np.uint32).astype(np.uint64)
         self._template = template
 
     def signatures(self, sets: Sequence[np.ndarray]) -> np.ndarray:
@@ -69,7 +70,7 @@ class MinHasher:
         out = np.full((len(spans), self.num_perm), _EMPTY, dtype=np.uint32)
         if len(spans) and len(hashes):
             values = _fmix32(fold32(hashes))
-            _min_permuted(values, spans.astype(np.int64), self._a64, self._b64, out)
+            _min_permuted(values, spans.astype(np.int64), self._a, self._b, out)
         return out
 
     def minhash(self, signature: np.ndarray) -> MinHash:

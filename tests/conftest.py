@@ -19,6 +19,19 @@ def seed_id(prefix: str) -> str:
     return name
 
 
+# The columns of METER's labels.csv (the fixtures of the METER loader and of dedup eval).
+METER_LABEL_COLUMNS = [
+    "newspaper_file",
+    "domain",
+    "date",
+    "catchline",
+    "newspaper",
+    "label",
+    "pa_source_files",
+    "annotated_sgml",
+]
+
+
 def rerun_articles(count: int, seed: int = 7, footer: str | None = None) -> list[dict]:
     """``count`` articles re-running the seeds' paragraphs (kept, dropped, reordered, lightly
     edited, mixed from two seeds) between paragraphs of their own: a corpus with reuse of every

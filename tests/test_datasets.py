@@ -18,6 +18,8 @@ from dedup.datasets import (
 )
 from dedup.errors import InputError
 
+from .conftest import METER_LABEL_COLUMNS
+
 STORY = "courts/01.03.00/judge"
 NEWS_TIMES = f"newspapers/rawtexts/{STORY}/judge1_times.txt"
 NEWS_SUN = f"newspapers/rawtexts/{STORY}/judge2_sun.txt"
@@ -76,17 +78,6 @@ PA_CLEAN = (
     "``It was a shock,'' he said."
 )
 
-LABEL_COLUMNS = [
-    "newspaper_file",
-    "domain",
-    "date",
-    "catchline",
-    "newspaper",
-    "label",
-    "pa_source_files",
-    "annotated_sgml",
-]
-
 
 def write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +96,7 @@ def label_row(news: str, paper: str, label: str, pa: list[str], sgml: bool) -> l
 def write_labels(root: Path, rows: list[list[str]]) -> None:
     with (root / "labels.csv").open("w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream)
-        writer.writerow(LABEL_COLUMNS)
+        writer.writerow(METER_LABEL_COLUMNS)
         writer.writerows(rows)
 
 

@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 from dedup.cli import app
 from dedup.evaluation import evaluate
 
+from .conftest import METER_LABEL_COLUMNS
+
 STORY = "courts/01.01.00/bakery"
 PA = f"PA/rawtexts/{STORY}/bakery1.txt"
 PARAGRAPHS = [
@@ -82,18 +84,7 @@ def write_meter(root: Path) -> Path:
         rows.append([rel, "courts", "01.01.00", "bakery", name.split("_")[1], label, PA, sgml])
     with (root / "labels.csv").open("w", newline="", encoding="latin-1") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "newspaper_file",
-                "domain",
-                "date",
-                "catchline",
-                "newspaper",
-                "label",
-                "pa_source_files",
-                "annotated_sgml",
-            ]
-        )
+        writer.writerow(METER_LABEL_COLUMNS)
         writer.writerows(rows)
     return root
 
