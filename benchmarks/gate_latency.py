@@ -376,7 +376,7 @@ PROFILED = {
     "prepare candidates (_prepared_stored)": ("gate.py", "_prepared_stored"),
     "store.document_frequencies": (None, "document_frequencies"),
     "compare (pipeline.compare)": ("pipeline.py", "compare"),
-    "tfidf_vector + vector_cosine": ("score.py", ("tfidf_vector", "vector_cosine")),
+    "tfidf_weights + keyed_cosine": ("score.py", ("tfidf_weights", "keyed_cosine")),
     "match records (Gate._match)": ("gate.py", "_match"),
 }
 

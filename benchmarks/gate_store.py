@@ -42,10 +42,10 @@ from datasketch import MinHash, MinHashLSH  # noqa: E402
 from dedup.clean import clean_documents  # noqa: E402
 from dedup.config import ScanConfig  # noqa: E402
 from dedup.corpus import record_document  # noqa: E402
+from dedup.features import term_counts  # noqa: E402
 from dedup.gate import Gate, fingerprint  # noqa: E402
 from dedup.index import lsh_params  # noqa: E402
 from dedup.pipeline import prepare  # noqa: E402
-from dedup.score import terms  # noqa: E402
 from dedup.signatures import MinHasher  # noqa: E402
 from dedup.store import StoredDocument, open_store  # noqa: E402
 
@@ -76,7 +76,7 @@ def load(data: Path, n: int) -> tuple[list[StoredDocument], list[list[int]], lis
                     text=item.doc.text,
                     removed=[list(span) for span in item.doc.removed],
                     band_keys=gate.index_keys(item),
-                    terms=sorted(set(terms(item.features))),
+                    terms=term_counts(item.features)[0].tolist(),
                 )
             )
             lookups.append(gate.index_keys(item, lookup=True))

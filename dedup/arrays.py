@@ -22,6 +22,24 @@ def unique(values: np.ndarray) -> np.ndarray:
     return ordered[keep]
 
 
+def unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a 1-D array, ascending, and how often each occurs (by sorting,
+    as :func:`unique`)."""
+    ordered = np.sort(values)
+    if len(ordered) == 0:
+        return ordered, np.empty(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    return ordered[starts], np.diff(np.append(starts, len(ordered)))
+
+
+def contains(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each of ``values``, whether the sorted array ``ordered`` holds it."""
+    if len(ordered) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+    return ordered[at] == values
+
+
 @njit(cache=True, nogil=True)
 def common(a, b):  # type: ignore[no-untyped-def]
     """Where the values both sorted unique arrays hold are: index arrays ``(in_a, in_b)``

@@ -38,11 +38,11 @@ from .clean import clean_documents
 from .config import ScanConfig
 from .corpus import record_document
 from .errors import ConfigError, InputError
-from .features import Features, extract_features, tiling
+from .features import Features, extract_features, term_counts, tiling
 from .index import band_keys, lsh_params
-from .models import Document
+from .models import Document, PairScore
 from .pipeline import Prepared, compare, prepare
-from .score import set_overlap, terms, tfidf_vector, vector_cosine
+from .score import keyed_cosine, set_overlap, tfidf_weights
 from .signatures import MinHasher
 from .store import Store, StoredDocument, display_location, open_store
 
@@ -115,7 +115,7 @@ def unpack_features(packed: bytes) -> Features:
     names = np.frombuffer(raw, dtype=np.uint8, count=n, offset=offset).astype(bool)
     starts = np.cumsum(ints[:n])
     return Features(
-        words=raw[offset + n :].decode("utf-8").split(" ") if n else [],
+        words=tuple(raw[offset + n :].decode("utf-8").split(" ")) if n else (),
         starts=starts,
         ends=starts + ints[n : 2 * n],
         hashes=hashes,
@@ -127,11 +127,12 @@ def unpack_features(packed: bytes) -> Features:
 
 @dataclass
 class _Candidate:
-    """An indexed document ready to compare: its Prepared, anchor seeds and TF-IDF terms."""
+    """An indexed document ready to compare: its Prepared, anchor seeds and TF-IDF term
+    keys and counts (``features.term_counts``, computed when first needed)."""
 
     prepared: Prepared
     anchors: np.ndarray
-    terms: list[str] | None = None
+    terms: tuple[np.ndarray, np.ndarray] | None = None
 
 
 _HASHERS: dict[tuple[int, int], MinHasher] = {}
@@ -179,7 +180,7 @@ def stored_document(prepared: Prepared, bands: int, rows: int) -> StoredDocument
             "credits": doc.credits,
         },
         band_keys=index_keys(prepared, bands, rows),
-        terms=sorted(set(terms(prepared.features))),
+        terms=term_counts(prepared.features)[0].tolist(),
         features=pack_features(prepared.features),
     )
 
@@ -478,28 +479,19 @@ class Gate:
             if s.id != incoming.doc.id or s.fingerprint == incoming_fingerprint
         ]
         candidates = self._screen(incoming, self._prepared_stored(fetched))
-        for candidate in candidates:
-            if candidate.terms is None:
-                candidate.terms = terms(candidate.prepared.features)
-        incoming_terms = terms(incoming.features)
-        documents, frequencies = self.store.document_frequencies(
-            incoming_terms + [t for c in candidates for t in c.terms or ()]
-        )
-        documents += 1  # the incoming document counts in its own idf
-        vector = tfidf_vector(incoming_terms, documents, frequencies)
-        matches = []
+        related = []
         covered = np.zeros(len(incoming.features), dtype=bool)
         for screened in candidates:
-            candidate = screened.prepared
-            cosine = vector_cosine(
-                vector, tfidf_vector(screened.terms or [], documents, frequencies)
-            )
-            score, found = compare(incoming, candidate, cosine, self.config)
-            if score.relation == "none":
-                continue
-            for alignment in found:
-                covered[alignment.a_start : alignment.a_end] = True
-            matches.append(self._match(incoming, candidate, score, found))
+            score, found = compare(incoming, screened.prepared, 0.0, self.config)
+            if score.relation != "none":
+                related.append((screened, score, found))
+                for alignment in found:
+                    covered[alignment.a_start : alignment.a_end] = True
+        self._cosines(incoming, related)
+        matches = [
+            self._match(incoming, screened.prepared, score, found)
+            for screened, score, found in related
+        ]
         matches.sort(key=lambda m: (m["relation"] != "duplicate", -m["coverage"], m["id"]))
         duplicate_of = next((m["id"] for m in matches if m["relation"] == "duplicate"), None)
         syndicated = [m["id"] for m in matches if m["relation"] == "shares_text"]
@@ -517,6 +509,30 @@ class Gate:
             "credits": incoming.doc.credits,
             "matches": matches,
         }
+
+    def _cosines(
+        self, incoming: Prepared, related: list[tuple[_Candidate, PairScore, list[Alignment]]]
+    ) -> None:
+        """Set the TF-IDF cosine of each related pair's score, with the index's document
+        frequencies (read once for the terms of all of them; the incoming document counts in
+        its own idf, as in a scan)."""
+        if not related:
+            return
+        keys, counts = term_counts(incoming.features)
+        for screened, _, _ in related:
+            if screened.terms is None:
+                screened.terms = term_counts(screened.prepared.features)
+        every = unique(np.concatenate([keys] + [c.terms[0] for c, _, _ in related]))  # type: ignore[index]
+        documents, frequencies = self.store.document_frequencies(every)
+        documents += 1
+
+        def weights(terms: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+            return tfidf_weights(terms[1], frequencies[np.searchsorted(every, terms[0])], documents)
+
+        vector = weights((keys, counts))
+        for screened, score, _ in related:
+            terms = screened.terms
+            score.cosine = keyed_cosine(keys, vector, terms[0], weights(terms))  # type: ignore[index,arg-type]
 
     @staticmethod
     def _match(

@@ -9,67 +9,54 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit
 from scipy import sparse
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer
 
-from .arrays import common
+from .arrays import common, unique
 from .config import ScanConfig
-from .features import Features
+from .features import Features, term_counts
 from .models import PairScore
 from .parallel import fork_map
 
-_STOP = frozenset(ENGLISH_STOP_WORDS)
-
-
-# Extra weight of capitalised words inside sentences (names, places, organisations): they tell
-# two similar events apart (tuned on ECB+, whose topics pair two events of one kind).
-NAME_WEIGHT = 2
-
-
-def terms(features: Features) -> list[str]:
-    """The TF-IDF terms of a document: words but stop words, names counted extra."""
-    terms = []
-    for word, is_name in zip(features.words, features.names.tolist()):
-        if word in _STOP:
-            continue
-        terms.append(word)
-        if is_name:
-            terms.extend([f"name:{word}"] * NAME_WEIGHT)
-    return terms
-
 
 def tfidf_matrix(features: Sequence[Features]) -> sparse.csr_matrix:
-    """L2-normalised TF-IDF rows (sublinear tf, English stop words out), one per document."""
+    """L2-normalised TF-IDF rows (sublinear tf, smooth idf, English stop words out), one per
+    document, by scikit-learn's TfidfTransformer over the documents' term counts
+    (:func:`~dedup.features.term_counts`; a column per term key, ascending)."""
     if not features:
         return sparse.csr_matrix((0, 0))
-    vectorizer = TfidfVectorizer(analyzer=terms, sublinear_tf=True, dtype=np.float32)
-    try:
-        return vectorizer.fit_transform(features).tocsr()
-    except ValueError:  # empty vocabulary: no document has a content word
+    counted = [term_counts(f) for f in features]
+    keys = np.concatenate([k for k, _ in counted])
+    if len(keys) == 0:  # no document has a content word
         return sparse.csr_matrix((len(features), 1), dtype=np.float32)
+    vocabulary = unique(keys)
+    counts = sparse.csr_matrix(
+        (
+            np.concatenate([c for _, c in counted]).astype(np.float32),
+            np.searchsorted(vocabulary, keys).astype(np.int32),
+            np.cumsum([0] + [len(k) for k, _ in counted]),
+        ),
+        shape=(len(features), len(vocabulary)),
+    )
+    return TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr()
 
 
-def tfidf_vector(words: list[str], documents: int, frequencies: dict[str, int]) -> dict[str, float]:
-    """One L2-normalised TF-IDF vector from terms and corpus document frequencies, with the
-    formula TfidfVectorizer uses in the scan (sublinear tf, smooth idf): for the gate, whose
-    corpus statistics live in its index."""
-    counts: dict[str, int] = {}
-    for word in words:
-        counts[word] = counts.get(word, 0) + 1
-    # math on Python floats: 3x faster than numpy's scalar functions, the same values.
-    vector = {
-        word: (1.0 + math.log(count))
-        * (math.log((1 + documents) / (1 + frequencies.get(word, 0))) + 1.0)
-        for word, count in counts.items()
-    }
-    norm = math.sqrt(sum(v * v for v in vector.values()))
-    return {w: v / norm for w, v in vector.items()} if norm else {}
+def tfidf_weights(counts: np.ndarray, frequencies: np.ndarray, documents: int) -> np.ndarray:
+    """One L2-normalised TF-IDF vector (float64) from a document's term counts and their
+    document frequencies in a corpus of ``documents``, with the formula TfidfTransformer
+    uses in the scan (sublinear tf, smooth idf): for the gate, whose corpus statistics live in
+    its index."""
+    if len(counts) == 0:
+        return np.empty(0, dtype=np.float64)
+    weights = (1.0 + np.log(counts)) * (np.log((1.0 + documents) / (1.0 + frequencies)) + 1.0)
+    return weights / math.sqrt(float(weights @ weights))
 
 
-def vector_cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    """Cosine of two normalised sparse vectors."""
-    if len(a) > len(b):
-        a, b = b, a
-    return min(1.0, max(0.0, sum(v * b.get(w, 0.0) for w, v in a.items())))
+def keyed_cosine(
+    keys_a: np.ndarray, weights_a: np.ndarray, keys_b: np.ndarray, weights_b: np.ndarray
+) -> float:
+    """Cosine of two normalised sparse vectors given as sorted keys and their weights."""
+    in_a, in_b = common(keys_a, keys_b)
+    return min(1.0, max(0.0, float(weights_a[in_a] @ weights_b[in_b])))
 
 
 def pair_cosines(

@@ -18,10 +18,10 @@ Spark adds is the movement of data between them:
    key as numpy blocks, buckets are expanded into pairs with the rules of
    ``index.candidate_pairs`` (same ``max_bucket_size``), and pairs are deduplicated by a
    second shuffle.
-5. **TF-IDF**: document frequencies (and each term's first occurrence, which fixes
-   scikit-learn's summation order) are counted with Spark and collected to the driver; each
-   row is then the exact float32 row ``score.tfidf_matrix`` computes, and pair cosines come
-   from ``score.pair_cosines``: bit-identical to the local engine.
+5. **TF-IDF**: the document frequencies of the term keys are counted with Spark and
+   collected to the driver; each row is then the exact float32 row ``score.tfidf_matrix``
+   computes (columns in key order, as its rows), and pair cosines come from
+   ``score.pair_cosines``: bit-identical to the local engine.
 6. **Compare**: pairs are partitioned by their first document, each document's record is
    sent once to every partition that holds one of its pairs, and ``pipeline.compare``
    scores and aligns each pair there.
@@ -50,7 +50,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -76,13 +75,13 @@ from .corpus import (
     walk_files,
 )
 from .errors import ConfigError, InputError, NoDocumentsError
-from .features import Features
+from .features import Features, term_counts
 from .html import DEFAULT_MAX_PAIRS
 from .index import CandidateStats, band_keys, lsh_params
 from .models import Document, ScanResult, Skipped
 from .pipeline import Prepared, Progress, assemble, compare, no_progress, prepare
 from .report import write_report, write_summary
-from .score import pair_cosines, terms
+from .score import pair_cosines
 from .signatures import MinHasher
 
 log = logging.getLogger(__name__)
@@ -536,56 +535,40 @@ def _unique_codes(blocks: Iterable[tuple[int, np.ndarray]]) -> Iterator[np.ndarr
 # --- TF-IDF ----------------------------------------------------------------------------------
 
 
-def _term_counts(features: Features) -> Counter[str]:
-    """A document's TF-IDF terms and counts, in order of first occurrence."""
-    return Counter(terms(features))
-
-
-def _vocabulary_entries(index: int, prepared: Prepared) -> Iterator[tuple[str, tuple]]:
-    for position, term in enumerate(_term_counts(prepared.features)):
-        yield term, (1, (index, position))
-
-
-def _merge_entries(x: tuple, y: tuple) -> tuple:
-    return x[0] + y[0], min(x[1], y[1])
+def _vocabulary_entries(prepared: Prepared) -> Iterator[tuple[int, int]]:
+    for key in term_counts(prepared.features)[0].tolist():
+        yield key, 1
 
 
 @dataclass
 class _Vocabulary:
-    """The corpus vocabulary as scikit-learn's TfidfVectorizer holds it: columns in term
-    order, idf in float32, and each term's rank of first occurrence in the corpus (the order
-    of a row's entries, hence of the sums in its norm and in pair cosines)."""
+    """The corpus vocabulary as ``score.tfidf_matrix`` holds it: a column per term key,
+    ascending, and idf in float32."""
 
-    columns: dict[str, int]
-    rank: np.ndarray
+    keys: np.ndarray
     idf: np.ndarray
 
     @classmethod
-    def build(cls, entries: list[tuple[str, tuple]], n_docs: int) -> _Vocabulary:
-        entries.sort(key=lambda e: e[0])
-        columns = {term: col for col, (term, _) in enumerate(entries)}
-        first = np.array([e[1][1] for e in entries], dtype=np.int64).reshape(-1, 2)
-        rank = np.empty(len(entries), dtype=np.int64)
-        rank[np.lexsort((first[:, 1], first[:, 0]))] = np.arange(len(entries))
+    def build(cls, entries: list[tuple[int, int]], n_docs: int) -> _Vocabulary:
+        keys = np.fromiter((key for key, _ in entries), dtype=np.uint64, count=len(entries))
+        order = np.argsort(keys)
         # TfidfTransformer.fit with dtype float32 and smooth_idf, step by step.
-        df = np.array([e[1][0] for e in entries], dtype=np.float32)
+        df = np.fromiter((n for _, n in entries), dtype=np.float32, count=len(entries))[order]
         df += 1.0
         idf = np.full_like(df, fill_value=n_docs + 1, dtype=np.float32)
         idf /= df
         np.log(idf, out=idf)
         idf += 1.0
-        return cls(columns, rank, idf)
+        return cls(keys[order], idf)
 
     def row(self, features: Features) -> tuple[np.ndarray, np.ndarray]:
-        """The document's L2-normalised TF-IDF row (columns, float32 values) in the order
-        TfidfVectorizer stores it."""
-        counts = _term_counts(features)
-        if not counts:
+        """The document's L2-normalised TF-IDF row (columns ascending, float32 values), as
+        TfidfTransformer computes it."""
+        keys, counts = term_counts(features)
+        if not len(keys):
             return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
-        columns = np.fromiter((self.columns[t] for t in counts), dtype=np.int64, count=len(counts))
-        order = np.argsort(self.rank[columns], kind="stable")
-        columns = columns[order]
-        values = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))[order]
+        columns = np.searchsorted(self.keys, keys)
+        values = counts.astype(np.float32)
         np.log(values, out=values)  # sublinear tf
         values += 1.0
         values *= self.idf[columns]
@@ -924,11 +907,7 @@ def _scan(
     report("lsh", stats.pairs, stats.pairs)
 
     clock = time.perf_counter()
-    entries = (
-        prepared.flatMap(lambda kv: _vocabulary_entries(kv[0], kv[1]))
-        .reduceByKey(_merge_entries)
-        .collect()
-    )
+    entries = prepared.flatMap(lambda kv: _vocabulary_entries(kv[1])).reduceByKey(add).collect()
     vocabulary = sc.broadcast(_Vocabulary.build(entries, n_docs))
     width = len(entries)
     del entries

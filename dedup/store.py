@@ -19,6 +19,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,15 +28,19 @@ from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
+from .arrays import unique
 from .errors import ConfigError, StoreError
+from .features import term_key
 
 log = logging.getLogger(__name__)
 
 # 3: documents carry their token features (a BLOB beside the JSON record) and the meta table
-# keeps the number of documents; an index of version 2 is upgraded in place when opened (its
-# documents have no features: the gate re-tokenises their texts).
-SCHEMA_VERSION = 3
-_UPGRADABLE = (2,)
+# keeps the number of documents. 4: TF-IDF terms are 64-bit keys (``features.term_key``), not
+# strings. Indexes of versions 2 and 3 are upgraded in place when opened: their terms are
+# keyed, and a version 2 index gets the features column (empty for the documents already
+# there: the gate re-tokenises their texts) and the stored count.
+SCHEMA_VERSION = 4
+_UPGRADABLE = (2, 3)
 
 
 @dataclass
@@ -49,7 +54,8 @@ class StoredDocument:
         removed: Boilerplate spans found when it was added.
         meta: title, url, date, source, credits.
         band_keys: Its LSH band keys (to remove them with the document).
-        terms: Its distinct TF-IDF terms (to keep document frequencies right on removal).
+        terms: Its distinct TF-IDF term keys, uint64 (to keep document frequencies right on
+            removal).
         added: Unix time of the add.
         features: The gate's packed token features (opaque bytes), or None (a document
             indexed before they were stored: the gate re-tokenises its text).
@@ -61,7 +67,7 @@ class StoredDocument:
     removed: list[list[int]] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     band_keys: list[int] = field(default_factory=list)
-    terms: list[str] = field(default_factory=list)
+    terms: list[int] = field(default_factory=list)
     added: float = 0.0
     features: bytes | None = None
 
@@ -126,8 +132,9 @@ class Store(Protocol):
         held by more than ``max_bucket`` documents (a stock sentence, page chrome) is left
         out without reading its documents."""
 
-    def document_frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
-        """Number of documents and the document frequency of each term."""
+    def document_frequencies(self, terms: np.ndarray) -> tuple[int, np.ndarray]:
+        """Number of documents and the document frequency of each of ``terms`` (distinct
+        uint64 term keys; 0 for a term no document has), in their order, read together."""
 
     def count(self) -> int:
         """Number of documents."""
@@ -223,9 +230,7 @@ class SQLiteStore:
                 """CREATE TABLE IF NOT EXISTS bands (
                     key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)
                 ) WITHOUT ROWID""",
-                """CREATE TABLE IF NOT EXISTS terms (
-                    term TEXT PRIMARY KEY, df INTEGER NOT NULL
-                ) WITHOUT ROWID""",
+                "CREATE TABLE IF NOT EXISTS terms (term INTEGER PRIMARY KEY, df INTEGER NOT NULL)",
             ):
                 self._conn.execute(statement)
             row = self._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
@@ -242,12 +247,30 @@ class SQLiteStore:
                 )
 
     def _upgrade(self, version: int) -> None:
-        """Bring a version 2 index to the current schema inside the caller's transaction:
-        a features column (empty for the documents already there) and the stored count."""
+        """Bring a version 2 or 3 index to the current schema inside the caller's transaction:
+        for version 2 a features column (empty for the documents already there) and the
+        stored count; then every record's terms as keys, and the term table counted again."""
         log.info("index %s: upgrading schema %d to %d", self.path, version, SCHEMA_VERSION)
-        self._conn.execute("ALTER TABLE documents ADD COLUMN features BLOB")
-        count = self._conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-        self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('count', ?)", (str(count),))
+        if version == 2:
+            self._conn.execute("ALTER TABLE documents ADD COLUMN features BLOB")
+            count = self._conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('count', ?)", (str(count),))
+        frequencies: Counter[int] = Counter()
+        rows = self._conn.execute("SELECT seq, record FROM documents").fetchall()
+        for seq, raw in rows:
+            record = json.loads(raw)
+            record["terms"] = sorted({term_key(term) for term in record.get("terms") or ()})
+            frequencies.update(record["terms"])
+            self._conn.execute(
+                "UPDATE documents SET record=? WHERE seq=?",
+                (json.dumps(record, ensure_ascii=False), seq),
+            )
+        self._conn.execute("DROP TABLE terms")
+        self._conn.execute("CREATE TABLE terms (term INTEGER PRIMARY KEY, df INTEGER NOT NULL)")
+        self._conn.executemany(
+            "INSERT INTO terms VALUES (?, ?)",
+            zip(_to_signed(frequencies), frequencies.values()),
+        )
         self._conn.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
 
     def _query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
@@ -331,7 +354,7 @@ class SQLiteStore:
         )
         self._conn.executemany(
             "INSERT INTO terms VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df=df+1",
-            [(term,) for term in sorted(set(doc.terms))],
+            [(term,) for term in sorted(set(_to_signed(doc.terms)))],
         )
         return status
 
@@ -347,7 +370,7 @@ class SQLiteStore:
             "DELETE FROM bands WHERE key=? AND seq=?",
             [(key, seq) for key in sorted(set(_to_signed(doc.band_keys)))],
         )
-        terms = [(t,) for t in sorted(set(doc.terms))]
+        terms = [(t,) for t in sorted(set(_to_signed(doc.terms)))]
         self._conn.executemany("UPDATE terms SET df=df-1 WHERE term=?", terms)
         self._conn.executemany("DELETE FROM terms WHERE term=? AND df<=0", terms)
         self._conn.execute("DELETE FROM documents WHERE seq=?", (seq,))
@@ -397,28 +420,30 @@ class SQLiteStore:
                 hits[doc_id] = hits.get(doc_id, 0) + int(count)
         return hits
 
-    def document_frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
-        frequencies: dict[str, int] = {}
-        unique = sorted(set(terms))
+    def document_frequencies(self, terms: np.ndarray) -> tuple[int, np.ndarray]:
+        keys = np.asarray(terms, dtype=np.uint64).view(np.int64)
+        distinct = unique(keys)
+        found = np.zeros(len(distinct), dtype=np.int64)
         with self._lock:
             try:
                 # One read transaction: the count and the frequencies of one state of the index.
                 self._conn.execute("BEGIN")
                 try:
                     count = int(self._conn.execute(_COUNT).fetchone()[0])
-                    for start in range(0, len(unique), 500):
-                        chunk = unique[start : start + 500]
+                    for start in range(0, len(distinct), 500):
+                        chunk = distinct[start : start + 500].tolist()
                         marks = ",".join("?" * len(chunk))
-                        frequencies.update(
-                            self._conn.execute(
-                                f"SELECT term, df FROM terms WHERE term IN ({marks})", chunk
-                            ).fetchall()
-                        )
+                        rows = self._conn.execute(
+                            f"SELECT term, df FROM terms WHERE term IN ({marks})", chunk
+                        ).fetchall()
+                        if rows:
+                            term, df = np.array(rows, dtype=np.int64).T
+                            found[np.searchsorted(distinct, term)] = df
                 finally:
                     self._conn.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"index {self.path}: {exc}") from exc
-        return count, frequencies
+        return count, found[np.searchsorted(distinct, keys)]
 
     def count(self) -> int:
         return int(self._query(_COUNT)[0][0])

@@ -6,7 +6,8 @@ the prefix (``dedup`` by default), so several indexes can share one Redis databa
 - ``{prefix}:doc:{id}``: the document (a :class:`~dedup.store.StoredDocument` as JSON);
 - ``{prefix}:band:`` + 8 bytes: the ids of the documents having that LSH band key (a set;
   the key's name ends in the uint64 band key as 8 raw big-endian bytes);
-- ``{prefix}:terms``: term -> document frequency (a hash);
+- ``{prefix}:terms``: term -> document frequency (a hash; the field is the uint64 term key
+  as 8 raw big-endian bytes);
 - ``{prefix}:count``: the number of documents;
 - ``{prefix}:meta``: the schema version and the index settings (a hash).
 
@@ -42,7 +43,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -51,6 +54,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import numpy as np
 
 from .errors import ConfigError, StoreError
+from .features import term_key
 from .store import ConflictError, StoredDocument, display_location
 
 log = logging.getLogger(__name__)
@@ -63,9 +67,12 @@ _CHUNK = 5000  # band keys, ids or terms per server call (keeps each reply bound
 # bulk (2 had decimal band keys), 4 since records may carry the gate's packed token features
 # (base64 in the JSON; dedup before that cannot read such records). A version 3 index is
 # upgraded when opened (its records have no features: the gate re-tokenises their texts); an
-# index under another version is refused, not misread.
-SCHEMA_VERSION = 4
-_UPGRADABLE = (3,)
+# index under another version is refused, not misread. 5 since TF-IDF terms are 64-bit keys
+# (``features.term_key``) stored as 8 bytes: versions 3 and 4 are upgraded when opened, their
+# records' terms keyed and the frequencies counted again (``RedisStore._upgrade``).
+SCHEMA_VERSION = 5
+_UPGRADABLE = (3, 4)
+_UPGRADE_LOCK_SECONDS = 3600
 
 # Band keys arrive as one string of 8-byte keys; KEYS[1] is the prefix of the band sets.
 _BANDS_LUA = """
@@ -206,6 +213,11 @@ def _key_bytes(keys: Iterable[int]) -> bytes:
     return np.unique(array).astype(">u8").tobytes()
 
 
+def _term_fields(terms: Iterable[int]) -> list[bytes]:
+    """Distinct term keys as the 8-byte fields of the term frequency hash."""
+    return [key.to_bytes(8, "big") for key in sorted({int(k) & _UINT64 for k in terms})]
+
+
 def _redis_module() -> Any:
     """The redis driver, imported on first use."""
     try:
@@ -272,11 +284,7 @@ class RedisStore:
             pipe.hget(self._meta, "schema")
             schema = pipe.execute()[1]
             if int(schema) in _UPGRADABLE:
-                # Records without features stay readable; dedup before version 4 would not
-                # read the new ones, so the version says so.
-                log.info("%s: upgrading schema %s to %d", self.url, schema, SCHEMA_VERSION)
-                self._client.hset(self._meta, "schema", SCHEMA_VERSION)
-                schema = str(SCHEMA_VERSION).encode()
+                schema = self._upgrade()
         if int(schema) != SCHEMA_VERSION:
             raise StoreError(
                 f"index {self.url} (prefix {self.prefix!r}) has schema version "
@@ -287,6 +295,60 @@ class RedisStore:
 
     def __repr__(self) -> str:
         return f"RedisStore({self.url!r}, prefix={self.prefix!r})"
+
+    def _upgrade(self) -> bytes:
+        """Bring an index of version 3 or 4 to the current one: every record's terms as keys
+        (records without features stay readable: the gate re-tokenises their texts), then
+        the term frequencies counted again and the version set, in one transaction.
+
+        One process upgrades (it holds a lock key); others opening the index meanwhile wait
+        for the version to change. Writers of an older dedup must be stopped first: what they
+        add meanwhile is not counted. An upgrade that dies half way is run again whole by the
+        next process to open the index. Returns the schema version then recorded."""
+        lock = f"{self.prefix}:upgrade"
+        while True:
+            schema = self._client.hget(self._meta, "schema")
+            if schema is None or int(schema) not in _UPGRADABLE:
+                return schema or str(SCHEMA_VERSION).encode()
+            if self._client.set(lock, "1", nx=True, ex=_UPGRADE_LOCK_SECONDS):
+                break
+            time.sleep(0.2)
+        try:
+            log.info("%s: upgrading schema %s to %d", self.url, schema.decode(), SCHEMA_VERSION)
+            frequencies: Counter[int] = Counter()
+            pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self._doc_prefix) + "*"
+            batch: list[bytes] = []
+            for key in self._client.scan_iter(match=pattern, count=1000):
+                batch.append(key)
+                if len(batch) == 1000:
+                    self._key_terms(batch, frequencies)
+                    batch = []
+            self._key_terms(batch, frequencies)
+            pipe = self._client.pipeline(transaction=True)
+            pipe.delete(self._terms)
+            items = [(key.to_bytes(8, "big"), n) for key, n in frequencies.items()]
+            for start in range(0, len(items), _CHUNK):
+                pipe.hset(self._terms, mapping=dict(items[start : start + _CHUNK]))
+            pipe.hset(self._meta, "schema", SCHEMA_VERSION)
+            pipe.execute()
+        finally:
+            self._client.delete(lock)
+        return str(SCHEMA_VERSION).encode()
+
+    def _key_terms(self, keys: list[bytes], frequencies: Counter[int]) -> None:
+        """Rewrite the records under ``keys`` with their terms as keys, and count them."""
+        if not keys:
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for key, raw in zip(keys, self._client.mget(keys)):
+            if raw is None:
+                continue
+            record = json.loads(raw)
+            terms = {term_key(t) if isinstance(t, str) else int(t) for t in record["terms"]}
+            record["terms"] = sorted(terms)
+            frequencies.update(terms)
+            pipe.set(key, json.dumps(record, ensure_ascii=False))
+        pipe.execute()
 
     @contextmanager
     def _calls(self, action: str) -> Iterator[None]:
@@ -328,9 +390,9 @@ class RedisStore:
     def add(self, doc: StoredDocument, *, replace: bool = False) -> str:
         doc.added = doc.added or time.time()
         record = doc.to_json()
-        bands, terms = _key_bytes(doc.band_keys), list(set(doc.terms))
+        bands, terms = _key_bytes(doc.band_keys), _term_fields(doc.terms)
         old_bands = b""
-        old_terms: list[str] = []
+        old_terms: list[bytes] = []
         old_sha = ""
         flag = "1" if replace else ""
         with self._calls(f"add {doc.id!r}"):
@@ -352,7 +414,7 @@ class RedisStore:
                 )
                 if reply[0] == -1:  # replacing: unindex the version the script returned
                     old = StoredDocument.from_json(reply[1])
-                    old_bands, old_terms = _key_bytes(old.band_keys), list(set(old.terms))
+                    old_bands, old_terms = _key_bytes(old.band_keys), _term_fields(old.terms)
                     old_sha = hashlib.sha1(reply[1]).hexdigest()
                     continue
                 break
@@ -377,7 +439,7 @@ class RedisStore:
         pipe = self._client.pipeline(transaction=False)
         for doc in docs:
             doc.added = doc.added or time.time()
-            terms = list(set(doc.terms))
+            terms = _term_fields(doc.terms)
             self._add_script(
                 keys=self._keys(doc.id),
                 args=[
@@ -419,7 +481,7 @@ class RedisStore:
                         doc_id,
                         hashlib.sha1(current).hexdigest(),
                         _key_bytes(doc.band_keys),
-                        *set(doc.terms),
+                        *_term_fields(doc.terms),
                     ],
                 )
                 if reply != -1:
@@ -464,9 +526,9 @@ class RedisStore:
                     hits[doc_id] = hits.get(doc_id, 0) + int(count)
         return hits
 
-    def document_frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
-        unique = list(set(terms))
-        frequencies: dict[str, int] = {}
+    def document_frequencies(self, terms: np.ndarray) -> tuple[int, np.ndarray]:
+        fields = np.asarray(terms, dtype=np.uint64).astype(">u8").tobytes()
+        unique = [fields[i : i + 8] for i in range(0, len(fields), 8)]
         with self._calls("read document frequencies"):
             pipe = self._client.pipeline(transaction=True)
             pipe.get(self._count)
@@ -474,11 +536,9 @@ class RedisStore:
             for chunk in chunks:
                 pipe.hmget(self._terms, chunk)
             count, *replies = pipe.execute()
-        for chunk, values in zip(chunks, replies):
-            for term, value in zip(chunk, values):
-                if value is not None and int(value) > 0:
-                    frequencies[term] = int(value)
-        return int(count or 0), frequencies
+        values = [value for reply in replies for value in reply]
+        found = np.array([int(v) if v is not None else 0 for v in values], dtype=np.int64)
+        return int(count or 0), np.maximum(found, 0)
 
     def count(self) -> int:
         with self._calls("count documents"):

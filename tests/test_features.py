@@ -1,22 +1,29 @@
-"""Tokens with offsets, sentence windows, shingles and MinHash signatures."""
+"""Tokens with offsets, sentence windows, shingles, TF-IDF terms and MinHash signatures."""
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import pairwise
 
 import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from dedup.features import (
+    NAME_WEIGHT,
     extract_features,
     sentence_windows,
     shingle_hashes,
     shingle_set,
+    term_counts,
+    term_key,
     tiling,
 )
 from dedup.models import Document
+from dedup.score import keyed_cosine, tfidf_matrix, tfidf_weights
 from dedup.signatures import MinHasher, estimated_jaccard, fold32
+from tests.conftest import SEED_IDS, SEEDS
 
 
 def doc(text: str, removed=()) -> Document:
@@ -26,7 +33,7 @@ def doc(text: str, removed=()) -> Document:
 def test_tokens_are_normalised_but_offsets_point_at_the_original():
     text = "The COUNTRY’s firms\r\nsaid “yes”."
     feats = extract_features(doc(text))
-    assert feats.words == ["the", "country's", "firms", "said", "yes"]
+    assert feats.words == ("the", "country's", "firms", "said", "yes")
     assert [text[s:e] for s, e in zip(feats.starts, feats.ends)] == [
         "The",
         "COUNTRY’s",
@@ -40,7 +47,7 @@ def test_removed_spans_are_left_out_and_split_segments():
     text = "Alpha beta gamma. Subscribe now! Delta epsilon."
     start = text.index("Subscribe")
     feats = extract_features(doc(text, [(start, start + len("Subscribe now!"))]))
-    assert feats.words == ["alpha", "beta", "gamma", "delta", "epsilon"]
+    assert feats.words == ("alpha", "beta", "gamma", "delta", "epsilon")
     assert feats.segments.tolist() == [0, 0, 0, 1, 1]
 
 
@@ -213,3 +220,49 @@ def test_window_shingles_handle_windows_shorter_than_a_shingle(text):
         hashes, spans = window_shingles(feats, windows, 3)
         direct = hasher.signatures([shingle_set(feats.hashes[a:b], 3) for a, b in windows])
         assert np.array_equal(hasher.span_signatures(hashes, spans), direct)
+
+
+def written_term_counts(features) -> Counter[str]:
+    """The TF-IDF terms written out: every word but stop words, names ``NAME_WEIGHT`` more
+    times as ``name:`` + word (what the scan counted before term keys)."""
+    counts: Counter[str] = Counter()
+    for word, is_name in zip(features.words, features.names.tolist()):
+        if word not in ENGLISH_STOP_WORDS:
+            counts[word] += 1
+            if is_name:
+                counts[f"name:{word}"] += NAME_WEIGHT
+    return counts
+
+
+def seed_features() -> list:
+    return [extract_features(doc((SEEDS / name).read_text(encoding="utf-8"))) for name in SEED_IDS]
+
+
+def test_term_counts_are_the_written_terms_under_their_keys() -> None:
+    for features in seed_features():
+        keys, counts = term_counts(features)
+        expected = {term_key(t): n for t, n in written_term_counts(features).items()}
+        assert dict(zip(keys.tolist(), counts.tolist())) == expected
+        assert keys.tolist() == sorted(expected)
+    assert term_counts(extract_features(doc("The and of it.")))[0].tolist() == []
+
+
+def test_tfidf_rows_are_scikit_learns_on_the_written_terms() -> None:
+    features = [*seed_features(), extract_features(doc("the of and"))]
+    ours = tfidf_matrix(features)
+    theirs = TfidfVectorizer(
+        analyzer=lambda f: list(written_term_counts(f).elements()),
+        sublinear_tf=True,
+        dtype=np.float32,
+    ).fit_transform(features)
+    assert ours.shape == theirs.shape and ours.dtype == np.float32
+    np.testing.assert_allclose((ours @ ours.T).toarray(), (theirs @ theirs.T).toarray(), atol=1e-6)
+    # The gate's float64 vectors from document frequencies give the same cosines.
+    counted = [term_counts(f) for f in features]
+    every = np.unique(np.concatenate([k for k, _ in counted]))
+    df = sum(np.isin(every, k).astype(np.int64) for k, _ in counted)
+    vectors = [tfidf_weights(c, df[np.searchsorted(every, k)], len(features)) for k, c in counted]
+    for a in range(len(features) - 1):
+        for b in range(len(features) - 1):
+            cosine = keyed_cosine(counted[a][0], vectors[a], counted[b][0], vectors[b])
+            assert cosine == pytest.approx(float((ours[a] @ ours[b].T).toarray()[0, 0]), abs=1e-5)

@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dedup.gate import Gate
@@ -103,16 +104,17 @@ def assert_consistent(store, ids: list[str]) -> list[str]:
     assert len(present) == len(set(present))
     assert store.count() == len(present)
     docs = store.get_many(present)
-    expected_df: Counter[str] = Counter()
+    expected_df: Counter[int] = Counter()
     for doc in docs:
         # Each present document is found by all of its own band keys, and nothing absent is.
         hits = store.candidates(doc.band_keys)
         assert hits.get(doc.id) == len(set(doc.band_keys)), doc.id
         assert set(hits) <= set(present)
         expected_df.update(set(doc.terms))
-    count, frequencies = store.document_frequencies(list(expected_df))
+    terms = np.array(list(expected_df), dtype=np.uint64)
+    count, frequencies = store.document_frequencies(terms)
     assert count == len(present)
-    assert frequencies == dict(expected_df)
+    assert dict(zip(terms.tolist(), frequencies.tolist())) == dict(expected_df)
     return present
 
 

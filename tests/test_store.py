@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from dedup.errors import ConfigError, StoreError
+from dedup.features import term_key
 from dedup.gate import Gate
 from dedup.store import ConflictError, SQLiteStore, StoredDocument, open_store
 from dedup.store_redis import RedisStore
@@ -37,6 +38,18 @@ def store(location: str) -> Iterator:
     opened.close()
 
 
+def keys(*terms: str) -> list[int]:
+    """The keys of written-out TF-IDF terms (what the stores keep)."""
+    return [term_key(term) for term in terms]
+
+
+def frequencies(store, *terms: str) -> tuple[int, dict[str, int]]:
+    """The store's number of documents and the frequencies of the ``terms`` it holds."""
+    count, found = store.document_frequencies(np.array(keys(*terms), dtype=np.uint64))
+    assert len(found) == len(terms)
+    return count, {term: int(n) for term, n in zip(terms, found.tolist()) if n}
+
+
 def make(doc_id: str, text: str = "", **fields) -> StoredDocument:
     text = text or f"the text of {doc_id}"
     return StoredDocument(id=doc_id, fingerprint=f"fp:{text}", text=text, **fields)
@@ -49,7 +62,7 @@ def test_add_get_get_many_remove_round_trip(store) -> None:
         removed=[[0, 6]],
         meta={"title": "T", "url": None, "credits": ["AFP"]},
         band_keys=[1, HIGH, BIG],
-        terms=["zürich", "quotes"],
+        terms=keys("zürich", "quotes"),
     )
     assert store.add(doc) == "added"
     got = store.get("a/1.txt")
@@ -64,36 +77,36 @@ def test_add_get_get_many_remove_round_trip(store) -> None:
 
 
 def test_same_id_and_text_exists_without_counting_twice(store) -> None:
-    assert store.add(make("a", band_keys=[1], terms=["x"])) == "added"
-    assert store.add(make("a", band_keys=[1], terms=["x"])) == "exists"
+    assert store.add(make("a", band_keys=[1], terms=keys("x"))) == "added"
+    assert store.add(make("a", band_keys=[1], terms=keys("x"))) == "exists"
     assert store.count() == 1
     assert store.candidates([1]) == {"a": 1}
-    assert store.document_frequencies(["x"]) == (1, {"x": 1})
+    assert frequencies(store, "x") == (1, {"x": 1})
 
 
 def test_same_id_other_text_is_a_conflict(store) -> None:
-    store.add(make("a", "first text", terms=["first"]))
+    store.add(make("a", "first text", terms=keys("first")))
     with pytest.raises(ConflictError, match=r"'a' is already in the index with a different text"):
-        store.add(make("a", "second text", terms=["second"]))
+        store.add(make("a", "second text", terms=keys("second")))
     assert issubclass(ConflictError, StoreError)
     assert store.get("a").text == "first text"
     assert store.count() == 1
-    assert store.document_frequencies(["first", "second"]) == (1, {"first": 1})
+    assert frequencies(store, "first", "second") == (1, {"first": 1})
 
 
 def test_replace_swaps_the_version_in_one_step(store) -> None:
-    assert store.add(make("a", "old", band_keys=[1, 2], terms=["old", "both"]), replace=True) == (
-        "added"
-    )
-    store.add(make("b", band_keys=[2], terms=["both"]))
-    new = make("a", "new", band_keys=[2, 3], terms=["new", "both"])
+    assert store.add(
+        make("a", "old", band_keys=[1, 2], terms=keys("old", "both")), replace=True
+    ) == ("added")
+    store.add(make("b", band_keys=[2], terms=keys("both")))
+    new = make("a", "new", band_keys=[2, 3], terms=keys("new", "both"))
     assert store.add(new, replace=True) == "updated"
     assert store.add(new, replace=True) == "exists"
     assert store.get("a").text == "new"
     assert store.count() == 2
     assert store.candidates([1, 2, 3]) == {"a": 2, "b": 1}
     assert store.candidates([1]) == {}
-    assert store.document_frequencies(["old", "new", "both"]) == (2, {"new": 1, "both": 2})
+    assert frequencies(store, "old", "new", "both") == (2, {"new": 1, "both": 2})
 
 
 def test_remove_of_a_missing_id_is_false(store) -> None:
@@ -117,17 +130,21 @@ def test_candidates_count_shared_keys_and_go_after_remove(store) -> None:
 
 
 def test_document_frequencies_go_up_and_down(store) -> None:
-    assert store.document_frequencies(["x"]) == (0, {})
-    store.add(make("a", terms=["x", "y"]))
-    store.add(make("b", terms=["y", "z"]))
-    assert store.document_frequencies(["x", "y", "z", "unknown", "y"]) == (
+    assert frequencies(store, "x") == (0, {})
+    store.add(make("a", terms=keys("x", "y")))
+    store.add(make("b", terms=keys("y", "z")))
+    assert frequencies(store, "x", "y", "z", "unknown", "y") == (
         2,
         {"x": 1, "y": 2, "z": 1},
     )
     store.remove("a")
-    assert store.document_frequencies(["x", "y", "z"]) == (1, {"y": 1, "z": 1})
+    assert frequencies(store, "x", "y", "z") == (1, {"y": 1, "z": 1})
     store.remove("b")
-    assert store.document_frequencies(["x", "y", "z"]) == (0, {})
+    assert frequencies(store, "x", "y", "z") == (0, {})
+    # Keys above int64's range (SQLite keeps them signed), asked in any order.
+    store.add(make("c", terms=[BIG, HIGH, 5]))
+    count, found = store.document_frequencies(np.array([7, BIG, 5, HIGH], dtype=np.uint64))
+    assert (count, found.tolist()) == (1, [0, 1, 1, 1])
 
 
 def test_count(store) -> None:
@@ -144,7 +161,7 @@ def test_settings_are_recorded_once_and_kept(store, location: str) -> None:
     assert store.init_settings(first) == first
     assert store.init_settings({"num_perm": 64, "lsh_threshold": 0.5}) == first
     assert store.settings() == first
-    store.add(make("a", band_keys=[7], terms=["x"]))
+    store.add(make("a", band_keys=[7], terms=keys("x")))
     again = open_store(location)  # another connection, as another worker would open it
     try:
         assert again.settings() == first
@@ -179,11 +196,11 @@ def test_redis_prefixes_keep_indexes_apart(redis_url: str) -> None:  # noqa: F81
     one = RedisStore(redis_url + "-one")
     two = RedisStore(redis_url + "-two")
     try:
-        one.add(make("a", band_keys=[1], terms=["x"]))
+        one.add(make("a", band_keys=[1], terms=keys("x")))
         assert two.count() == 0
         assert two.get("a") is None
         assert two.candidates([1]) == {}
-        assert two.document_frequencies(["x"]) == (0, {})
+        assert frequencies(two, "x") == (0, {})
         assert one.count() == 1
     finally:
         one.close()
@@ -257,17 +274,17 @@ def test_gate_gives_the_seed_verdicts(location: str) -> None:
 
 
 def test_add_many_in_one_batch(store) -> None:
-    assert store.add(make("a", band_keys=[5], terms=["x"])) == "added"
+    assert store.add(make("a", band_keys=[5], terms=keys("x"))) == "added"
     batch = [
-        make("a", band_keys=[5], terms=["x"]),  # the same document again
+        make("a", band_keys=[5], terms=keys("x")),  # the same document again
         make("a", "another text", band_keys=[6]),  # another text under an existing id
-        make("b", band_keys=[5, 7], terms=["x", "y"]),
-        make("c", band_keys=[7], terms=["y"]),
+        make("b", band_keys=[5, 7], terms=keys("x", "y")),
+        make("c", band_keys=[7], terms=keys("y")),
     ]
     assert store.add_many(batch) == ["exists", "conflict", "added", "added"]
     assert store.count() == 3
     assert store.candidates([5, 7]) == {"a": 1, "b": 2, "c": 1}
-    assert store.document_frequencies(["x", "y"]) == (3, {"x": 2, "y": 2})
+    assert frequencies(store, "x", "y") == (3, {"x": 2, "y": 2})
     assert store.get("a").text == "the text of a"
 
 
@@ -431,7 +448,7 @@ def test_a_word_holding_a_space_is_not_packed() -> None:
     from dedup.models import Document
 
     features = extract_features(Document(id="x", path="", text="two words"))
-    features.words[0] = "two two"
+    features.words = ("two two", *features.words[1:])
     assert pack_features(features) is None
 
 
@@ -461,39 +478,80 @@ def test_screening_changes_no_verdict_and_drops_unrelated_candidates(
         assert (candidate.prepared.doc.id in kept) == shares
 
 
-def test_an_index_without_stored_features_is_upgraded_and_still_answers(tmp_path: Path) -> None:
+def written_terms(record: StoredDocument) -> list[str]:
+    """A document's distinct TF-IDF terms as indexes before term keys wrote them: its words
+    but stop words, and ``name:`` + each name."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from dedup.gate import unpack_features
+
+    features = unpack_features(record.features)
+    terms = set()
+    for word, is_name in zip(features.words, features.names.tolist()):
+        if word not in ENGLISH_STOP_WORDS:
+            terms.add(word)
+            if is_name:
+                terms.add(f"name:{word}")
+    return sorted(terms)
+
+
+def index_seeds(location: str | Path) -> tuple[dict, list[StoredDocument], list[int]]:
+    """Four seeds indexed at ``location``: the verdict on the fifth, the records, and the
+    keys of every term they hold."""
+    texts = [(SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS]
+    with Gate(location) as gate:
+        for n, text in enumerate(texts[:4]):
+            gate.add({"id": f"d{n}", "text": text})
+        verdict = gate.check({"id": "q", "text": texts[4]})
+        records = gate.store.get_many([f"d{n}" for n in range(4)])
+    assert verdict["matches"] and all(m["cosine"] > 0 for m in verdict["matches"])
+    return verdict, records, sorted({k for r in records for k in r.terms})
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_an_sqlite_index_of_an_earlier_schema_is_upgraded_and_answers_as_a_new_one(
+    tmp_path: Path, version: int
+) -> None:
     import sqlite3
+    from collections import Counter
 
     from dedup.store import SCHEMA_VERSION
 
     path = tmp_path / "old.db"
-    text = (SEEDS / seed_id("000")).read_text(encoding="utf-8")
-    with Gate(path) as gate:
-        gate.add({"id": "a", "text": text})
-        record = gate.store.get("a")
-    record.features = None
-    # The layout of schema version 2: no features column, no stored count.
+    expected, records, terms = index_seeds(path)
+    store = SQLiteStore(path)
+    _, expected_df = store.document_frequencies(np.array(terms, dtype=np.uint64))
+    store.close()
+    # Back to the layout of ``version``: terms written out (2 also has no features column
+    # and no stored count).
+    written = {r.id: written_terms(r) for r in records}
     conn = sqlite3.connect(path)
     with conn:
-        conn.execute("DROP TABLE documents")
+        for r in records:
+            r.terms = written[r.id]
+            conn.execute(
+                "UPDATE documents SET record=? WHERE id=?", (r.to_json(features=False), r.id)
+            )
+        conn.execute("DROP TABLE terms")
         conn.execute(
-            "CREATE TABLE documents (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
-            "id TEXT NOT NULL UNIQUE, fingerprint TEXT NOT NULL, record TEXT NOT NULL)"
+            "CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID"
         )
-        conn.execute(
-            "INSERT INTO documents (seq, id, fingerprint, record) VALUES (1, 'a', ?, ?)",
-            (record.fingerprint, record.to_json()),
+        conn.executemany(
+            "INSERT INTO terms VALUES (?, ?)", Counter(t for r in records for t in r.terms).items()
         )
-        conn.execute("DELETE FROM meta WHERE key='count'")
-        conn.execute("UPDATE meta SET value='2' WHERE key='schema'")
+        if version == 2:
+            conn.execute("ALTER TABLE documents DROP COLUMN features")
+            conn.execute("DELETE FROM meta WHERE key='count'")
+        conn.execute("UPDATE meta SET value=? WHERE key='schema'", (str(version),))
     conn.close()
     with Gate(path) as gate:
-        assert gate.store.get("a").features is None
-        assert gate.stats()["documents"] == 1
-        verdict = gate.add({"id": "b", "text": text})
-        assert gate.store.get("b").features is not None
-        assert gate.stats()["documents"] == 2
-    assert verdict["verdict"] == "duplicate" and verdict["duplicate_of"] == "a"
+        assert (gate.store.get("d0").features is None) == (version == 2)
+        assert gate.stats()["documents"] == 4
+        verdict = gate.check({"id": "q", "text": (SEEDS / SEED_IDS[4]).read_text(encoding="utf-8")})
+        count, frequencies = gate.store.document_frequencies(np.array(terms, dtype=np.uint64))
+        assert sorted(gate.store.get("d1").terms) == sorted(set(term_key(t) for t in written["d1"]))
+    assert verdict == expected  # cosines included: the same document frequencies
+    assert count == 4 and frequencies.tolist() == expected_df.tolist()
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == (
         str(SCHEMA_VERSION),
@@ -502,32 +560,48 @@ def test_an_index_without_stored_features_is_upgraded_and_still_answers(tmp_path
     conn.commit()
     conn.close()
     with pytest.raises(
-        StoreError, match=r"schema version 99, this dedup reads 3 \(and upgrades 2\)"
+        StoreError, match=r"schema version 99, this dedup reads 4 \(and upgrades 2, 3\)"
     ):
         Gate(path)
 
 
-def test_a_redis_index_of_the_previous_layout_is_upgraded(redis_url: str) -> None:  # noqa: F811
+@pytest.mark.parametrize("version", [3, 4])
+def test_a_redis_index_of_an_earlier_layout_is_upgraded_and_answers_as_a_new_one(
+    redis_url: str,  # noqa: F811
+    version: int,
+) -> None:
+    from collections import Counter
+
     import redis
 
     from dedup.store_redis import SCHEMA_VERSION
 
-    text = (SEEDS / seed_id("000")).read_text(encoding="utf-8")
-    with Gate(redis_url) as gate:
-        gate.add({"id": "a", "text": text})
-        record = gate.store.get("a")
-    record.features = None
+    expected, records, terms = index_seeds(redis_url)
+    store = RedisStore(redis_url)
+    _, expected_df = store.document_frequencies(np.array(terms, dtype=np.uint64))
+    prefix = store.prefix
+    store.close()
+    # Back to the layout of ``version``: terms written out as hash fields and in the records
+    # (3 also has no features in its records).
     client = redis.Redis.from_url(redis_url.split("?")[0])
-    prefix = RedisStore(redis_url).prefix
-    client.set(f"{prefix}:doc:a", record.to_json())
-    client.hset(f"{prefix}:meta", "schema", 3)
+    client.delete(f"{prefix}:terms")
+    for r in records:
+        r.terms = written_terms(r)
+        r.features = None if version == 3 else r.features
+        client.set(f"{prefix}:doc:{r.id}", r.to_json())
+    client.hset(f"{prefix}:terms", mapping=Counter(t for r in records for t in r.terms))
+    client.hset(f"{prefix}:meta", "schema", version)
     with Gate(redis_url) as gate:
-        assert gate.store.get("a").features is None
-        verdict = gate.check({"id": "b", "text": text})
-    assert verdict["verdict"] == "duplicate" and verdict["duplicate_of"] == "a"
+        assert (gate.store.get("d0").features is None) == (version == 3)
+        verdict = gate.check({"id": "q", "text": (SEEDS / SEED_IDS[4]).read_text(encoding="utf-8")})
+        count, frequencies = gate.store.document_frequencies(np.array(terms, dtype=np.uint64))
+    assert verdict == expected
+    assert count == 4 and frequencies.tolist() == expected_df.tolist()
+    assert {len(field) for field in client.hkeys(f"{prefix}:terms")} == {8}
     assert int(client.hget(f"{prefix}:meta", "schema")) == SCHEMA_VERSION
+    assert not client.exists(f"{prefix}:upgrade")
     client.hset(f"{prefix}:meta", "schema", 2)
-    with pytest.raises(StoreError, match="schema version 2, this dedup reads 4"):
+    with pytest.raises(StoreError, match="schema version 2, this dedup reads 5"):
         Gate(redis_url)
     client.close()
 
