@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .arrays import common
+from .arrays import common, runs
 from .features import Features, shingle_hashes
 from .models import Document, Passage
 
@@ -65,8 +65,8 @@ def _seed_runs(features: Features, k: int) -> tuple[np.ndarray, ...]:
         valid = np.flatnonzero(features.segments[: len(hashes)] == features.segments[k - 1 :])
         order = np.argsort(hashes[valid], kind="stable")
         grouped, positions = hashes[valid][order], valid[order]
-        distinct, first, counts = np.unique(grouped, return_index=True, return_counts=True)
-        cache[k] = (distinct, first, counts, positions)
+        first, counts = runs(grouped)
+        cache[k] = (grouped[first], first, counts, positions)
     return cache[k]
 
 

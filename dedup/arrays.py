@@ -26,10 +26,16 @@ def unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values of a 1-D array, ascending, and how often each occurs (by sorting,
     as :func:`unique`)."""
     ordered = np.sort(values)
+    first, counts = runs(ordered)
+    return ordered[first], counts
+
+
+def runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal values of a sorted array starts, and its length."""
     if len(ordered) == 0:
-        return ordered, np.empty(0, dtype=np.int64)
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    return ordered[starts], np.diff(np.append(starts, len(ordered)))
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    first = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    return first, np.diff(np.append(first, len(ordered)))
 
 
 def contains(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -468,14 +468,16 @@ class Gate:
 
     def _verdict(self, incoming: Prepared, incoming_fingerprint: str) -> dict[str, Any]:
         hits = self.store.candidates(
-            self.index_keys(incoming, lookup=True), max_bucket=self.max_bucket
+            self.index_keys(incoming, lookup=True),
+            max_bucket=self.max_bucket,
+            limit=self.max_candidates,
         )
-        ranked = sorted(hits, key=lambda i: (-hits[i], i))[: self.max_candidates]
+        ranked = sorted(hits, key=lambda i: (-hits[i], i))
         # An older text under the same id is the version being replaced (or refused), not a
         # document to compare with.
         fetched = [
             s
-            for s in self.store.get_many(ranked)
+            for s in self.store.get_many(ranked, keys=False)
             if s.id != incoming.doc.id or s.fingerprint == incoming_fingerprint
         ]
         candidates = self._screen(incoming, self._prepared_stored(fetched))

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
-from .arrays import unique
+from .arrays import unique, unique_counts
 from .errors import ConfigError, StoreError
 from .features import term_key
 
@@ -36,11 +36,10 @@ log = logging.getLogger(__name__)
 
 # 3: documents carry their token features (a BLOB beside the JSON record) and the meta table
 # keeps the number of documents. 4: TF-IDF terms are 64-bit keys (``features.term_key``), not
-# strings. Indexes of versions 2 and 3 are upgraded in place when opened: their terms are
-# keyed, and a version 2 index gets the features column (empty for the documents already
-# there: the gate re-tokenises their texts) and the stored count.
-SCHEMA_VERSION = 4
-_UPGRADABLE = (2, 3)
+# strings. 5: a document's band keys and terms are a BLOB beside its record, not in it.
+# Indexes of versions 2 to 4 are upgraded in place when opened (``SQLiteStore._upgrade``).
+SCHEMA_VERSION = 5
+_UPGRADABLE = (2, 3, 4)
 
 
 @dataclass
@@ -71,30 +70,45 @@ class StoredDocument:
     added: float = 0.0
     features: bytes | None = None
 
-    def to_json(self, *, features: bool = True) -> str:
-        """Serialised form (one JSON object; ``features`` in base64, unless left out)."""
+    def to_json(self, *, features: bool = True, keys: bool = True) -> str:
+        """Serialised form (one JSON object; ``features`` in base64, unless left out; band
+        keys and terms unless left out: :meth:`pack_keys` keeps them apart)."""
         record = {
             "id": self.id,
             "fingerprint": self.fingerprint,
             "text": self.text,
             "removed": self.removed,
             "meta": self.meta,
-            "band_keys": self.band_keys,
-            "terms": self.terms,
             "added": self.added,
         }
+        if keys:
+            record["band_keys"], record["terms"] = self.band_keys, self.terms
         if features and self.features is not None:
             record["features"] = base64.b64encode(self.features).decode("ascii")
         return json.dumps(record, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, raw: str | bytes, features: bytes | None = None) -> StoredDocument:
-        """Inverse of :meth:`to_json`; ``features`` when they were kept apart."""
+    def from_json(
+        cls, raw: str | bytes, features: bytes | None = None, keys: bytes | None = None
+    ) -> StoredDocument:
+        """Inverse of :meth:`to_json`; ``features`` and ``keys`` (:meth:`pack_keys`) when
+        they were kept apart."""
         record = json.loads(raw)
         packed = record.pop("features", None)
         doc = cls(**record)
         doc.features = features if packed is None else base64.b64decode(packed)
+        if keys is not None:
+            values = np.frombuffer(keys, dtype="<u8")
+            bands = int(values[0]) + 1 if len(values) else 0
+            doc.band_keys, doc.terms = values[1:bands].tolist(), values[bands:].tolist()
         return doc
+
+    def pack_keys(self) -> bytes:
+        """The band keys and terms as bytes: their numbers of band keys, then both, uint64
+        (what a comparison never reads, kept out of the JSON record: decoding it took 3x
+        longer with them)."""
+        values = [len(self.band_keys), *self.band_keys, *self.terms]
+        return np.array(values, dtype=np.uint64).astype("<u8").tobytes()
 
 
 class Store(Protocol):
@@ -122,15 +136,21 @@ class Store(Protocol):
     def get(self, doc_id: str) -> StoredDocument | None:
         """One document, or None."""
 
-    def get_many(self, doc_ids: Sequence[str]) -> list[StoredDocument]:
-        """Documents by id (missing ones left out), in the order asked."""
+    def get_many(self, doc_ids: Sequence[str], *, keys: bool = True) -> list[StoredDocument]:
+        """Documents by id (missing ones left out), in the order asked; without ``keys`` their
+        band keys and terms may be left empty (what a comparison needs, read faster)."""
 
     def candidates(
-        self, band_keys: Iterable[int], *, max_bucket: int | None = None
+        self,
+        band_keys: Iterable[int],
+        *,
+        max_bucket: int | None = None,
+        limit: int | None = None,
     ) -> dict[str, int]:
         """Ids of the documents sharing any band key, with the number of keys shared. A key
         held by more than ``max_bucket`` documents (a stock sentence, page chrome) is left
-        out without reading its documents."""
+        out without reading its documents. With ``limit``, only the ``limit`` documents
+        sharing most keys (ties by id: :func:`most_shared`)."""
 
     def document_frequencies(self, terms: np.ndarray) -> tuple[int, np.ndarray]:
         """Number of documents and the document frequency of each of ``terms`` (distinct
@@ -155,14 +175,24 @@ _COUNT_BY = "UPDATE meta SET value=CAST(value AS INTEGER) + ? WHERE key='count'"
 # more than a bucket limit are left out (its parameters: the limit + 1, then the limit): a
 # key's documents are counted up to the limit + 1 on its stretch of the (key, seq) B-tree, so
 # an oversized bucket costs that many steps, not its size.
+# The documents' seq numbers are counted in numpy, and only those that can be among the
+# ``limit`` sharing most keys are looked up by id: joining every row of a key held by
+# hundreds of documents to its id was most of a lookup.
 _CANDIDATES_SQL = """WITH wanted(key) AS (VALUES {marks}){kept}
-SELECT d.id, COUNT(*) FROM {keys} w JOIN bands b ON b.key = w.key
-JOIN documents d ON d.seq = b.seq GROUP BY d.id"""
+SELECT b.seq FROM {keys} w JOIN bands b ON b.key = w.key"""
 _KEPT_SQL = """,
 kept AS (
     SELECT key FROM wanted
     WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM bands b WHERE b.key = wanted.key LIMIT ?)) <= ?
 )"""
+
+
+def most_shared(hits: dict[str, int], limit: int | None) -> dict[str, int]:
+    """The ``limit`` entries of ``hits`` (id -> band keys shared) with the most keys shared,
+    ties by id; all of them when ``limit`` is None."""
+    if limit is None or len(hits) <= limit:
+        return hits
+    return {i: hits[i] for i in sorted(hits, key=lambda i: (-hits[i], i))[:limit]}
 
 
 def _to_signed(keys: Iterable[int]) -> list[int]:
@@ -225,7 +255,8 @@ class SQLiteStore:
                     id TEXT NOT NULL UNIQUE,
                     fingerprint TEXT NOT NULL,
                     record TEXT NOT NULL,
-                    features BLOB
+                    features BLOB,
+                    keys BLOB
                 )""",
                 """CREATE TABLE IF NOT EXISTS bands (
                     key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)
@@ -247,30 +278,32 @@ class SQLiteStore:
                 )
 
     def _upgrade(self, version: int) -> None:
-        """Bring a version 2 or 3 index to the current schema inside the caller's transaction:
-        for version 2 a features column (empty for the documents already there) and the
-        stored count; then every record's terms as keys, and the term table counted again."""
+        """Bring an index of version 2, 3 or 4 to the current schema inside the caller's
+        transaction: for version 2 a features column (empty for the documents already there:
+        the gate re-tokenises their texts) and the stored count; every record's band keys and
+        terms moved to the keys column, the terms keyed and, before version 4, counted again."""
         log.info("index %s: upgrading schema %d to %d", self.path, version, SCHEMA_VERSION)
         if version == 2:
             self._conn.execute("ALTER TABLE documents ADD COLUMN features BLOB")
             count = self._conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
             self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('count', ?)", (str(count),))
+        self._conn.execute("ALTER TABLE documents ADD COLUMN keys BLOB")
         frequencies: Counter[int] = Counter()
-        rows = self._conn.execute("SELECT seq, record FROM documents").fetchall()
-        for seq, raw in rows:
-            record = json.loads(raw)
-            record["terms"] = sorted({term_key(term) for term in record.get("terms") or ()})
-            frequencies.update(record["terms"])
+        for seq, raw in self._conn.execute("SELECT seq, record FROM documents").fetchall():
+            doc = StoredDocument.from_json(raw)
+            doc.terms = sorted({term_key(t) if isinstance(t, str) else t for t in doc.terms})
+            frequencies.update(doc.terms)
             self._conn.execute(
-                "UPDATE documents SET record=? WHERE seq=?",
-                (json.dumps(record, ensure_ascii=False), seq),
+                "UPDATE documents SET record=?, keys=? WHERE seq=?",
+                (doc.to_json(features=False, keys=False), doc.pack_keys(), seq),
             )
-        self._conn.execute("DROP TABLE terms")
-        self._conn.execute("CREATE TABLE terms (term INTEGER PRIMARY KEY, df INTEGER NOT NULL)")
-        self._conn.executemany(
-            "INSERT INTO terms VALUES (?, ?)",
-            zip(_to_signed(frequencies), frequencies.values()),
-        )
+        if version < 4:
+            self._conn.execute("DROP TABLE terms")
+            self._conn.execute("CREATE TABLE terms (term INTEGER PRIMARY KEY, df INTEGER NOT NULL)")
+            self._conn.executemany(
+                "INSERT INTO terms VALUES (?, ?)",
+                zip(_to_signed(frequencies), frequencies.values()),
+            )
         self._conn.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
 
     def _query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
@@ -343,8 +376,15 @@ class SQLiteStore:
             self._delete(doc.id)
             status = "updated"
         seq = self._conn.execute(
-            "INSERT INTO documents (id, fingerprint, record, features) VALUES (?, ?, ?, ?)",
-            (doc.id, doc.fingerprint, doc.to_json(features=False), doc.features),
+            "INSERT INTO documents (id, fingerprint, record, features, keys) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                doc.id,
+                doc.fingerprint,
+                doc.to_json(features=False, keys=False),
+                doc.features,
+                doc.pack_keys(),
+            ),
         ).lastrowid
         self._conn.execute(_COUNT_BY, (1,))
         # Sorted keys: the B-tree pages they land on are visited in order.
@@ -361,11 +401,11 @@ class SQLiteStore:
     def _delete(self, doc_id: str) -> bool:
         """Delete a document and its keys inside the caller's transaction."""
         row = self._conn.execute(
-            "SELECT seq, record FROM documents WHERE id=?", (doc_id,)
+            "SELECT seq, record, keys FROM documents WHERE id=?", (doc_id,)
         ).fetchone()
         if row is None:
             return False
-        seq, doc = row[0], StoredDocument.from_json(row[1])
+        seq, doc = row[0], StoredDocument.from_json(row[1], keys=row[2])
         self._conn.executemany(
             "DELETE FROM bands WHERE key=? AND seq=?",
             [(key, seq) for key in sorted(set(_to_signed(doc.band_keys)))],
@@ -387,27 +427,30 @@ class SQLiteStore:
                 raise StoreError(f"index {self.path}: cannot remove {doc_id!r}: {exc}") from exc
 
     def get(self, doc_id: str) -> StoredDocument | None:
-        rows = self._query("SELECT record, features FROM documents WHERE id=?", (doc_id,))
+        rows = self._query("SELECT record, features, keys FROM documents WHERE id=?", (doc_id,))
         return StoredDocument.from_json(*rows[0]) if rows else None
 
-    def get_many(self, doc_ids: Sequence[str]) -> list[StoredDocument]:
+    def get_many(self, doc_ids: Sequence[str], *, keys: bool = True) -> list[StoredDocument]:
         found: dict[str, StoredDocument] = {}
         ids = list(doc_ids)
+        columns = "record, features, keys" if keys else "record, features"
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for record, features in self._query(
-                f"SELECT record, features FROM documents WHERE id IN ({marks})", chunk
-            ):
-                doc = StoredDocument.from_json(record, features)
+            for row in self._query(f"SELECT {columns} FROM documents WHERE id IN ({marks})", chunk):
+                doc = StoredDocument.from_json(*row)
                 found[doc.id] = doc
         return [found[i] for i in ids if i in found]
 
     def candidates(
-        self, band_keys: Iterable[int], *, max_bucket: int | None = None
+        self,
+        band_keys: Iterable[int],
+        *,
+        max_bucket: int | None = None,
+        limit: int | None = None,
     ) -> dict[str, int]:
         keys = sorted(set(_to_signed(band_keys)))
-        hits: dict[str, int] = {}
+        found: list[np.ndarray] = []
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join(["(?)"] * len(chunk))
@@ -416,9 +459,22 @@ class SQLiteStore:
             else:
                 sql = _CANDIDATES_SQL.format(marks=marks, kept=_KEPT_SQL, keys="kept")
                 args = [*chunk, max_bucket + 1, max_bucket]
-            for doc_id, count in self._query(sql, args):
-                hits[doc_id] = hits.get(doc_id, 0) + int(count)
-        return hits
+            rows = self._query(sql, args)
+            found.append(np.array(rows, dtype=np.int64).reshape(-1))
+        seqs, counts = unique_counts(np.concatenate([np.empty(0, dtype=np.int64), *found]))
+        if limit is not None and len(seqs) > limit:
+            # Every document that can be among the ``limit`` first (ties at the cut included,
+            # to be broken by id).
+            keep = counts >= np.partition(counts, len(counts) - limit)[len(counts) - limit]
+            seqs, counts = seqs[keep], counts[keep]
+        ids: dict[int, str] = {}
+        seq_list = seqs.tolist()
+        for start in range(0, len(seq_list), 500):
+            chunk = seq_list[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            ids.update(self._query(f"SELECT seq, id FROM documents WHERE seq IN ({marks})", chunk))
+        hits = {ids[seq]: int(n) for seq, n in zip(seq_list, counts) if seq in ids}
+        return most_shared(hits, limit)
 
     def document_frequencies(self, terms: np.ndarray) -> tuple[int, np.ndarray]:
         keys = np.asarray(terms, dtype=np.uint64).view(np.int64)

@@ -55,7 +55,7 @@ import numpy as np
 
 from .errors import ConfigError, StoreError
 from .features import term_key
-from .store import ConflictError, StoredDocument, display_location
+from .store import ConflictError, StoredDocument, display_location, most_shared
 
 log = logging.getLogger(__name__)
 
@@ -499,7 +499,7 @@ class RedisStore:
             raw = self._client.get(self._doc_key(doc_id))
         return StoredDocument.from_json(raw) if raw is not None else None
 
-    def get_many(self, doc_ids: Sequence[str]) -> list[StoredDocument]:
+    def get_many(self, doc_ids: Sequence[str], *, keys: bool = True) -> list[StoredDocument]:
         ids = list(doc_ids)
         found: list[StoredDocument] = []
         with self._calls("read documents"):
@@ -510,21 +510,25 @@ class RedisStore:
         return found
 
     def candidates(
-        self, band_keys: Iterable[int], *, max_bucket: int | None = None
+        self,
+        band_keys: Iterable[int],
+        *,
+        max_bucket: int | None = None,
+        limit: int | None = None,
     ) -> dict[str, int]:
         keys = _key_bytes(band_keys)
-        limit = "" if max_bucket is None else str(int(max_bucket))
+        largest = "" if max_bucket is None else str(int(max_bucket))
         step = 8 * _CHUNK
         hits: dict[str, int] = {}
         with self._calls("look up band keys"):
             for start in range(0, len(keys), step):
                 reply = self._candidates_script(
-                    keys=[self._band_prefix], args=[keys[start : start + step], limit]
+                    keys=[self._band_prefix], args=[keys[start : start + step], largest]
                 )
                 for member, count in zip(reply[::2], reply[1::2]):
                     doc_id = member.decode("utf-8")
                     hits[doc_id] = hits.get(doc_id, 0) + int(count)
-        return hits
+        return most_shared(hits, limit)
 
     def document_frequencies(self, terms: np.ndarray) -> tuple[int, np.ndarray]:
         fields = np.asarray(terms, dtype=np.uint64).astype(">u8").tobytes()

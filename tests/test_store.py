@@ -129,6 +129,28 @@ def test_candidates_count_shared_keys_and_go_after_remove(store) -> None:
     assert store.candidates([1]) == {}
 
 
+def test_candidates_limit_keeps_those_sharing_most_keys_ties_by_id(store) -> None:
+    store.add(make("d", band_keys=[1]))
+    store.add(make("c", band_keys=[1, 2]))  # added before b: ties are broken by id, not age
+    store.add(make("b", band_keys=[2, 3]))
+    store.add(make("a", band_keys=[1, 2, 3]))
+    asked = [1, 2, 3]
+    assert store.candidates(asked, limit=1) == {"a": 3}
+    assert store.candidates(asked, limit=2) == {"a": 3, "b": 2}
+    assert store.candidates(asked, limit=3) == {"a": 3, "b": 2, "c": 2}
+    assert (
+        store.candidates(asked, limit=10)
+        == store.candidates(asked)
+        == {
+            "a": 3,
+            "b": 2,
+            "c": 2,
+            "d": 1,
+        }
+    )
+    assert store.candidates([], limit=2) == {}
+
+
 def test_document_frequencies_go_up_and_down(store) -> None:
     assert frequencies(store, "x") == (0, {})
     store.add(make("a", terms=keys("x", "y")))
@@ -508,7 +530,7 @@ def index_seeds(location: str | Path) -> tuple[dict, list[StoredDocument], list[
     return verdict, records, sorted({k for r in records for k in r.terms})
 
 
-@pytest.mark.parametrize("version", [2, 3])
+@pytest.mark.parametrize("version", [2, 3, 4])
 def test_an_sqlite_index_of_an_earlier_schema_is_upgraded_and_answers_as_a_new_one(
     tmp_path: Path, version: int
 ) -> None:
@@ -522,23 +544,26 @@ def test_an_sqlite_index_of_an_earlier_schema_is_upgraded_and_answers_as_a_new_o
     store = SQLiteStore(path)
     _, expected_df = store.document_frequencies(np.array(terms, dtype=np.uint64))
     store.close()
-    # Back to the layout of ``version``: terms written out (2 also has no features column
-    # and no stored count).
+    # Back to the layout of ``version``: band keys and terms in the records, terms written
+    # out before 4 (and 2 has no features column and no stored count).
     written = {r.id: written_terms(r) for r in records}
     conn = sqlite3.connect(path)
     with conn:
         for r in records:
-            r.terms = written[r.id]
+            r.terms = written[r.id] if version < 4 else r.terms
             conn.execute(
                 "UPDATE documents SET record=? WHERE id=?", (r.to_json(features=False), r.id)
             )
-        conn.execute("DROP TABLE terms")
-        conn.execute(
-            "CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID"
-        )
-        conn.executemany(
-            "INSERT INTO terms VALUES (?, ?)", Counter(t for r in records for t in r.terms).items()
-        )
+        if version < 4:
+            conn.execute("DROP TABLE terms")
+            conn.execute(
+                "CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID"
+            )
+            conn.executemany(
+                "INSERT INTO terms VALUES (?, ?)",
+                Counter(t for r in records for t in r.terms).items(),
+            )
+        conn.execute("ALTER TABLE documents DROP COLUMN keys")  # in the records before 4
         if version == 2:
             conn.execute("ALTER TABLE documents DROP COLUMN features")
             conn.execute("DELETE FROM meta WHERE key='count'")
@@ -560,7 +585,7 @@ def test_an_sqlite_index_of_an_earlier_schema_is_upgraded_and_answers_as_a_new_o
     conn.commit()
     conn.close()
     with pytest.raises(
-        StoreError, match=r"schema version 99, this dedup reads 4 \(and upgrades 2, 3\)"
+        StoreError, match=r"schema version 99, this dedup reads 5 \(and upgrades 2, 3, 4\)"
     ):
         Gate(path)
 
