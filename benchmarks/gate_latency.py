@@ -977,6 +977,15 @@ def main() -> None:
         help="where the temporary indexes go",
     )
     parser.add_argument("--results", type=Path, default=HERE / "results")
+    parser.add_argument(
+        "--keep-index", type=Path, help="keep the largest SQLite index at this path (moved there)"
+    )
+    parser.add_argument(
+        "--reuse-index",
+        type=Path,
+        help="time the checks on this SQLite index, kept by an earlier run with the same "
+        "--sizes and --seed (it holds the largest size), instead of building one",
+    )
     parser.add_argument("--tag", default="", help="suffix of the results file name")
     parser.add_argument(
         "--from-json", type=Path, help="print the tables of a results file again (no run)"
@@ -1073,7 +1082,16 @@ def main() -> None:
             file=sys.stderr,
         )
         for backend in backends:
-            if backend == "sqlite":
+            if backend == "sqlite" and args.reuse_index is not None:
+                # An index this script built before (same --sizes and --seed): timed as it is.
+                location = str(args.reuse_index)
+                with Gate(location) as gate:
+                    held = gate.stats()["documents"]
+                if held != sizes[-1]:
+                    parser.error(f"{location} holds {held:,} documents, not {sizes[-1]:,}")
+                backend_sizes = sizes[-1:]
+                results["reused_index"] = location
+            elif backend == "sqlite":
                 location = str(work / "index.db")
                 backend_sizes = sizes
             else:
@@ -1128,7 +1146,11 @@ def main() -> None:
                 server = None
             if backend == "sqlite":
                 for path in work.glob("index.db*"):
-                    path.unlink()
+                    if args.keep_index is None:
+                        path.unlink()
+                    else:  # index.db, index.db-wal... moved beside each other
+                        suffix = path.name[len("index.db") :]
+                        shutil.move(path, args.keep_index.with_name(args.keep_index.name + suffix))
     finally:
         if server is not None:
             server.stop()

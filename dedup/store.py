@@ -355,14 +355,31 @@ class SQLiteStore:
             try:
                 with self._conn:
                     self._conn.execute("BEGIN IMMEDIATE")
-                    return [self._insert(doc, replace=False) for doc in docs]
+                    # The batch's band rows and term counts are written together at the end:
+                    # each term once with its count in the batch, not once per document.
+                    bands: list[tuple[int, int]] = []
+                    terms: Counter[int] = Counter()
+                    statuses = [
+                        self._insert(doc, replace=False, bands=bands, terms=terms) for doc in docs
+                    ]
+                    self._write_keys(bands, terms)
+                    return statuses
             except sqlite3.DatabaseError as exc:
                 raise StoreError(
                     f"index {self.path}: cannot add {len(docs)} documents: {exc}"
                 ) from exc
 
-    def _insert(self, doc: StoredDocument, *, replace: bool) -> str:
-        """Insert inside the caller's transaction: added, exists, updated or conflict."""
+    def _insert(
+        self,
+        doc: StoredDocument,
+        *,
+        replace: bool,
+        bands: list[tuple[int, int]] | None = None,
+        terms: Counter[int] | None = None,
+    ) -> str:
+        """Insert inside the caller's transaction: added, exists, updated or conflict. The
+        document's band rows and terms go to ``bands`` and ``terms`` when given (for the
+        caller to write with :meth:`_write_keys`), else they are written now."""
         doc.added = doc.added or time.time()
         row = self._conn.execute(
             "SELECT fingerprint FROM documents WHERE id=?", (doc.id,)
@@ -387,16 +404,21 @@ class SQLiteStore:
             ),
         ).lastrowid
         self._conn.execute(_COUNT_BY, (1,))
-        # Sorted keys: the B-tree pages they land on are visited in order.
-        self._conn.executemany(
-            "INSERT OR IGNORE INTO bands VALUES (?, ?)",
-            [(key, seq) for key in sorted(set(_to_signed(doc.band_keys)))],
-        )
-        self._conn.executemany(
-            "INSERT INTO terms VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df=df+1",
-            [(term,) for term in sorted(set(_to_signed(doc.terms)))],
-        )
+        own_bands, own_terms = ([], Counter()) if bands is None or terms is None else (bands, terms)
+        own_bands.extend((key, seq) for key in set(_to_signed(doc.band_keys)))
+        own_terms.update(set(_to_signed(doc.terms)))
+        if bands is None or terms is None:
+            self._write_keys(own_bands, own_terms)
         return status
+
+    def _write_keys(self, bands: list[tuple[int, int]], terms: Counter[int]) -> None:
+        """Band rows and term frequency increments, in key order (the B-tree pages they land
+        on are visited in order)."""
+        self._conn.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", sorted(bands))
+        self._conn.executemany(
+            "INSERT INTO terms VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df=df+excluded.df",
+            sorted(terms.items()),
+        )
 
     def _delete(self, doc_id: str) -> bool:
         """Delete a document and its keys inside the caller's transaction."""
