@@ -81,7 +81,7 @@ import numpy as np  # noqa: E402
 import synthetic  # noqa: E402
 from reuters import DEFAULT_DATA, stories  # noqa: E402
 
-from dedup.gate import Gate  # noqa: E402
+from dedup.gate import MAX_CANDIDATES, Gate  # noqa: E402
 
 KINDS = ("rerun", "exact", "new")
 VERDICTS = ("new", "duplicate", "syndicated")
@@ -308,17 +308,19 @@ def screen_queries(queries: list[dict], work: Path) -> tuple[list[dict], list[st
     return kept, dropped
 
 
-def time_checks(location: str, queries: list[dict], passes: int) -> list[dict]:
+def time_checks(
+    location: str, queries: list[dict], passes: int, max_candidates: int = MAX_CANDIDATES
+) -> list[dict]:
     """Each query checked alone on a freshly opened gate, ``passes`` times; per pass the
-    latency summary, verdicts per query kind and per-stage times."""
+    latency summary, verdicts per query kind, sources listed and per-stage times."""
     results = []
     records = [public(q) for q in queries]
-    with Gate(location) as gate:
+    with Gate(location, max_candidates=max_candidates) as gate:
         timer = StageTimer(gate)
         for number in range(passes):
             load = os.getloadavg()[0]
             latencies, stages = [], {s: [] for s in STAGES}
-            candidates, compared, aligned = [], [], []
+            candidates, compared, aligned, sources = [], [], [], []
             verdicts: dict[str, Counter] = {k: Counter() for k in KINDS}
             for query, record in zip(queries, records):
                 timer.reset()
@@ -332,6 +334,7 @@ def time_checks(location: str, queries: list[dict], passes: int) -> list[dict]:
                 candidates.append(timer.candidates)
                 compared.append(timer.compared)
                 aligned.append(timer.aligned)
+                sources.append(len(verdict["syndicated_from"]) + bool(verdict["duplicate_of"]))
                 verdicts[query["_kind"]][verdict["verdict"]] += 1
             results.append(
                 {
@@ -345,6 +348,7 @@ def time_checks(location: str, queries: list[dict], passes: int) -> list[dict]:
                     "compared_max": int(np.max(compared)),
                     "aligned_mean": round(float(np.mean(aligned)), 1),
                     "aligned_max": int(np.max(aligned)),
+                    "sources_mean": round(float(np.mean(sources)), 2),
                 }
             )
     return results
@@ -711,6 +715,12 @@ def run_backend(
             file=sys.stderr,
         )
         checkpoint["checks"] = time_checks(location, corpus.queries, args.passes)
+        if size == sizes[-1] or partial:
+            # The same checks comparing fewer candidates: latency against sources listed.
+            checkpoint["by_max_candidates"] = {
+                str(n): time_checks(location, corpus.queries, 1, n)[0]
+                for n in _ints(args.max_candidates)
+            }
         on_checkpoint(count, checkpoint)
         checkpoints.append(checkpoint)
         if partial:
@@ -828,6 +838,25 @@ def report(results: dict[str, Any]) -> str:
                 f"{verdict_mix(run['verdicts'])} | {run['candidates_mean']:.0f} ({run['compared_mean']:.1f}, "
                 f"{run.get('aligned_mean', run['compared_mean']):.1f}) | {run['load_1m']} |"
             )
+    fewer = [cp for cp in results["checkpoints"] if cp.get("by_max_candidates")]
+    if fewer:
+        lines += [
+            "",
+            f"Comparing fewer candidates (pass 1; the default is {MAX_CANDIDATES}); sources: "
+            "documents a verdict names (duplicate_of and syndicated_from), per check:",
+            "",
+            "| backend | documents | max_candidates | p50 ms | p90 ms | p99 ms | new/dup/synd "
+            "| sources |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+        ]
+        for cp in fewer:
+            runs = {str(MAX_CANDIDATES): cp["checks"][0], **cp["by_max_candidates"]}
+            for n, run in runs.items():
+                lines.append(
+                    f"| {cp['backend']} | {cp['documents']:,} | {n} | {run['p50_ms']:.1f} | "
+                    f"{run['p90_ms']:.1f} | {run['p99_ms']:.1f} | {verdict_mix(run['verdicts'])} | "
+                    f"{run.get('sources_mean', 0):.2f} |"
+                )
     lines += ["", "Verdicts per query kind (pass 1; new/duplicate/syndicated):", ""]
     lines += [
         "| backend | documents | " + " | ".join(KINDS) + " |",
@@ -978,6 +1007,11 @@ def main() -> None:
     )
     parser.add_argument("--results", type=Path, default=HERE / "results")
     parser.add_argument(
+        "--max-candidates",
+        default="30,20",
+        help="also time the checks at the largest size with these max_candidates (pass 1)",
+    )
+    parser.add_argument(
         "--keep-index", type=Path, help="keep the largest SQLite index at this path (moved there)"
     )
     parser.add_argument(
@@ -1059,6 +1093,7 @@ def main() -> None:
                 "http_requests",
                 "http_seconds",
                 "profile_checks",
+                "max_candidates",
                 "seed",
             )
         },

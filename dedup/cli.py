@@ -390,21 +390,34 @@ IndexOption = Annotated[
         help="Index: a file path (embedded SQLite) or redis://host:port/db. Env: DEDUP_INDEX.",
     ),
 ]
+MaxCandidatesOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Indexed documents compared in full per document, those sharing most LSH band "
+        "keys first (default 50). Fewer answer faster and list fewer of the sources that share "
+        "text: 20 keeps the p99 of a check near 10 ms at 1M documents (README).",
+    ),
+]
 InputsArgument = Annotated[
     list[Path] | None,
     typer.Argument(help="Files or folders to read (as `dedup scan`); default: JSONL on stdin."),
 ]
 
 
-def _open_gate(index: str) -> Any:
+def _open_gate(index: str, max_candidates: int | None = None) -> Any:
     from .gate import Gate
 
     try:
-        return Gate(index)
+        return Gate(index, **_gate_options(max_candidates))
     except ConfigError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except DedupError as exc:
         raise _fail(str(exc)) from None
+
+
+def _gate_options(max_candidates: int | None) -> dict[str, Any]:
+    return {} if max_candidates is None else {"max_candidates": max_candidates}
 
 
 def _gate_inputs(paths: list[Path] | None, max_bytes: int) -> Any:
@@ -421,11 +434,18 @@ def _gate_inputs(paths: list[Path] | None, max_bytes: int) -> Any:
         yield getattr(item, "id", None) or str(item), item
 
 
-def _run_gate(index: str, paths: list[Path] | None, *, add: bool, update: bool) -> None:
+def _run_gate(
+    index: str,
+    paths: list[Path] | None,
+    *,
+    add: bool,
+    update: bool,
+    max_candidates: int | None = None,
+) -> None:
     from .models import Skipped
     from .store import ConflictError
 
-    gate = _open_gate(index)
+    gate = _open_gate(index, max_candidates)
     duplicates = skipped = 0
     try:
         for label, item in _gate_inputs(paths, gate.config.max_file_bytes):
@@ -464,21 +484,27 @@ def gate_add(
     update: Annotated[
         bool, typer.Option(help="Replace a document whose id is indexed with another text.")
     ] = False,
+    max_candidates: MaxCandidatesOption = None,
 ) -> None:
     """Check each document against the index, then add it; one JSONL verdict per document.
 
     Exit code 4 when a duplicate was found, 3 when an input was skipped, 0 otherwise.
     """
-    _run_gate(index, paths, add=True, update=update)
+    _run_gate(index, paths, add=True, update=update, max_candidates=max_candidates)
 
 
 @gate_app.command("check")
-def gate_check(paths: InputsArgument = None, *, index: IndexOption) -> None:
+def gate_check(
+    paths: InputsArgument = None,
+    *,
+    index: IndexOption,
+    max_candidates: MaxCandidatesOption = None,
+) -> None:
     """Check each document against the index without adding it (read-only).
 
     Exit code 4 when a duplicate was found, 3 when an input was skipped, 0 otherwise.
     """
-    _run_gate(index, paths, add=False, update=False)
+    _run_gate(index, paths, add=False, update=False, max_candidates=max_candidates)
 
 
 @gate_app.command("remove")
@@ -541,12 +567,19 @@ def gate_serve(
         Path | None,
         typer.Option(help="File holding the bearer token (else env DEDUP_TOKEN).", exists=True),
     ] = None,
+    max_candidates: MaxCandidatesOption = None,
 ) -> None:
     """Serve the gate over HTTP (FastAPI under uvicorn); see /docs for the API."""
     try:
         from .server import run
 
-        run(index, host=host, port=port, token_file=token_file)
+        run(
+            index,
+            host=host,
+            port=port,
+            token_file=token_file,
+            gate_options=_gate_options(max_candidates),
+        )
     except ConfigError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except DedupError as exc:

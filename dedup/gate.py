@@ -468,11 +468,9 @@ class Gate:
 
     def _verdict(self, incoming: Prepared, incoming_fingerprint: str) -> dict[str, Any]:
         hits = self.store.candidates(
-            self.index_keys(incoming, lookup=True),
-            max_bucket=self.max_bucket,
-            limit=self.max_candidates,
+            self.index_keys(incoming, lookup=True), max_bucket=self.max_bucket
         )
-        ranked = sorted(hits, key=lambda i: (-hits[i], i))
+        ranked = sorted(hits, key=lambda i: (-hits[i], i))[: self.max_candidates]
         # An older text under the same id is the version being replaced (or refused), not a
         # document to compare with.
         fetched = [

@@ -723,6 +723,7 @@ def run(
     max_batch: int = MAX_BATCH,
     config: ScanConfig | None = None,
     log_level: str = "info",
+    gate_options: dict[str, Any] | None = None,
 ) -> None:
     """Serve the gate over HTTP until interrupted (SIGINT or SIGTERM), then close the index.
 
@@ -736,6 +737,8 @@ def run(
         max_batch: Most documents in one batch request.
         config: Matching parameters (see :class:`~dedup.gate.Gate`).
         log_level: uvicorn's log level (``critical`` .. ``trace``).
+        gate_options: More keyword arguments of :class:`~dedup.gate.Gate` (for example
+            ``max_candidates``).
 
     Raises:
         ConfigError: no token, a bad limit or port, the address in use, or index
@@ -745,7 +748,7 @@ def run(
     secret = resolve_token(token, token_file)
     sock = _listen(host, port)
     try:
-        gate = Gate(index, config)
+        gate = Gate(index, config, **(gate_options or {}))
     except BaseException:
         sock.close()
         raise

@@ -20,7 +20,8 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
-from .arrays import unique, unique_counts
+from .arrays import unique
 from .errors import ConfigError, StoreError
 from .features import term_key
 
@@ -141,16 +142,11 @@ class Store(Protocol):
         band keys and terms may be left empty (what a comparison needs, read faster)."""
 
     def candidates(
-        self,
-        band_keys: Iterable[int],
-        *,
-        max_bucket: int | None = None,
-        limit: int | None = None,
+        self, band_keys: Iterable[int], *, max_bucket: int | None = None
     ) -> dict[str, int]:
         """Ids of the documents sharing any band key, with the number of keys shared. A key
         held by more than ``max_bucket`` documents (a stock sentence, page chrome) is left
-        out without reading its documents. With ``limit``, only the ``limit`` documents
-        sharing most keys (ties by id: :func:`most_shared`)."""
+        out without reading its documents."""
 
     def document_frequencies(self, terms: np.ndarray) -> tuple[int, np.ndarray]:
         """Number of documents and the document frequency of each of ``terms`` (distinct
@@ -175,11 +171,9 @@ _COUNT_BY = "UPDATE meta SET value=CAST(value AS INTEGER) + ? WHERE key='count'"
 # more than a bucket limit are left out (its parameters: the limit + 1, then the limit): a
 # key's documents are counted up to the limit + 1 on its stretch of the (key, seq) B-tree, so
 # an oversized bucket costs that many steps, not its size.
-# The documents' seq numbers are counted in numpy, and only those that can be among the
-# ``limit`` sharing most keys are looked up by id: joining every row of a key held by
-# hundreds of documents to its id was most of a lookup.
 _CANDIDATES_SQL = """WITH wanted(key) AS (VALUES {marks}){kept}
-SELECT b.seq FROM {keys} w JOIN bands b ON b.key = w.key"""
+SELECT d.id, COUNT(*) FROM {keys} w JOIN bands b ON b.key = w.key
+JOIN documents d ON d.seq = b.seq GROUP BY d.id"""
 _KEPT_SQL = """,
 kept AS (
     SELECT key FROM wanted
@@ -187,17 +181,62 @@ kept AS (
 )"""
 
 
-def most_shared(hits: dict[str, int], limit: int | None) -> dict[str, int]:
-    """The ``limit`` entries of ``hits`` (id -> band keys shared) with the most keys shared,
-    ties by id; all of them when ``limit`` is None."""
-    if limit is None or len(hits) <= limit:
-        return hits
-    return {i: hits[i] for i in sorted(hits, key=lambda i: (-hits[i], i))[:limit]}
-
-
 def _to_signed(keys: Iterable[int]) -> list[int]:
     """uint64 band keys as SQLite's signed 64-bit integers."""
     return np.asarray(list(keys), dtype=np.uint64).view(np.int64).tolist()
+
+
+@dataclass
+class _Change:
+    """What one write transaction changes: band rows and term counts of the documents it
+    inserts (written when it ends), terms of those it removed (already written) and the
+    change in the number of documents."""
+
+    bands: list[tuple[int, int]] = field(default_factory=list)
+    terms: Counter[int] = field(default_factory=Counter)
+    removed_terms: Counter[int] = field(default_factory=Counter)
+    documents: int = 0
+
+
+class _FrequencyCache:
+    """Document frequencies already read (signed term keys; 0 for terms no document has)
+    and the number of documents, for one state of the index (:meth:`SQLiteStore._state`).
+
+    A check reads the frequencies of a few thousand terms; most come back in the next
+    checks (the words of the news), and reading them was a quarter of a check. The cache is
+    dropped when another connection commits, and follows this connection's own writes.
+    """
+
+    LIMIT = 2_000_000  # terms kept (about 200 MB); the cache starts again beyond
+
+    def __init__(self) -> None:
+        self.frequencies: dict[int, int] = {}
+        self.documents = 0
+        self.state: tuple[int, int] | None = None
+
+    def clear(self) -> None:
+        self.frequencies.clear()
+        self.state = None
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """The cached frequency of each key, -1 where unknown."""
+        get = self.frequencies.get
+        return np.fromiter((get(k, -1) for k in keys.tolist()), dtype=np.int64, count=len(keys))
+
+    def store(self, asked: list[int], rows: list[tuple[int, int]]) -> None:
+        if len(self.frequencies) + len(asked) > self.LIMIT:
+            self.frequencies.clear()
+        self.frequencies.update(dict.fromkeys(asked, 0))
+        self.frequencies.update(rows)
+
+    def update(self, state: tuple[int, int], terms: Counter[int], documents: int) -> None:
+        """Take a committed write's changes; ``state`` is the index's after it."""
+        cached = self.frequencies
+        for term, delta in terms.items():
+            if term in cached:
+                cached[term] += delta
+        self.documents += documents
+        self.state = state
 
 
 class SQLiteStore:
@@ -228,6 +267,7 @@ class SQLiteStore:
         except OSError as exc:
             raise StoreError(f"cannot open the index {self.path}: {exc.strerror or exc}") from exc
         self._lock = threading.RLock()
+        self._frequencies = _FrequencyCache()
 
     def _wal(self, timeout: float) -> None:
         """Switch to WAL mode. Switching needs the file to itself, and SQLite answers "database
@@ -336,13 +376,11 @@ class SQLiteStore:
                 raise StoreError(f"index {self.path}: {exc}") from exc
 
     def add(self, doc: StoredDocument, *, replace: bool = False) -> str:
-        with self._lock:
-            try:
-                with self._conn:
-                    self._conn.execute("BEGIN IMMEDIATE")
-                    status = self._insert(doc, replace=replace)
-            except sqlite3.DatabaseError as exc:
-                raise StoreError(f"index {self.path}: cannot add {doc.id!r}: {exc}") from exc
+        try:
+            with self._writing() as change:
+                status = self._insert(doc, replace=replace, change=change)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"index {self.path}: cannot add {doc.id!r}: {exc}") from exc
         if status == "conflict":
             raise ConflictError(
                 f"document {doc.id!r} is already in the index with a different "
@@ -351,35 +389,60 @@ class SQLiteStore:
         return status
 
     def add_many(self, docs: Sequence[StoredDocument]) -> list[str]:
+        try:
+            with self._writing() as change:
+                return [self._insert(doc, replace=False, change=change) for doc in docs]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"index {self.path}: cannot add {len(docs)} documents: {exc}") from exc
+
+    def remove(self, doc_id: str) -> bool:
+        try:
+            with self._writing() as change:
+                return self._delete(doc_id, change)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"index {self.path}: cannot remove {doc_id!r}: {exc}") from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[_Change]:
+        """One write transaction. The inserted documents' band rows and term counts are
+        written together at its end (each term once with its count in the batch, not once per
+        document, in key order). Once it is committed, the cache of document frequencies
+        takes its changes when it held the state the transaction started from, else it is
+        dropped."""
         with self._lock:
+            committed = False
             try:
                 with self._conn:
                     self._conn.execute("BEGIN IMMEDIATE")
-                    # The batch's band rows and term counts are written together at the end:
-                    # each term once with its count in the batch, not once per document.
-                    bands: list[tuple[int, int]] = []
-                    terms: Counter[int] = Counter()
-                    statuses = [
-                        self._insert(doc, replace=False, bands=bands, terms=terms) for doc in docs
-                    ]
-                    self._write_keys(bands, terms)
-                    return statuses
-            except sqlite3.DatabaseError as exc:
-                raise StoreError(
-                    f"index {self.path}: cannot add {len(docs)} documents: {exc}"
-                ) from exc
+                    current = self._frequencies.state == self._state()
+                    change = _Change()
+                    yield change
+                    self._conn.executemany(
+                        "INSERT OR IGNORE INTO bands VALUES (?, ?)", sorted(change.bands)
+                    )
+                    self._conn.executemany(
+                        "INSERT INTO terms VALUES (?, ?) "
+                        "ON CONFLICT(term) DO UPDATE SET df=df+excluded.df",
+                        sorted(change.terms.items()),
+                    )
+                    after = self._state()
+                committed = True
+            finally:
+                if committed and current:
+                    delta = change.terms.copy()
+                    delta.subtract(change.removed_terms)
+                    self._frequencies.update(after, delta, change.documents)
+                else:
+                    self._frequencies.clear()
 
-    def _insert(
-        self,
-        doc: StoredDocument,
-        *,
-        replace: bool,
-        bands: list[tuple[int, int]] | None = None,
-        terms: Counter[int] | None = None,
-    ) -> str:
-        """Insert inside the caller's transaction: added, exists, updated or conflict. The
-        document's band rows and terms go to ``bands`` and ``terms`` when given (for the
-        caller to write with :meth:`_write_keys`), else they are written now."""
+    def _state(self) -> tuple[int, int]:
+        """What changes when the index does: SQLite's data version (other connections'
+        commits) and this connection's count of changed rows."""
+        return self._conn.execute("PRAGMA data_version").fetchone()[0], self._conn.total_changes
+
+    def _insert(self, doc: StoredDocument, *, replace: bool, change: _Change) -> str:
+        """Insert inside a :meth:`_writing` transaction: added, exists, updated or conflict;
+        the band rows and terms go to ``change``, written when the transaction ends."""
         doc.added = doc.added or time.time()
         row = self._conn.execute(
             "SELECT fingerprint FROM documents WHERE id=?", (doc.id,)
@@ -390,7 +453,7 @@ class SQLiteStore:
                 return "exists"
             if not replace:
                 return "conflict"
-            self._delete(doc.id)
+            self._delete(doc.id, change)
             status = "updated"
         seq = self._conn.execute(
             "INSERT INTO documents (id, fingerprint, record, features, keys) "
@@ -404,24 +467,13 @@ class SQLiteStore:
             ),
         ).lastrowid
         self._conn.execute(_COUNT_BY, (1,))
-        own_bands, own_terms = ([], Counter()) if bands is None or terms is None else (bands, terms)
-        own_bands.extend((key, seq) for key in set(_to_signed(doc.band_keys)))
-        own_terms.update(set(_to_signed(doc.terms)))
-        if bands is None or terms is None:
-            self._write_keys(own_bands, own_terms)
+        change.bands.extend((key, seq) for key in set(_to_signed(doc.band_keys)))
+        change.terms.update(set(_to_signed(doc.terms)))
+        change.documents += 1
         return status
 
-    def _write_keys(self, bands: list[tuple[int, int]], terms: Counter[int]) -> None:
-        """Band rows and term frequency increments, in key order (the B-tree pages they land
-        on are visited in order)."""
-        self._conn.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", sorted(bands))
-        self._conn.executemany(
-            "INSERT INTO terms VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df=df+excluded.df",
-            sorted(terms.items()),
-        )
-
-    def _delete(self, doc_id: str) -> bool:
-        """Delete a document and its keys inside the caller's transaction."""
+    def _delete(self, doc_id: str, change: _Change) -> bool:
+        """Delete a document and its keys inside a :meth:`_writing` transaction."""
         row = self._conn.execute(
             "SELECT seq, record, keys FROM documents WHERE id=?", (doc_id,)
         ).fetchone()
@@ -432,21 +484,14 @@ class SQLiteStore:
             "DELETE FROM bands WHERE key=? AND seq=?",
             [(key, seq) for key in sorted(set(_to_signed(doc.band_keys)))],
         )
-        terms = [(t,) for t in sorted(set(_to_signed(doc.terms)))]
-        self._conn.executemany("UPDATE terms SET df=df-1 WHERE term=?", terms)
-        self._conn.executemany("DELETE FROM terms WHERE term=? AND df<=0", terms)
+        terms = sorted(set(_to_signed(doc.terms)))
+        self._conn.executemany("UPDATE terms SET df=df-1 WHERE term=?", [(t,) for t in terms])
+        self._conn.executemany("DELETE FROM terms WHERE term=? AND df<=0", [(t,) for t in terms])
         self._conn.execute("DELETE FROM documents WHERE seq=?", (seq,))
         self._conn.execute(_COUNT_BY, (-1,))
+        change.removed_terms.update(terms)
+        change.documents -= 1
         return True
-
-    def remove(self, doc_id: str) -> bool:
-        with self._lock:
-            try:
-                with self._conn:
-                    self._conn.execute("BEGIN IMMEDIATE")
-                    return self._delete(doc_id)
-            except sqlite3.DatabaseError as exc:
-                raise StoreError(f"index {self.path}: cannot remove {doc_id!r}: {exc}") from exc
 
     def get(self, doc_id: str) -> StoredDocument | None:
         rows = self._query("SELECT record, features, keys FROM documents WHERE id=?", (doc_id,))
@@ -465,14 +510,10 @@ class SQLiteStore:
         return [found[i] for i in ids if i in found]
 
     def candidates(
-        self,
-        band_keys: Iterable[int],
-        *,
-        max_bucket: int | None = None,
-        limit: int | None = None,
+        self, band_keys: Iterable[int], *, max_bucket: int | None = None
     ) -> dict[str, int]:
         keys = sorted(set(_to_signed(band_keys)))
-        found: list[np.ndarray] = []
+        hits: dict[str, int] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join(["(?)"] * len(chunk))
@@ -481,45 +522,41 @@ class SQLiteStore:
             else:
                 sql = _CANDIDATES_SQL.format(marks=marks, kept=_KEPT_SQL, keys="kept")
                 args = [*chunk, max_bucket + 1, max_bucket]
-            rows = self._query(sql, args)
-            found.append(np.array(rows, dtype=np.int64).reshape(-1))
-        seqs, counts = unique_counts(np.concatenate([np.empty(0, dtype=np.int64), *found]))
-        if limit is not None and len(seqs) > limit:
-            # Every document that can be among the ``limit`` first (ties at the cut included,
-            # to be broken by id).
-            keep = counts >= np.partition(counts, len(counts) - limit)[len(counts) - limit]
-            seqs, counts = seqs[keep], counts[keep]
-        ids: dict[int, str] = {}
-        seq_list = seqs.tolist()
-        for start in range(0, len(seq_list), 500):
-            chunk = seq_list[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            ids.update(self._query(f"SELECT seq, id FROM documents WHERE seq IN ({marks})", chunk))
-        hits = {ids[seq]: int(n) for seq, n in zip(seq_list, counts) if seq in ids}
-        return most_shared(hits, limit)
+            for doc_id, count in self._query(sql, args):
+                hits[doc_id] = hits.get(doc_id, 0) + int(count)
+        return hits
 
     def document_frequencies(self, terms: np.ndarray) -> tuple[int, np.ndarray]:
         keys = np.asarray(terms, dtype=np.uint64).view(np.int64)
         distinct = unique(keys)
-        found = np.zeros(len(distinct), dtype=np.int64)
         with self._lock:
             try:
-                # One read transaction: the count and the frequencies of one state of the index.
+                # One read transaction: the count and the frequencies of one state of the
+                # index, the cached ones included (dropped when the state is another).
                 self._conn.execute("BEGIN")
                 try:
-                    count = int(self._conn.execute(_COUNT).fetchone()[0])
-                    for start in range(0, len(distinct), 500):
-                        chunk = distinct[start : start + 500].tolist()
+                    cache = self._frequencies
+                    state = self._state()
+                    if cache.state != state:
+                        cache.clear()
+                        cache.documents = int(self._conn.execute(_COUNT).fetchone()[0])
+                        cache.state = state
+                    found = cache.lookup(distinct)
+                    missing = distinct[found < 0]
+                    for start in range(0, len(missing), 500):
+                        chunk = missing[start : start + 500].tolist()
                         marks = ",".join("?" * len(chunk))
                         rows = self._conn.execute(
                             f"SELECT term, df FROM terms WHERE term IN ({marks})", chunk
                         ).fetchall()
-                        if rows:
-                            term, df = np.array(rows, dtype=np.int64).T
-                            found[np.searchsorted(distinct, term)] = df
+                        cache.store(chunk, rows)
+                    if len(missing):
+                        found = cache.lookup(distinct)
+                    count = cache.documents
                 finally:
                     self._conn.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
+                self._frequencies.clear()
                 raise StoreError(f"index {self.path}: {exc}") from exc
         return count, found[np.searchsorted(distinct, keys)]
 

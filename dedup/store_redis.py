@@ -55,7 +55,7 @@ import numpy as np
 
 from .errors import ConfigError, StoreError
 from .features import term_key
-from .store import ConflictError, StoredDocument, display_location, most_shared
+from .store import ConflictError, StoredDocument, display_location
 
 log = logging.getLogger(__name__)
 
@@ -510,25 +510,21 @@ class RedisStore:
         return found
 
     def candidates(
-        self,
-        band_keys: Iterable[int],
-        *,
-        max_bucket: int | None = None,
-        limit: int | None = None,
+        self, band_keys: Iterable[int], *, max_bucket: int | None = None
     ) -> dict[str, int]:
         keys = _key_bytes(band_keys)
-        largest = "" if max_bucket is None else str(int(max_bucket))
+        limit = "" if max_bucket is None else str(int(max_bucket))
         step = 8 * _CHUNK
         hits: dict[str, int] = {}
         with self._calls("look up band keys"):
             for start in range(0, len(keys), step):
                 reply = self._candidates_script(
-                    keys=[self._band_prefix], args=[keys[start : start + step], largest]
+                    keys=[self._band_prefix], args=[keys[start : start + step], limit]
                 )
                 for member, count in zip(reply[::2], reply[1::2]):
                     doc_id = member.decode("utf-8")
                     hits[doc_id] = hits.get(doc_id, 0) + int(count)
-        return most_shared(hits, limit)
+        return hits
 
     def document_frequencies(self, terms: np.ndarray) -> tuple[int, np.ndarray]:
         fields = np.asarray(terms, dtype=np.uint64).astype(">u8").tobytes()

@@ -60,6 +60,21 @@ def test_adding_a_document_again_is_a_duplicate_exit_4_and_not_counted_twice(ind
     assert json.loads(stats.stdout)["documents"] == 5
 
 
+def test_max_candidates_compares_only_those_sharing_most_keys(index):
+    runner.invoke(app, ["gate", "add", "--index", index], input=seed_lines({"001", "002", "003"}))
+    every = runner.invoke(app, ["gate", "check", "--index", index], input=seed_lines({"004"}))
+    one = runner.invoke(
+        app, ["gate", "check", "--index", index, "--max-candidates", "1"], input=seed_lines({"004"})
+    )
+    assert every.exit_code == one.exit_code == 0
+    ((all_sources,), (first_only,)) = verdicts(every.stdout), verdicts(one.stdout)
+    assert sorted(all_sources["syndicated_from"]) == ["001", "002", "003"]
+    assert len(first_only["syndicated_from"]) == 1
+    assert first_only["syndicated_from"][0] in all_sources["syndicated_from"]
+    bad = runner.invoke(app, ["gate", "check", "--index", index, "--max-candidates", "0"])
+    assert bad.exit_code == 2
+
+
 def test_check_is_read_only(index):
     result = runner.invoke(app, ["gate", "check", "--index", index], input=seed_lines())
     assert result.exit_code == 0

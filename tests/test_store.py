@@ -129,28 +129,6 @@ def test_candidates_count_shared_keys_and_go_after_remove(store) -> None:
     assert store.candidates([1]) == {}
 
 
-def test_candidates_limit_keeps_those_sharing_most_keys_ties_by_id(store) -> None:
-    store.add(make("d", band_keys=[1]))
-    store.add(make("c", band_keys=[1, 2]))  # added before b: ties are broken by id, not age
-    store.add(make("b", band_keys=[2, 3]))
-    store.add(make("a", band_keys=[1, 2, 3]))
-    asked = [1, 2, 3]
-    assert store.candidates(asked, limit=1) == {"a": 3}
-    assert store.candidates(asked, limit=2) == {"a": 3, "b": 2}
-    assert store.candidates(asked, limit=3) == {"a": 3, "b": 2, "c": 2}
-    assert (
-        store.candidates(asked, limit=10)
-        == store.candidates(asked)
-        == {
-            "a": 3,
-            "b": 2,
-            "c": 2,
-            "d": 1,
-        }
-    )
-    assert store.candidates([], limit=2) == {}
-
-
 def test_document_frequencies_go_up_and_down(store) -> None:
     assert frequencies(store, "x") == (0, {})
     store.add(make("a", terms=keys("x", "y")))
@@ -167,6 +145,34 @@ def test_document_frequencies_go_up_and_down(store) -> None:
     store.add(make("c", terms=[BIG, HIGH, 5]))
     count, found = store.document_frequencies(np.array([7, BIG, 5, HIGH], dtype=np.uint64))
     assert (count, found.tolist()) == (1, [0, 1, 1, 1])
+
+
+def test_frequencies_read_again_follow_writes_of_this_and_other_connections(
+    tmp_path: Path,
+) -> None:
+    # A store keeps the frequencies it read for the next checks: its own writes update
+    # them, another connection's commit drops them.
+    path = tmp_path / "gate.db"
+    one, two = SQLiteStore(path), SQLiteStore(path)
+    try:
+        one.add(make("a", terms=keys("x", "y")))
+        assert frequencies(one, "x", "y", "z") == (1, {"x": 1, "y": 1})
+        one.add(make("b", terms=keys("y", "z")))
+        one.add_many([make("c", terms=keys("x")), make("d", terms=keys("w"))])
+        assert frequencies(one, "x", "y", "z", "w") == (4, {"x": 2, "y": 2, "z": 1, "w": 1})
+        one.remove("a")
+        assert frequencies(one, "x", "y", "z") == (3, {"x": 1, "y": 1, "z": 1})
+        two.add(make("e", terms=keys("z")))
+        two.remove("b")
+        assert frequencies(one, "x", "y", "z") == (3, {"x": 1, "z": 1})
+        one.add(make("b", "another text", terms=keys("q")), replace=True)
+        assert frequencies(one, "y", "q") == (4, {"q": 1})
+        assert frequencies(one, "x", "y", "z", "w", "q") == frequencies(
+            two, "x", "y", "z", "w", "q"
+        )
+    finally:
+        one.close()
+        two.close()
 
 
 def test_count(store) -> None:
