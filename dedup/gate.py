@@ -519,20 +519,22 @@ class Gate:
         if not related:
             return
         keys, counts = term_counts(incoming.features)
+        others = []
         for screened, _, _ in related:
             if screened.terms is None:
                 screened.terms = term_counts(screened.prepared.features)
-        every = unique(np.concatenate([keys] + [c.terms[0] for c, _, _ in related]))  # type: ignore[index]
+            others.append(screened.terms)
+        every = unique(np.concatenate([keys, *(other_keys for other_keys, _ in others)]))
         documents, frequencies = self.store.document_frequencies(every)
         documents += 1
 
-        def weights(terms: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-            return tfidf_weights(terms[1], frequencies[np.searchsorted(every, terms[0])], documents)
+        def weights(of_keys: np.ndarray, of_counts: np.ndarray) -> np.ndarray:
+            found = frequencies[np.searchsorted(every, of_keys)]
+            return tfidf_weights(of_counts, found, documents)
 
-        vector = weights((keys, counts))
-        for screened, score, _ in related:
-            terms = screened.terms
-            score.cosine = keyed_cosine(keys, vector, terms[0], weights(terms))  # type: ignore[index,arg-type]
+        vector = weights(keys, counts)
+        for (_, score, _), (other_keys, other_counts) in zip(related, others):
+            score.cosine = keyed_cosine(keys, vector, other_keys, weights(other_keys, other_counts))
 
     @staticmethod
     def _match(
