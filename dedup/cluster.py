@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
@@ -104,82 +105,143 @@ class ProvenanceGroup:
     evidence: list[dict] = field(default_factory=list)
 
 
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, x: int) -> int:
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, x: int, y: int) -> None:
-        rx, ry = self.find(x), self.find(y)
-        if rx != ry:
-            self.parent[max(rx, ry)] = min(rx, ry)
-
-
-def _overlap(x: tuple[int, int], y: tuple[int, int]) -> float:
-    # Comparisons rather than min()/max(): called for every pair of passages in a document.
-    (x0, x1), (y0, y1) = x, y
-    shared = (x1 if x1 < y1 else y1) - (x0 if x0 > y0 else y0)
-    shorter = x1 - x0 if x1 - x0 < y1 - y0 else y1 - y0
-    return shared / shorter if shared > 0 and shorter > 0 else 0.0
-
-
 def reuse_units(links: Sequence[Link]) -> list[list[int]]:
     """Cluster passages into units: each unit is one stretch of reused text.
 
     Two passages that overlap in a document they share (x–d and d–y) are the same text only
     when the triangle closes: x and y share that text too. A document that carries two wires'
     versions of one sentence therefore does not chain the two wires together.
+
+    Returns:
+        The units (link indices, ascending), by first member.
     """
-    union = _UnionFind(len(links))
-    parent = union.parent
-    by_doc: dict[int, list[int]] = defaultdict(list)
-    by_pair: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for k, link in enumerate(links):
-        by_doc[link.a].append(k)
-        by_doc[link.b].append(k)
-        by_pair[(min(link.a, link.b), max(link.a, link.b))].append(k)
-    for doc, ks in by_doc.items():
-        # Sweep by start: a passage overlaps only those starting before it ends. A pair whose
-        # passages are already one unit needs no test: every union a triangle implies is also
-        # tested from the triangle's other corners, so the units come out the same.
-        ks = sorted(ks, key=lambda k: links[k].span(doc))
-        spans = [links[k].span(doc) for k in ks]
-        for first_index, k1 in enumerate(ks):
-            l1 = links[k1]
-            end1 = spans[first_index][1]
-            root = union.find(k1)  # a member of k1's unit, even after later unions
-            for second_index in range(first_index + 1, len(ks)):
-                if spans[second_index][0] >= end1:
+    if not links:
+        return []
+    ends = np.array(
+        [
+            (
+                x.a,
+                x.b,
+                x.alignment.a_start,
+                x.alignment.a_end,
+                x.alignment.b_start,
+                x.alignment.b_end,
+            )
+            for x in links
+        ],
+        dtype=np.int64,
+    )
+    docs, starts, stops = ends[:, :2].ravel(), ends[:, 2::2].ravel(), ends[:, 3::2].ravel()
+    owners = np.repeat(np.arange(len(links)), 2)
+    # Each document's passages, by span (the units do not depend on the documents' order).
+    order = np.lexsort((owners, stops, starts, docs))
+    bounds = np.flatnonzero(np.diff(docs[order])) + 1
+    # The links between each pair of documents, by pair code, then link.
+    width = int(docs.max()) + 1
+    codes = np.minimum(ends[:, 0], ends[:, 1]) * width + np.maximum(ends[:, 0], ends[:, 1])
+    by_pair = np.argsort(codes, kind="stable")
+    labels = _unit_labels(
+        ends,
+        docs[order],
+        starts[order],
+        stops[order],
+        owners[order],
+        np.concatenate(([0], bounds, [len(order)])),
+        codes[by_pair],
+        by_pair,
+        width,
+        SAME_TEXT_OVERLAP,
+    )
+    # A unit's label is its smallest link (the union-find keeps the smaller root).
+    grouped = np.argsort(labels, kind="stable")
+    return [
+        unit.tolist() for unit in np.split(grouped, np.flatnonzero(np.diff(labels[grouped])) + 1)
+    ]
+
+
+@njit(cache=True, nogil=True)
+def _unit_labels(  # type: ignore[no-untyped-def]
+    ends, docs, starts, stops, owners, bounds, pair_codes, pair_links, width, same
+):  # fmt: skip
+    """The union-find of :func:`reuse_units`: for each link, the smallest link of its unit.
+
+    ``ends`` holds each link's documents and spans (a, b, a_start, a_end, b_start, b_end);
+    ``docs``, ``starts``, ``stops`` and ``owners`` are the passages at each document (a link
+    twice), grouped by document between ``bounds`` and sorted by span; ``pair_codes`` and
+    ``pair_links`` the links of each pair of documents (code ``low * width + high``).
+
+    Sweep by start: a passage overlaps only those starting before it ends. A pair whose
+    passages are already one unit needs no test: every union a triangle implies is also tested
+    from the triangle's other corners, so the units come out the same.
+    """
+    parent = np.arange(len(ends))
+    for group in range(len(bounds) - 1):
+        low, high = bounds[group], bounds[group + 1]
+        doc = docs[low]
+        for first in range(low, high):
+            k1 = owners[first]
+            root = _find(parent, k1)  # a member of k1's unit, even after later unions
+            for second in range(first + 1, high):
+                if starts[second] >= stops[first]:
                     break
-                k2 = ks[second_index]
+                k2 = owners[second]
                 # The direct parent first: in a doc re-run by many, most pairs are one unit.
-                if parent[k2] == root or union.find(k2) == union.find(k1):
+                if parent[k2] == root or _find(parent, k2) == _find(parent, k1):
                     continue
-                if _overlap(spans[first_index], spans[second_index]) < SAME_TEXT_OVERLAP:
+                if _overlap(starts[first], stops[first], starts[second], stops[second]) < same:
                     continue
-                l2 = links[k2]
-                x, y = l1.other(doc), l2.other(doc)
+                x = ends[k1, 1] if ends[k1, 0] == doc else ends[k1, 0]
+                y = ends[k2, 1] if ends[k2, 0] == doc else ends[k2, 0]
                 if x == y:
-                    union.union(k1, k2)
+                    _union(parent, k1, k2)
                     continue
-                for k3 in by_pair.get((min(x, y), max(x, y)), ()):
-                    l3 = links[k3]
+                code = min(x, y) * width + max(x, y)
+                for at in range(
+                    np.searchsorted(pair_codes, code), np.searchsorted(pair_codes, code, "right")
+                ):
+                    k3 = pair_links[at]
                     if (
-                        _overlap(l3.span(x), l1.span(x)) >= SAME_TEXT_OVERLAP
-                        and _overlap(l3.span(y), l2.span(y)) >= SAME_TEXT_OVERLAP
+                        _span_overlap(ends, k3, k1, x) >= same
+                        and _span_overlap(ends, k3, k2, y) >= same
                     ):
-                        union.union(k1, k2)
-                        union.union(k1, k3)
+                        _union(parent, k1, k2)
+                        _union(parent, k1, k3)
                         break
-    units: dict[int, list[int]] = defaultdict(list)
-    for k in range(len(links)):
-        units[union.find(k)].append(k)
-    return sorted(units.values(), key=lambda u: u[0])
+    labels = np.empty(len(ends), dtype=np.int64)
+    for k in range(len(ends)):
+        labels[k] = _find(parent, k)
+    return labels
+
+
+@njit(cache=True, nogil=True)
+def _find(parent, x):  # type: ignore[no-untyped-def]
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _union(parent, x, y):  # type: ignore[no-untyped-def]
+    rx, ry = _find(parent, x), _find(parent, y)
+    if rx != ry:
+        parent[max(rx, ry)] = min(rx, ry)
+
+
+@njit(cache=True, nogil=True)
+def _overlap(x0, x1, y0, y1):  # type: ignore[no-untyped-def]
+    """Share of the shorter of two spans that the other covers."""
+    shared = min(x1, y1) - max(x0, y0)
+    shorter = min(x1 - x0, y1 - y0)
+    return shared / shorter if shared > 0 and shorter > 0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def _span_overlap(ends, k, j, doc):  # type: ignore[no-untyped-def]
+    """:func:`_overlap` of links ``k`` and ``j`` in document ``doc`` (an end of both)."""
+    k0, k1 = (ends[k, 2], ends[k, 3]) if ends[k, 0] == doc else (ends[k, 4], ends[k, 5])
+    j0, j1 = (ends[j, 2], ends[j, 3]) if ends[j, 0] == doc else (ends[j, 4], ends[j, 5])
+    return _overlap(k0, k1, j0, j1)
 
 
 def provenance_groups(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Sequence
 
 import pytest
 
@@ -185,3 +187,105 @@ def test_story_groups_above_the_dense_limit_match_the_exact_ones(seeds_dir, tmp_
     exact = story_groups(tfidf)
     assert exact == [[0, 1, 2, 3, 4]]
     assert story_groups(tfidf, limit=5) == exact  # 7 documents: the candidate path
+
+
+# The pure-Python reuse units that the compiled union-find replaced: the reference it must
+# reproduce exactly.
+SAME_TEXT_OVERLAP = 0.5
+
+
+class UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, x: int, y: int) -> None:
+        rx, ry = self.find(x), self.find(y)
+        if rx != ry:
+            self.parent[max(rx, ry)] = min(rx, ry)
+
+
+def overlap(x: tuple[int, int], y: tuple[int, int]) -> float:
+    # Comparisons rather than min()/max(): called for every pair of passages in a document.
+    (x0, x1), (y0, y1) = x, y
+    shared = (x1 if x1 < y1 else y1) - (x0 if x0 > y0 else y0)
+    shorter = x1 - x0 if x1 - x0 < y1 - y0 else y1 - y0
+    return shared / shorter if shared > 0 and shorter > 0 else 0.0
+
+
+def reference_units(links: Sequence[Link]) -> list[list[int]]:
+    """Cluster passages into units: each unit is one stretch of reused text.
+
+    Two passages that overlap in a document they share (x–d and d–y) are the same text only
+    when the triangle closes: x and y share that text too. A document that carries two wires'
+    versions of one sentence therefore does not chain the two wires together.
+    """
+    union = UnionFind(len(links))
+    parent = union.parent
+    by_doc: dict[int, list[int]] = defaultdict(list)
+    by_pair: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for k, link in enumerate(links):
+        by_doc[link.a].append(k)
+        by_doc[link.b].append(k)
+        by_pair[(min(link.a, link.b), max(link.a, link.b))].append(k)
+    for doc, ks in by_doc.items():
+        # Sweep by start: a passage overlaps only those starting before it ends. A pair whose
+        # passages are already one unit needs no test: every union a triangle implies is also
+        # tested from the triangle's other corners, so the units come out the same.
+        ks = sorted(ks, key=lambda k: links[k].span(doc))
+        spans = [links[k].span(doc) for k in ks]
+        for first_index, k1 in enumerate(ks):
+            l1 = links[k1]
+            end1 = spans[first_index][1]
+            root = union.find(k1)  # a member of k1's unit, even after later unions
+            for second_index in range(first_index + 1, len(ks)):
+                if spans[second_index][0] >= end1:
+                    break
+                k2 = ks[second_index]
+                # The direct parent first: in a doc re-run by many, most pairs are one unit.
+                if parent[k2] == root or union.find(k2) == union.find(k1):
+                    continue
+                if overlap(spans[first_index], spans[second_index]) < SAME_TEXT_OVERLAP:
+                    continue
+                l2 = links[k2]
+                x, y = l1.other(doc), l2.other(doc)
+                if x == y:
+                    union.union(k1, k2)
+                    continue
+                for k3 in by_pair.get((min(x, y), max(x, y)), ()):
+                    l3 = links[k3]
+                    if (
+                        overlap(l3.span(x), l1.span(x)) >= SAME_TEXT_OVERLAP
+                        and overlap(l3.span(y), l2.span(y)) >= SAME_TEXT_OVERLAP
+                    ):
+                        union.union(k1, k2)
+                        union.union(k1, k3)
+                        break
+    units: dict[int, list[int]] = defaultdict(list)
+    for k in range(len(links)):
+        units[union.find(k)].append(k)
+    return sorted(units.values(), key=lambda u: u[0])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_reuse_units_are_those_of_the_python_reference(seed):
+    import random
+
+    rng = random.Random(seed)
+    docs = rng.randint(2, 9)
+    links = []
+    for _ in range(rng.randint(1, 60)):
+        a, b = rng.sample(range(docs), 2)
+        start_a, start_b = rng.randint(0, 60), rng.randint(0, 60)
+        length = rng.randint(1, 30)
+        links.append(
+            link(
+                a, b, (start_a, start_a + length), (start_b, start_b + length + rng.randint(-3, 3))
+            )
+        )
+    assert reuse_units(links) == reference_units(links)
