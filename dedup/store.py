@@ -410,12 +410,11 @@ class SQLiteStore:
         takes its changes when it held the state the transaction started from, else it is
         dropped."""
         with self._lock:
-            committed = False
+            change, current, committed = _Change(), False, False
             try:
                 with self._conn:
                     self._conn.execute("BEGIN IMMEDIATE")
                     current = self._frequencies.state == self._state()
-                    change = _Change()
                     yield change
                     self._conn.executemany(
                         "INSERT OR IGNORE INTO bands VALUES (?, ?)", sorted(change.bands)

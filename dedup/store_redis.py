@@ -304,7 +304,8 @@ class RedisStore:
         One process upgrades (it holds a lock key); others opening the index meanwhile wait
         for the version to change. Writers of an older dedup must be stopped first: what they
         add meanwhile is not counted. An upgrade that dies half way is run again whole by the
-        next process to open the index. Returns the schema version then recorded."""
+        next process to open the index once its lock has expired (an hour). Returns the schema
+        version then recorded."""
         lock = f"{self.prefix}:upgrade"
         while True:
             schema = self._client.hget(self._meta, "schema")
