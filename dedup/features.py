@@ -112,8 +112,11 @@ def extract_features(doc: Document) -> Features:
             matches.extend(found)
             segments.extend([segment] * len(found))
     count = len(matches)
-    starts = np.fromiter((m.start() for m in matches), dtype=np.int64, count=count)
-    ends = np.fromiter((m.end() for m in matches), dtype=np.int64, count=count)
+    # Character offsets in 32 bits (a text under 2 GiB characters): 8 bytes less per token in
+    # the features a scan keeps of every document.
+    offset = np.int32 if len(text) < 2**31 else np.int64
+    starts = np.fromiter((m.start() for m in matches), dtype=offset, count=count)
+    ends = np.fromiter((m.end() for m in matches), dtype=offset, count=count)
     raw = [m.group() for m in matches]
     segment_of = np.asarray(segments, dtype=np.int32)
     is_start = np.zeros(count, dtype=bool)

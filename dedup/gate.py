@@ -114,10 +114,12 @@ def unpack_features(packed: bytes) -> Features:
     offset += 4 * (3 * n + sentences)
     names = np.frombuffer(raw, dtype=np.uint8, count=n, offset=offset).astype(bool)
     starts = np.cumsum(ints[:n])
+    ends = starts + ints[n : 2 * n]
+    kind = np.int32 if not n or int(ends[-1]) < 2**31 else np.int64  # as extract_features
     return Features(
         words=tuple(raw[offset + n :].decode("utf-8").split(" ")) if n else (),
-        starts=starts,
-        ends=starts + ints[n : 2 * n],
+        starts=starts.astype(kind),
+        ends=ends.astype(kind),
         hashes=hashes,
         sentence_starts=ints[3 * n :],
         segments=ints[2 * n : 3 * n].astype(np.int32),
