@@ -291,13 +291,17 @@ def analyse(
     features = [p.features for p in prepared]
 
     clock = time.perf_counter()
-    window_docs = np.repeat(
-        np.arange(len(prepared), dtype=np.int64), [len(p.window_signatures) for p in prepared]
-    )
-    window_signatures = np.concatenate([p.window_signatures for p in prepared])
-    empty = np.empty((0, config.num_perm), dtype=np.uint32)
-    for p in prepared:  # only the candidate search needs them; they are most of the memory
+    counts = [len(p.window_signatures) for p in prepared]
+    window_docs = np.repeat(np.arange(len(prepared), dtype=np.int64), counts)
+    # Only the candidate search needs them, and they are most of the memory: each document's
+    # rows are copied into one array and let go at once, so they are not held twice.
+    window_signatures = np.empty((sum(counts), config.num_perm), dtype=np.uint32)
+    empty = np.empty((0, config.num_perm), dtype=np.uint32)  # a view would keep the array alive
+    row = 0
+    for p, count in zip(prepared, counts):
+        window_signatures[row : row + count] = p.window_signatures
         p.window_signatures = empty
+        row += count
     pairs, candidate_stats = candidate_pairs(
         window_signatures,
         window_docs,
