@@ -541,16 +541,19 @@ class SQLiteStore:
                         cache.documents = int(self._conn.execute(_COUNT).fetchone()[0])
                         cache.state = state
                     found = cache.lookup(distinct)
-                    missing = distinct[found < 0]
-                    for start in range(0, len(missing), 500):
-                        chunk = missing[start : start + 500].tolist()
+                    unknown = np.flatnonzero(found < 0)
+                    for start in range(0, len(unknown), 500):
+                        at = unknown[start : start + 500]
+                        chunk = distinct[at].tolist()
                         marks = ",".join("?" * len(chunk))
                         rows = self._conn.execute(
                             f"SELECT term, df FROM terms WHERE term IN ({marks})", chunk
                         ).fetchall()
+                        # Taken from the rows, not from the cache: storing a chunk can start
+                        # the cache again (over its limit) and drop what the others stored.
+                        read = dict(rows)
+                        found[at] = [read.get(term, 0) for term in chunk]
                         cache.store(chunk, rows)
-                    if len(missing):
-                        found = cache.lookup(distinct)
                     count = cache.documents
                 finally:
                     self._conn.execute("COMMIT")

@@ -175,6 +175,24 @@ def test_frequencies_read_again_follow_writes_of_this_and_other_connections(
         two.close()
 
 
+def test_frequencies_are_right_when_the_cache_starts_again_during_a_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dedup.store import _FrequencyCache
+
+    store = SQLiteStore(tmp_path / "gate.db")
+    try:
+        words = [f"w{n}" for n in range(1200)]  # three chunks of the SQL read
+        store.add(make("a", terms=keys(*words)))
+        store.add(make("b", terms=keys(*words[::2])))
+        expected = (2, {w: 2 if n % 2 == 0 else 1 for n, w in enumerate(words)})
+        monkeypatch.setattr(_FrequencyCache, "LIMIT", 700)  # over it inside one read
+        assert frequencies(store, *words) == expected
+        assert frequencies(store, *words) == expected  # partly from the cache
+    finally:
+        store.close()
+
+
 def test_count(store) -> None:
     assert store.count() == 0
     for i in range(5):
