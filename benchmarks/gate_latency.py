@@ -649,7 +649,7 @@ def run_backend(
     budget = args.build_minutes * 60
     build_wall = 0.0  # seconds spent building (generation and index_many), checks not counted
     count, statuses = 0, Counter()  # count: documents in the index
-    if getattr(args, "reuse_index", None) is not None and backend == "sqlite":
+    if args.reuse_index is not None and backend == "sqlite":
         with Gate(location) as gate:
             count = gate.stats()["documents"]  # built before: nothing to add
     skipped: list[str] = []

@@ -14,12 +14,7 @@ def unique(values: np.ndarray) -> np.ndarray:
     2.4 on this project's shingle hashes and pair codes).
     """
     ordered = np.sort(values)
-    if len(ordered) < 2:
-        return ordered
-    keep = np.empty(len(ordered), dtype=bool)
-    keep[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    return ordered[keep]
+    return ordered[_run_starts(ordered)] if len(ordered) > 1 else ordered
 
 
 def unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -34,8 +29,16 @@ def runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each run of equal values of a sorted array starts, and its length."""
     if len(ordered) == 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    first = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    first = np.flatnonzero(_run_starts(ordered))
     return first, np.diff(np.append(first, len(ordered)))
+
+
+def _run_starts(ordered: np.ndarray) -> np.ndarray:
+    """For each value of a sorted, non-empty array, whether it starts a run of equal ones."""
+    starts = np.empty(len(ordered), dtype=bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    return starts
 
 
 def contains(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -181,6 +181,12 @@ kept AS (
 )"""
 
 
+def keyed_terms(terms: Iterable[int | str]) -> list[int]:
+    """A record's distinct terms as keys, sorted, whether an index wrote them as keys or, before
+    its schema had term keys, as text (``features.term_key``): what an upgrade stores."""
+    return sorted({term_key(t) if isinstance(t, str) else int(t) for t in terms})
+
+
 def _to_signed(keys: Iterable[int]) -> list[int]:
     """uint64 band keys as SQLite's signed 64-bit integers."""
     return np.asarray(list(keys), dtype=np.uint64).view(np.int64).tolist()
@@ -331,7 +337,7 @@ class SQLiteStore:
         frequencies: Counter[int] = Counter()
         for seq, raw in self._conn.execute("SELECT seq, record FROM documents").fetchall():
             doc = StoredDocument.from_json(raw)
-            doc.terms = sorted({term_key(t) if isinstance(t, str) else t for t in doc.terms})
+            doc.terms = keyed_terms(doc.terms)
             frequencies.update(doc.terms)
             self._conn.execute(
                 "UPDATE documents SET record=?, keys=? WHERE seq=?",

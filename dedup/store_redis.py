@@ -54,8 +54,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import numpy as np
 
 from .errors import ConfigError, StoreError
-from .features import term_key
-from .store import ConflictError, StoredDocument, display_location
+from .store import ConflictError, StoredDocument, display_location, keyed_terms
 
 log = logging.getLogger(__name__)
 
@@ -213,9 +212,13 @@ def _key_bytes(keys: Iterable[int]) -> bytes:
     return np.unique(array).astype(">u8").tobytes()
 
 
-def _term_fields(terms: Iterable[int]) -> list[bytes]:
-    """Distinct term keys as the 8-byte fields of the term frequency hash."""
-    return [key.to_bytes(8, "big") for key in sorted({int(k) & _UINT64 for k in terms})]
+def _term_fields(terms: Iterable[int], *, distinct: bool = False) -> list[bytes]:
+    """Term keys (uint64) as their fields of the term frequency hash, 8 bytes big-endian
+    each, in order, or sorted and each once with ``distinct``."""
+    values = terms if isinstance(terms, np.ndarray) else list(terms)
+    packed = np.asarray(values, dtype=np.uint64).astype(">u8").tobytes()
+    fields = [packed[i : i + 8] for i in range(0, len(packed), 8)]
+    return sorted(set(fields)) if distinct else fields
 
 
 def _redis_module() -> Any:
@@ -327,7 +330,7 @@ class RedisStore:
             self._key_terms(batch, frequencies)
             pipe = self._client.pipeline(transaction=True)
             pipe.delete(self._terms)
-            items = [(key.to_bytes(8, "big"), n) for key, n in frequencies.items()]
+            items = list(zip(_term_fields(frequencies), frequencies.values()))
             for start in range(0, len(items), _CHUNK):
                 pipe.hset(self._terms, mapping=dict(items[start : start + _CHUNK]))
             pipe.hset(self._meta, "schema", SCHEMA_VERSION)
@@ -345,9 +348,8 @@ class RedisStore:
             if raw is None:
                 continue
             record = json.loads(raw)
-            terms = {term_key(t) if isinstance(t, str) else int(t) for t in record["terms"]}
-            record["terms"] = sorted(terms)
-            frequencies.update(terms)
+            record["terms"] = keyed_terms(record["terms"])
+            frequencies.update(record["terms"])
             pipe.set(key, json.dumps(record, ensure_ascii=False))
         pipe.execute()
 
@@ -391,7 +393,7 @@ class RedisStore:
     def add(self, doc: StoredDocument, *, replace: bool = False) -> str:
         doc.added = doc.added or time.time()
         record = doc.to_json()
-        bands, terms = _key_bytes(doc.band_keys), _term_fields(doc.terms)
+        bands, terms = _key_bytes(doc.band_keys), _term_fields(doc.terms, distinct=True)
         old_bands = b""
         old_terms: list[bytes] = []
         old_sha = ""
@@ -415,7 +417,10 @@ class RedisStore:
                 )
                 if reply[0] == -1:  # replacing: unindex the version the script returned
                     old = StoredDocument.from_json(reply[1])
-                    old_bands, old_terms = _key_bytes(old.band_keys), _term_fields(old.terms)
+                    old_bands, old_terms = (
+                        _key_bytes(old.band_keys),
+                        _term_fields(old.terms, distinct=True),
+                    )
                     old_sha = hashlib.sha1(reply[1]).hexdigest()
                     continue
                 break
@@ -440,7 +445,7 @@ class RedisStore:
         pipe = self._client.pipeline(transaction=False)
         for doc in docs:
             doc.added = doc.added or time.time()
-            terms = _term_fields(doc.terms)
+            terms = _term_fields(doc.terms, distinct=True)
             self._add_script(
                 keys=self._keys(doc.id),
                 args=[
@@ -482,7 +487,7 @@ class RedisStore:
                         doc_id,
                         hashlib.sha1(current).hexdigest(),
                         _key_bytes(doc.band_keys),
-                        *_term_fields(doc.terms),
+                        *_term_fields(doc.terms, distinct=True),
                     ],
                 )
                 if reply != -1:
@@ -528,8 +533,7 @@ class RedisStore:
         return hits
 
     def document_frequencies(self, terms: np.ndarray) -> tuple[int, np.ndarray]:
-        fields = np.asarray(terms, dtype=np.uint64).astype(">u8").tobytes()
-        unique = [fields[i : i + 8] for i in range(0, len(fields), 8)]
+        unique = _term_fields(terms)
         with self._calls("read document frequencies"):
             pipe = self._client.pipeline(transaction=True)
             pipe.get(self._count)
