@@ -10,6 +10,7 @@ separate passages, because chains are local.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,7 @@ MAX_SKEW = 8
 MAX_SEED_REPEATS = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Alignment:
     """One shared passage in token coordinates (``[start, end)`` in each text's tokens)."""
 
@@ -290,10 +291,20 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
+def char_spans(fa: Features, fb: Features, found: Alignment) -> tuple[int, int, int, int]:
+    """An alignment's ``[start, end)`` character offsets in each text: ``a_start, a_end,
+    b_start, b_end``."""
+    return (
+        int(fa.starts[found.a_start]),
+        int(fa.ends[found.a_end - 1]),
+        int(fb.starts[found.b_start]),
+        int(fb.ends[found.b_end - 1]),
+    )
+
+
 def to_passage(a: Document, fa: Features, b: Document, fb: Features, found: Alignment) -> Passage:
     """An alignment in token coordinates as a passage with character offsets."""
-    a_start, a_end = int(fa.starts[found.a_start]), int(fa.ends[found.a_end - 1])
-    b_start, b_end = int(fb.starts[found.b_start]), int(fb.ends[found.b_end - 1])
+    a_start, a_end, b_start, b_end = char_spans(fa, fb, found)
     return Passage(
         a=a.id,
         a_start=a_start,
@@ -305,3 +316,66 @@ def to_passage(a: Document, fa: Features, b: Document, fb: Features, found: Alig
         words=found.words,
         excerpt=excerpt(a.text[a_start:a_end]),
     )
+
+
+class PassageTable(Sequence[Passage]):
+    """A scan's passages as numpy columns, read as :class:`Passage` records one at a time
+    (ids ``p1, p2, ...`` in row order; the excerpt is cut from the text when read).
+
+    Args:
+        documents: The scan's documents.
+        rows: One row per passage: ``a, b`` (document indices), then its alignment
+            ``a_start, a_end, b_start, b_end, matched_a, matched_b`` in tokens.
+        chars: Its character offsets ``a_start, a_end, b_start, b_end`` (:func:`char_spans`).
+        groups: The index of its provenance group in ``group_ids``, or -1.
+        group_ids: The provenance groups' ids.
+    """
+
+    def __init__(
+        self,
+        documents: Sequence[Document],
+        rows: np.ndarray,
+        chars: np.ndarray,
+        groups: np.ndarray,
+        group_ids: Sequence[str],
+    ) -> None:
+        self.documents = documents
+        self.rows = rows
+        self.chars = chars
+        self.groups = groups
+        self.group_ids = group_ids
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> Passage:  # type: ignore[override]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("passage index out of range")
+        a, b, *tokens = self.rows[index].tolist()
+        a_start, a_end, b_start, b_end = self.chars[index].tolist()
+        found = Alignment(*tokens)
+        group = int(self.groups[index])
+        doc_a = self.documents[a]
+        return Passage(
+            a=doc_a.id,
+            a_start=a_start,
+            a_end=a_end,
+            b=self.documents[b].id,
+            b_start=b_start,
+            b_end=b_end,
+            similarity=found.similarity,
+            words=found.words,
+            excerpt=excerpt(doc_a.text[a_start:a_end]),
+            id=f"p{index + 1}",
+            provenance=self.group_ids[group] if group >= 0 else None,
+        )
+
+    def __iter__(self) -> Iterator[Passage]:
+        return (self[k] for k in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +25,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .align import Alignment
 from .arrays import common, unique
-from .index import candidate_pairs
+from .index import pairs_by_band
 from .parallel import fork_map
 from .score import pair_cosines
 from .signatures import MinHasher
@@ -76,7 +76,7 @@ def duplicate_groups(ids: Sequence[str], duplicate_pairs: Sequence[tuple[int, in
 # --- provenance ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     """A passage between documents ``a`` and ``b`` (indices), in token coordinates."""
 
@@ -92,6 +92,54 @@ class Link:
     def other(self, doc: int) -> int:
         """The document at the other end."""
         return self.b if doc == self.a else self.a
+
+
+class LinkTable(Sequence[Link]):
+    """Many links as one ``(n, 8)`` int32 array, read as :class:`Link` records one at a time:
+    row k is link k's ``a, b, a_start, a_end, b_start, b_end, matched_a, matched_b`` (32 bytes
+    a link, against about 250 as objects; a scan of a million articles finds millions)."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = np.asarray(rows, dtype=np.int32).reshape(-1, 8)
+
+    @classmethod
+    def of(cls, links: Sequence[Link]) -> LinkTable:
+        """``links`` as a table (the table itself when it is one)."""
+        if isinstance(links, LinkTable):
+            return links
+        return cls(
+            np.array(
+                [
+                    (
+                        x.a,
+                        x.b,
+                        x.alignment.a_start,
+                        x.alignment.a_end,
+                        x.alignment.b_start,
+                        x.alignment.b_end,
+                        x.alignment.matched_a,
+                        x.alignment.matched_b,
+                    )
+                    for x in links
+                ],
+                dtype=np.int32,
+            )
+        )
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> Link:  # type: ignore[override]
+        a, b, *alignment = self.rows[index].tolist()
+        return Link(a, b, Alignment(*alignment))
+
+    def __iter__(self) -> Iterator[Link]:
+        return (self[k] for k in range(len(self)))
+
+    def spans(self, links: np.ndarray, doc: int) -> np.ndarray:
+        """The token spans in document ``doc`` (an end of each of ``links``), ``(n, 2)``."""
+        rows = self.rows[links]
+        return np.where((rows[:, 0] == doc)[:, None], rows[:, 2:4], rows[:, 4:6])
 
 
 @dataclass
@@ -115,22 +163,9 @@ def reuse_units(links: Sequence[Link]) -> list[list[int]]:
     Returns:
         The units (link indices, ascending), by first member.
     """
-    if not links:
+    if not len(links):
         return []
-    ends = np.array(
-        [
-            (
-                x.a,
-                x.b,
-                x.alignment.a_start,
-                x.alignment.a_end,
-                x.alignment.b_start,
-                x.alignment.b_end,
-            )
-            for x in links
-        ],
-        dtype=np.int64,
-    )
+    ends = LinkTable.of(links).rows[:, :6].astype(np.int64)
     docs, starts, stops = ends[:, :2].ravel(), ends[:, 2::2].ravel(), ends[:, 3::2].ravel()
     owners = np.repeat(np.arange(len(links)), 2)
     # Each document's passages, by span (the units do not depend on the documents' order).
@@ -253,10 +288,11 @@ def provenance_groups(
     exactly one larger unit's documents belongs to that unit's group (a trimmed re-run keeps
     fewer paragraphs of the same story); units carried by the same documents are one group.
     """
-    units = reuse_units(links)
+    table = LinkTable.of(links)
+    units = reuse_units(table)
     doc_sets: dict[frozenset[int], list[int]] = defaultdict(list)
     for unit in units:
-        docs = frozenset(d for k in unit for d in (links[k].a, links[k].b))
+        docs = frozenset(table.rows[unit, :2].ravel().tolist())
         doc_sets[docs].extend(unit)
     # Maximal document sets are the stories; the others join the one maximal set containing
     # them (when several do, the one carrying most passages).
@@ -352,21 +388,17 @@ def attribute_agencies(groups: Sequence[ProvenanceGroup], credits: Sequence[Sequ
 
 
 def derivation(
-    doc: int,
     length: int,
-    links: Sequence[Link],
-    link_ids: Sequence[int],
-    group_of_link: dict[int, ProvenanceGroup],
+    spans: np.ndarray,
+    groups: Sequence[ProvenanceGroup | None],
     overlap: float = 0.0,
 ) -> dict:
     """How much of a document's body is reused text, per provenance group and agency.
 
     Args:
-        doc: The document index.
         length: Its number of body tokens.
-        links: All passages.
-        link_ids: The passages touching ``doc``.
-        group_of_link: The provenance group of each passage.
+        spans: The token spans (``(n, 2)``) of the passages touching it, in passage order.
+        groups: The provenance group of each of those passages.
         overlap: Share of its distinct words found in the documents it shares passages with.
     """
     if length == 0:
@@ -380,30 +412,28 @@ def derivation(
         }
     covered = np.zeros(length, dtype=bool)
     per_group: dict[str, np.ndarray] = {}
-    groups: dict[str, ProvenanceGroup] = {}
-    for k in link_ids:
-        start, end = links[k].span(doc)
+    by_id: dict[str, ProvenanceGroup] = {}
+    for (start, end), group in zip(np.asarray(spans).tolist(), groups):
         covered[start:end] = True
-        group = group_of_link.get(k)
         if group is not None:
             mask = per_group.setdefault(group.id, np.zeros(length, dtype=bool))
             mask[start:end] = True
-            groups[group.id] = group
+            by_id[group.id] = group
     reused = float(covered.mean())
     agencies: dict[str, np.ndarray] = {}
     for gid, mask in per_group.items():
-        name = groups[gid].agency or "unknown"
+        name = by_id[gid].agency or "unknown"
         agencies[name] = agencies[name] | mask if name in agencies else mask.copy()
     return {
         "reused": round(reused, 4),
         "own": round(1.0 - reused, 4),
         "word_overlap": round(overlap, 4),
         "groups": [
-            {"group": gid, "agency": groups[gid].agency, "share": round(float(m.mean()), 4)}
+            {"group": gid, "agency": by_id[gid].agency, "share": round(float(m.mean()), 4)}
             for gid, m in sorted(per_group.items(), key=lambda kv: -kv[1].mean())
         ],
         "agencies": {a: round(float(m.mean()), 4) for a, m in sorted(agencies.items())},
-        "label": derivation_label(reused, overlap) if link_ids else "independent",
+        "label": derivation_label(reused, overlap) if len(spans) else "independent",
     }
 
 
@@ -453,12 +483,10 @@ def story_groups(
         return []
     if n <= limit:
         return _average_linkage(tfidf, np.arange(n), threshold)
-    pairs = _story_candidates(tfidf)
-    similarity = pair_cosines(tfidf, pairs, workers=workers)
-    keep = similarity >= threshold
+    pairs, similarity = _story_pairs(tfidf, threshold, workers)
     groups: list[list[int]] = []
     to_link: list[np.ndarray] = []
-    _cluster_components(tfidf, pairs[keep], similarity[keep], threshold, limit, groups, to_link)
+    _cluster_components(tfidf, pairs, similarity, threshold, limit, groups, to_link)
     # Components are clustered independently: on the workers, a few hundred at a time.
     step = COMPONENTS_PER_TASK
     chunks = [to_link[start : start + step] for start in range(0, len(to_link), step)]
@@ -482,8 +510,13 @@ STORY_LSH_THRESHOLD = 0.1  # same-story articles share more of their top terms (
 COMPONENTS_PER_TASK = 200  # story components clustered per task of a worker process
 
 
-def _story_candidates(tfidf: csr_matrix) -> np.ndarray:
-    """Pairs of documents sharing enough of their top TF-IDF terms (MinHash LSH)."""
+def _story_pairs(
+    tfidf: csr_matrix, threshold: float, workers: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of documents sharing enough of their top TF-IDF terms (MinHash LSH) whose
+    cosine reaches ``threshold``, sorted, and their cosines. The candidates are scored band
+    by band of the LSH and only those kept are held: a million articles have hundreds of
+    millions of candidates, and few reach the threshold."""
     sets = []
     for row in range(tfidf.shape[0]):
         start, end = tfidf.indptr[row], tfidf.indptr[row + 1]
@@ -491,13 +524,17 @@ def _story_candidates(tfidf: csr_matrix) -> np.ndarray:
         top = columns[np.argsort(-values, kind="stable")[:STORY_TOP_TERMS]]
         sets.append(unique(top.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
     signatures = MinHasher(num_perm=64).signatures(sets)
-    pairs, _ = candidate_pairs(
-        signatures,
-        np.arange(len(sets), dtype=np.int64),
-        threshold=STORY_LSH_THRESHOLD,
-        max_bucket_size=STORY_MAX_BUCKET,
-    )
-    return pairs
+    kept_pairs, kept_similarity = [np.empty((0, 2), dtype=np.int64)], [np.empty(0)]
+    for pairs in pairs_by_band(
+        signatures, threshold=STORY_LSH_THRESHOLD, max_bucket_size=STORY_MAX_BUCKET
+    ):
+        similarity = pair_cosines(tfidf, pairs, workers=workers)
+        keep = similarity >= threshold
+        kept_pairs.append(pairs[keep])
+        kept_similarity.append(similarity[keep])
+    pairs, similarity = np.concatenate(kept_pairs), np.concatenate(kept_similarity)
+    order = np.lexsort((pairs[:, 1], pairs[:, 0]))
+    return pairs[order], similarity[order]
 
 
 def _cluster_components(

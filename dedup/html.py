@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import bisect
 import hashlib
+import heapq
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -28,8 +29,9 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
+from .align import PassageTable
 from .errors import ConfigError
-from .models import Document, PairScore, Passage, ScanResult
+from .models import RELATIONS, Document, PairScore, PairTable, Passage, ScanResult
 
 DEFAULT_MAX_PAIRS = 200
 HEATMAP_MAX_DOCS = 50  # an HTML table of 50 x 50 cells is still readable and small
@@ -250,19 +252,53 @@ def short_labels(ids: Sequence[str]) -> list[str]:
     return [str(k + 1) for k in range(len(ids))]
 
 
-def ranked_pairs(pairs: Iterable[PairScore]) -> list[PairScore]:
-    """Pairs that share text, duplicates first, then by the larger coverage and cosine."""
-    shown = [p for p in pairs if p.relation != "none"]
-    return sorted(
-        shown,
-        key=lambda p: (
-            RELATION_RANK.get(p.relation, len(RELATION_RANK)),
-            -max(p.coverage_a, p.coverage_b),
-            -p.cosine,
-            p.a,
-            p.b,
-        ),
+def ranked_pairs(pairs: Iterable[PairScore], limit: int | None = None) -> list[PairScore]:
+    """Pairs that share text, duplicates first, then by the larger coverage and cosine (the
+    first ``limit`` of them when given: only those are held, not every pair)."""
+    shown = (p for p in pairs if p.relation != "none")
+    if limit is not None:
+        return heapq.nsmallest(limit, shown, key=_rank)
+    return sorted(shown, key=_rank)
+
+
+def _rank(p: PairScore) -> tuple[Any, ...]:
+    return (
+        RELATION_RANK.get(p.relation, len(RELATION_RANK)),
+        -max(p.coverage_a, p.coverage_b),
+        -p.cosine,
+        p.a,
+        p.b,
     )
+
+
+def _shared_pairs(pairs: Sequence[PairScore]) -> int:
+    """How many of ``pairs`` share text."""
+    if isinstance(pairs, PairTable):
+        return int(np.count_nonzero(pairs.relations != RELATIONS.index("none")))
+    return sum(p.relation != "none" for p in pairs)
+
+
+def _passages_between(
+    result: ScanResult, shown: Sequence[PairScore]
+) -> dict[tuple[str, str], list[Passage]]:
+    """The passages of the ``shown`` pairs (either way round), by pair; a scan's table of
+    passages is searched by its columns, not read passage by passage."""
+    keys = {(p.a, p.b) for p in shown} | {(p.b, p.a) for p in shown}
+    passages = result.passages
+    if isinstance(passages, PassageTable):
+        position = {doc.id: index for index, doc in enumerate(result.documents)}
+        n = len(result.documents)
+        wanted = np.array([position[a] * n + position[b] for a, b in keys], dtype=np.int64)
+        codes = passages.rows[:, 0].astype(np.int64) * n + passages.rows[:, 1]
+        found: Iterable[Passage] = (
+            passages[k] for k in np.flatnonzero(np.isin(codes, wanted)).tolist()
+        )
+    else:
+        found = (p for p in passages if (p.a, p.b) in keys)
+    passages_of: dict[tuple[str, str], list[Passage]] = {}
+    for passage in found:
+        passages_of.setdefault((passage.a, passage.b), []).append(passage)
+    return passages_of
 
 
 def heatmap_order(result: ScanResult) -> list[int]:
@@ -443,13 +479,11 @@ def _pair_views(
     """
     position = {doc.id: index for index, doc in enumerate(result.documents)}
     group_of = {g["id"]: g for g in result.provenance}
-    passages_of: dict[tuple[str, str], list[Passage]] = {}
-    for passage in result.passages:
-        passages_of.setdefault((passage.a, passage.b), []).append(passage)
-    ranked = ranked_pairs(result.pairs)
+    ranked = ranked_pairs(result.pairs, max_pairs)
+    passages_of = _passages_between(result, ranked)
     pairs: list[PairView] = []
     spans_of: dict[int, set[tuple[int, int, str]]] = {}
-    for number, score in enumerate(ranked[:max_pairs], start=1):
+    for number, score in enumerate(ranked, start=1):
         a, b = views[position[score.a]], views[position[score.b]]
         found = [(p, False) for p in passages_of.get((score.a, score.b), [])]
         found += [(p, True) for p in passages_of.get((score.b, score.a), [])]
@@ -462,7 +496,7 @@ def _pair_views(
         spans_of.setdefault(b.index, set()).update((*x.b, x.id) for x in shown)
     for index, spans in spans_of.items():
         _embed_text(views[index], result.documents[index], sorted(spans))
-    return pairs, len(ranked)
+    return pairs, _shared_pairs(result.pairs)
 
 
 def _listed(views: _Views, limit: int) -> list[DocView]:

@@ -16,11 +16,13 @@ same band keys are what the gate stores (``band_keys``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHashLSH
+from numba import njit
 
 from .arrays import unique
 
@@ -93,52 +95,136 @@ def candidate_pairs(
     Returns:
         An ``(n, 2)`` int array of document index pairs, sorted, and the statistics.
     """
-    num_perm = window_signatures.shape[1] if window_signatures.ndim == 2 else 0
-    stats = CandidateStats(windows=len(window_docs))
     if len(window_docs) == 0:
+        return np.empty((0, 2), dtype=np.int64), CandidateStats()
+    bands, rows = lsh_params(threshold, window_signatures.shape[1])
+    keys = band_keys(window_signatures, bands, rows).T
+    return bucket_pairs([keys], window_docs, rows=rows, max_bucket_size=max_bucket_size)
+
+
+def bucket_pairs(
+    key_blocks: Sequence[np.ndarray],
+    window_docs: np.ndarray,
+    *,
+    rows: int,
+    max_bucket_size: int,
+) -> tuple[np.ndarray, CandidateStats]:
+    """:func:`candidate_pairs` from the windows' band keys, already computed (where the
+    windows were hashed): ``key_blocks`` are consecutive blocks of windows, each a
+    ``(bands, windows)`` array of :func:`band_keys` (transposed). A band's keys are gathered
+    from the blocks one band at a time, never all bands at once."""
+    stats = CandidateStats(windows=len(window_docs))
+    codes = [
+        band_codes
+        for band_codes, _ in _band_pairs(key_blocks, window_docs, rows, max_bucket_size, stats)
+    ]
+    n_docs = int(window_docs.max()) + 1 if len(window_docs) else 0
+    if not codes:
         return np.empty((0, 2), dtype=np.int64), stats
-    bands, rows = lsh_params(threshold, num_perm)
+    pairs = _decode(unique(np.concatenate(codes)), n_docs)
+    stats.pairs = len(pairs)
+    return pairs, stats
+
+
+def pairs_by_band(
+    signatures: np.ndarray, *, threshold: float, max_bucket_size: int
+) -> Iterator[np.ndarray]:
+    """The pairs :func:`candidate_pairs` finds for documents of one signature each, band by
+    band, each pair in the first band where it shares a bucket: a caller can score and filter
+    them as they come instead of holding every candidate at once (a corpus of a million
+    articles has hundreds of millions). The pairs of one band are unordered; all bands
+    together are the pairs of ``candidate_pairs``, each once."""
+    n_docs = len(signatures)
+    stats = CandidateStats(windows=n_docs)
+    if n_docs == 0:
+        return
+    bands, rows = lsh_params(threshold, signatures.shape[1])
+    keys = band_keys(signatures, bands, rows).T
+    # Per earlier band, the bucket of each document where that band expanded pairs, or a
+    # number of its own (-1 - document) where it did not.
+    buckets: list[np.ndarray] = []
+    docs = np.arange(n_docs, dtype=np.int64)
+    for codes, bucket in _band_pairs([keys], docs, rows, max_bucket_size, stats):
+        pairs = _decode(codes, n_docs)
+        if buckets:
+            pairs = pairs[_first_found(np.stack(buckets), pairs[:, 0], pairs[:, 1])]
+        buckets.append(bucket)
+        yield pairs
+
+
+@njit(cache=True, nogil=True)
+def _first_found(buckets, firsts, seconds):  # type: ignore[no-untyped-def]
+    """For each pair, whether no earlier band (a row of ``buckets``) put both its documents
+    in one expanded bucket."""
+    out = np.ones(len(firsts), dtype=np.bool_)
+    for p in range(len(firsts)):
+        i, j = firsts[p], seconds[p]
+        for band in range(buckets.shape[0]):
+            if buckets[band, i] == buckets[band, j]:
+                out[p] = False
+                break
+    return out
+
+
+def _decode(codes: np.ndarray, n_docs: int) -> np.ndarray:
+    return np.stack([codes // n_docs, codes % n_docs], axis=1)
+
+
+def _band_pairs(
+    key_blocks: Sequence[np.ndarray],
+    window_docs: np.ndarray,
+    rows: int,
+    max_bucket_size: int,
+    stats: CandidateStats,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Per band of the LSH, the codes ``i * n_docs + j`` of the document pairs sharing one of
+    its buckets, and which expanded bucket each window is in (``-1 - window`` for none).
+    ``stats`` counts the bands, buckets and oversized buckets."""
+    if len(window_docs) == 0:
+        return
+    bands = key_blocks[0].shape[0]
     stats.bands, stats.rows = bands, rows
-    by_band = band_keys(window_signatures, bands, rows).T
     docs = window_docs.astype(np.int64)
     n_docs = int(docs.max()) + 1
     n_windows = len(docs)
-    codes: list[np.ndarray] = []
     for band in range(bands):
         # (key, doc) pairs, each once, sorted by key: a bucket is a run of equal keys. Keys
         # are sorted once (unstable), the windows of shared keys are then put in window order
         # (that is, document order) inside each run by one sort of (run, window) numbers.
-        column = by_band[band]
+        column = (
+            key_blocks[0][band]
+            if len(key_blocks) == 1
+            else np.concatenate([block[band] for block in key_blocks])
+        )
+        bucket = -1 - np.arange(n_windows, dtype=np.int64)
         order = np.argsort(column)
         ordered = column[order]
         new_run = np.r_[True, ordered[1:] != ordered[:-1]]
         shared = ~(new_run & np.r_[new_run[1:], True])
-        if not shared.any():
-            continue
-        runs = np.cumsum(new_run)[shared]
-        windows = np.sort(runs * n_windows + order[shared]) % n_windows
-        band_key, band_doc = column[windows], docs[windows]
-        first = np.r_[True, (band_key[1:] != band_key[:-1]) | (band_doc[1:] != band_doc[:-1])]
-        band_key, band_doc = band_key[first], band_doc[first]
-        starts = np.flatnonzero(np.r_[True, band_key[1:] != band_key[:-1]])
-        sizes = np.diff(np.r_[starts, len(band_key)])
-        stats.buckets += int(np.count_nonzero(sizes > 1))
-        oversized = sizes > max_bucket_size
-        stats.oversized_buckets += int(np.count_nonzero(oversized))
-        for size in unique(sizes[(sizes > 1) & ~oversized]).tolist():
-            # All buckets of one size at once: a (buckets, size) matrix of documents.
-            members = band_doc[starts[sizes == size][:, None] + np.arange(size)]
-            first, second = np.triu_indices(size, k=1)
-            codes.append(members[:, first].ravel() * n_docs + members[:, second].ravel())
+        codes: list[np.ndarray] = []
+        if shared.any():
+            runs = np.cumsum(new_run)[shared]
+            windows = np.sort(runs * n_windows + order[shared]) % n_windows
+            band_key, band_doc = column[windows], docs[windows]
+            first = np.r_[True, (band_key[1:] != band_key[:-1]) | (band_doc[1:] != band_doc[:-1])]
+            band_key, band_doc, windows = band_key[first], band_doc[first], windows[first]
+            starts = np.flatnonzero(np.r_[True, band_key[1:] != band_key[:-1]])
+            sizes = np.diff(np.r_[starts, len(band_key)])
+            stats.buckets += int(np.count_nonzero(sizes > 1))
+            oversized = sizes > max_bucket_size
+            stats.oversized_buckets += int(np.count_nonzero(oversized))
+            expanded = (sizes > 1) & ~oversized
+            in_expanded = np.repeat(expanded, sizes)
+            bucket[windows[in_expanded]] = np.repeat(np.arange(len(sizes)), sizes)[in_expanded]
+            for size in unique(sizes[expanded]).tolist():
+                # All buckets of one size at once: a (buckets, size) matrix of documents.
+                members = band_doc[starts[sizes == size][:, None] + np.arange(size)]
+                first, second = np.triu_indices(size, k=1)
+                codes.append(members[:, first].ravel() * n_docs + members[:, second].ravel())
+        yield np.concatenate([np.empty(0, dtype=np.int64), *codes]), bucket
     if stats.oversized_buckets:
         log.info(
             "%d LSH buckets held more than %d documents and were not expanded into pairs",
             stats.oversized_buckets,
             max_bucket_size,
         )
-    if not codes:
-        return np.empty((0, 2), dtype=np.int64), stats
-    codes_found = unique(np.concatenate(codes))
-    pairs = np.stack([codes_found // n_docs, codes_found % n_docs], axis=1)
-    stats.pairs = len(pairs)
-    return pairs, stats

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
+
+import numpy as np
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from .config import ScanConfig
 
 
@@ -83,7 +84,7 @@ class Skipped:
         return {"path": self.path, "line": self.line, "kind": self.kind, "reason": self.reason}
 
 
-@dataclass
+@dataclass(slots=True)
 class Passage:
     """A stretch of text shared by two documents (offsets are ``[start, end)`` into ``text``).
 
@@ -120,7 +121,7 @@ class Passage:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class PairScore:
     """Scores of one candidate pair (``a`` precedes ``b`` in document order)."""
 
@@ -135,6 +136,105 @@ class PairScore:
     coverage_a: float = 0.0
     coverage_b: float = 0.0
     relation: str = "none"
+
+
+RELATIONS = ("none", "shares_text", "duplicate")  # PairTable's relation codes, in order
+# PairTable's score columns, in order.
+SCORE_COLUMNS = (
+    "cosine",
+    "jaccard",
+    "jaccard_estimate",
+    "containment_a",
+    "containment_b",
+    "coverage_a",
+    "coverage_b",
+)
+
+
+class PairTable(Sequence[PairScore]):
+    """Scores of many pairs as numpy columns, read as :class:`PairScore` records one at a time.
+
+    A scan of a million articles scores about twelve million pairs: as objects they would
+    take gigabytes, as columns about 90 bytes each.
+
+    Attributes:
+        ids: Every document id, in document order.
+        docs: ``(n, 2)`` document indices of each pair (into ``ids``).
+        scores: ``(n, 7)`` float64, the columns of ``SCORE_COLUMNS``.
+        passages: Passages of each pair.
+        relations: Each pair's relation, as its index in ``RELATIONS``.
+    """
+
+    def __init__(
+        self,
+        ids: Sequence[str],
+        docs: np.ndarray,
+        scores: np.ndarray,
+        passages: np.ndarray,
+        relations: np.ndarray,
+    ) -> None:
+        self.ids = ids
+        self.docs = docs
+        self.scores = scores
+        self.passages = passages
+        self.relations = relations
+
+    @classmethod
+    def from_scores(cls, ids: Sequence[str], scores: Sequence[PairScore]) -> PairTable:
+        """The table of records (whose ``a`` and ``b`` are among ``ids``)."""
+        position = {doc_id: index for index, doc_id in enumerate(ids)}
+        code = {name: number for number, name in enumerate(RELATIONS)}
+        return cls(
+            ids,
+            np.array([(position[s.a], position[s.b]) for s in scores], dtype=np.int32).reshape(
+                -1, 2
+            ),
+            np.array(
+                [[getattr(s, c) for c in SCORE_COLUMNS] for s in scores], dtype=np.float64
+            ).reshape(-1, len(SCORE_COLUMNS)),
+            np.array([s.passages for s in scores], dtype=np.int32),
+            np.array([code[s.relation] for s in scores], dtype=np.uint8),
+        )
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    @overload
+    def __getitem__(self, index: int) -> PairScore: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[PairScore]: ...
+
+    def __getitem__(self, index: int | slice) -> PairScore | list[PairScore]:
+        if isinstance(index, slice):
+            return [self[k] for k in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("pair index out of range")
+        a, b = self.docs[index].tolist()
+        cosine, jaccard, estimate, in_a, in_b, cover_a, cover_b = self.scores[index].tolist()
+        return PairScore(
+            self.ids[a],
+            self.ids[b],
+            cosine,
+            jaccard,
+            estimate,
+            in_a,
+            in_b,
+            int(self.passages[index]),
+            cover_a,
+            cover_b,
+            RELATIONS[self.relations[index]],
+        )
+
+    def __iter__(self) -> Iterator[PairScore]:
+        return (self[k] for k in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -159,8 +259,8 @@ class ScanResult:
     documents: list[Document]
     skipped: list[Skipped]
     ignored: int
-    pairs: list[PairScore]
-    passages: list[Passage]
+    pairs: Sequence[PairScore]
+    passages: Sequence[Passage]
     duplicates: list[dict[str, Any]]
     matrix: np.ndarray | None
     config: ScanConfig
@@ -172,6 +272,10 @@ class ScanResult:
     def relation_counts(self) -> dict[str, int]:
         """Number of scored pairs per relation."""
         counts = {"duplicate": 0, "shares_text": 0, "none": 0}
+        if isinstance(self.pairs, PairTable):
+            for code, name in enumerate(RELATIONS):
+                counts[name] = int((self.pairs.relations == code).sum())
+            return counts
         for pair in self.pairs:
             counts[pair.relation] = counts.get(pair.relation, 0) + 1
         return counts

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .align import Alignment, align, coverage, to_passage
+from .align import Alignment, PassageTable, align, char_spans, coverage
+from .arrays import unique
 from .clean import clean_documents, line_keys, repeated_lines
 from .cluster import (
     Link,
+    LinkTable,
     derivation,
     duplicate_groups,
     provenance_groups,
@@ -31,8 +34,8 @@ from .config import ScanConfig
 from .corpus import LoadResult, load_corpus
 from .errors import NoDocumentsError
 from .features import Features, extract_features, sentence_windows, shingle_set, window_shingles
-from .index import candidate_pairs
-from .models import Document, PairScore, Passage, ScanResult
+from .index import band_keys, bucket_pairs, lsh_params
+from .models import RELATIONS, SCORE_COLUMNS, Document, PairScore, PairTable, ScanResult
 from .parallel import fork_map, resolve_workers, spans
 from .score import cosine_matrix, pair_cosines, relation, set_overlap, tfidf_matrix
 from .signatures import MinHasher, estimated_jaccard
@@ -53,7 +56,8 @@ class Prepared:
     signature of the whole text and of each sentence window.
 
     ``windows`` are the sentence windows' token ranges, one per row of
-    ``window_signatures`` (both empty when the windows were left out)."""
+    ``window_signatures`` (both empty when the windows were left out, and in a scan once
+    their band keys are known: see :class:`Corpus`)."""
 
     doc: Document
     features: Features
@@ -150,6 +154,27 @@ DOCS_PER_TASK = 250  # documents cleaned and prepared per task of a worker proce
 PAIRS_PER_TASK = 2000  # candidate pairs scored and aligned per task
 
 
+@dataclass
+class Corpus:
+    """The scan's prepared documents and the LSH band keys of their sentence windows.
+
+    The windows' signatures and ranges are not kept (each document's ``window_signatures``
+    and ``windows`` are empty): they were most of a prepared document's memory, and the
+    candidate search reads only their band keys, computed where the windows were hashed.
+    Nor are the documents' shingle sets and signatures (``shingles`` and ``signature`` are
+    empty; 2 KB an article): scoring rebuilds them for each chunk of pairs it scores.
+
+    Attributes:
+        prepared: Every document, in corpus order.
+        window_keys: Consecutive blocks of windows' band keys, each ``(bands, windows)``.
+        window_counts: Each document's number of windows.
+    """
+
+    prepared: list[Prepared]
+    window_keys: list[np.ndarray]
+    window_counts: np.ndarray
+
+
 def clean_and_prepare(
     docs: list[Document],
     config: ScanConfig,
@@ -157,7 +182,7 @@ def clean_and_prepare(
     workers: int,
     progress: Progress = no_progress,
     timings: dict[str, float] | None = None,
-) -> list[Prepared]:
+) -> Corpus:
     """Clean the corpus and prepare every document, on ``workers`` processes.
 
     Cleaning counts lines repeated across documents, so on several processes it runs in two
@@ -172,8 +197,9 @@ def clean_and_prepare(
         timings["clean"] = time.perf_counter() - clock
         clock = time.perf_counter()
         prepared = prepare(docs, config, hasher, progress=progress)
+        keys, counts = _window_keys(prepared, config)
         timings["features_minhash"] = time.perf_counter() - clock
-        return prepared
+        return Corpus(prepared, [keys], counts)
     chunks = spans(len(docs), DOCS_PER_TASK)
     repeated = repeated_lines(
         keys
@@ -182,23 +208,64 @@ def clean_and_prepare(
     )
     first_pass = time.perf_counter() - clock
     clock = time.perf_counter()
-    prepared: list[Prepared] = []
+    corpus = Corpus([], [], np.empty(0, dtype=np.int32))
+    counts: list[np.ndarray] = []
     cleaning = preparing = 0.0
-    for done, clean_seconds, prepare_seconds in fork_map(
-        _clean_prepare_chunk, (docs, repeated, config, hasher), chunks, workers
+    for (start, end), (done, keys, chunk_counts, clean_seconds, prepare_seconds) in zip(
+        chunks, fork_map(_clean_prepare_chunk, (docs, repeated, config, hasher), chunks, workers)
     ):
-        prepared.extend(done)
+        # The cleaned copies replace the documents as they come (the workers have their
+        # own): the corpus is not held twice.
+        docs[start:end] = [p.doc for p in done]
+        for p in done:
+            # Unpickled words are new strings of each chunk: one object per distinct word
+            # again, as in the worker (1.2 KB an article).
+            p.features.words = tuple(map(sys.intern, p.features.words))
+        corpus.prepared.extend(done)
+        corpus.window_keys.append(keys)
+        counts.append(chunk_counts)
         cleaning += clean_seconds
         preparing += prepare_seconds
-        progress("features", len(prepared), len(docs))
-    docs[:] = [p.doc for p in prepared]
+        progress("features", len(corpus.prepared), len(docs))
+    corpus.window_counts = np.concatenate(counts)
     second_pass = time.perf_counter() - clock
     # The second pass cleans and prepares in the same task: its wall time is split between
     # the two stages as the workers' own clocks saw it.
     share = cleaning / (cleaning + preparing) if cleaning + preparing > 0 else 0.0
     timings["clean"] = first_pass + share * second_pass
     timings["features_minhash"] = (1.0 - share) * second_pass
-    return prepared
+    return corpus
+
+
+def _window_keys(prepared: list[Prepared], config: ScanConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The LSH band keys of the documents' windows, ``(bands, windows)``, and each document's
+    number of windows; the windows' signatures and ranges, the shingle sets and signatures
+    are let go (see :class:`Corpus`)."""
+    bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
+    counts = np.array([len(p.window_signatures) for p in prepared], dtype=np.int32)
+    empty = np.empty((0, config.num_perm), dtype=np.uint32)
+    keys = band_keys(np.concatenate([empty, *(p.window_signatures for p in prepared)]), bands, rows)
+    for p in prepared:
+        p.window_signatures, p.windows = empty, []
+        p.shingles, p.signature = _NO_SHINGLES, _NO_SIGNATURE
+    return keys.T, counts
+
+
+_NO_SHINGLES = np.empty(0, dtype=np.uint64)
+_NO_SIGNATURE = np.empty(0, dtype=np.uint32)
+
+
+def _with_sets(
+    prepared: list[Prepared], docs: np.ndarray, config: ScanConfig, hasher: MinHasher
+) -> dict[int, Prepared]:
+    """The documents ``docs`` with their shingle sets and signatures rebuilt (as ``prepare``
+    computes them), by index."""
+    shingles = [shingle_set(prepared[i].features.hashes, config.shingle_size) for i in docs]
+    signatures = hasher.signatures(shingles)
+    return {
+        i: replace(prepared[i], shingles=shingle, signature=signature)
+        for i, shingle, signature in zip(docs.tolist(), shingles, signatures)
+    }
 
 
 def _line_keys_chunk(docs: list[Document], span: tuple[int, int]) -> list[np.ndarray]:
@@ -207,24 +274,48 @@ def _line_keys_chunk(docs: list[Document], span: tuple[int, int]) -> list[np.nda
 
 def _clean_prepare_chunk(
     state: tuple[list[Document], set[int], ScanConfig, MinHasher], span: tuple[int, int]
-) -> tuple[list[Prepared], float, float]:
+) -> tuple[list[Prepared], np.ndarray, np.ndarray, float, float]:
     docs, repeated, config, hasher = state
     clock = time.perf_counter()
     cleaned = clean_documents(docs[span[0] : span[1]], repeated)
     cleaning = time.perf_counter() - clock
     prepared = prepare(cleaned, config, hasher)
-    return prepared, cleaning, time.perf_counter() - clock - cleaning
+    keys, counts = _window_keys(prepared, config)
+    return prepared, keys, counts, cleaning, time.perf_counter() - clock - cleaning
 
 
 def _compare_chunk(
-    state: tuple[list[Prepared], ScanConfig], chunk: tuple[np.ndarray, np.ndarray]
-) -> list[tuple[PairScore, list[Alignment]]]:
-    prepared, config = state
+    state: tuple[list[Prepared], ScanConfig, MinHasher], chunk: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Score and align a chunk of pairs; the results as arrays (what a worker sends back is a
+    few arrays, not an object per pair and passage): the pairs' score columns
+    (``SCORE_COLUMNS``), passage counts and relation codes, then one row per passage (the
+    pair's ``a, b`` and the alignment, as a ``LinkTable`` row) and its character offsets."""
+    prepared, config, hasher = state
     pairs, cosines = chunk
-    return [
-        compare(prepared[i], prepared[j], float(cosine), config)
-        for (i, j), cosine in zip(pairs.tolist(), cosines.tolist())
-    ]
+    full = _with_sets(prepared, unique(pairs.ravel()), config, hasher)
+    code = {name: number for number, name in enumerate(RELATIONS)}
+    scores = np.empty((len(pairs), len(SCORE_COLUMNS)), dtype=np.float64)
+    counts = np.empty(len(pairs), dtype=np.int32)
+    relations = np.empty(len(pairs), dtype=np.uint8)
+    rows: list[tuple[int, ...]] = []
+    chars: list[tuple[int, int, int, int]] = []
+    for number, ((i, j), cosine) in enumerate(zip(pairs.tolist(), cosines.tolist())):
+        a, b = full[i], full[j]
+        score, found = compare(a, b, cosine, config)
+        scores[number] = [getattr(score, column) for column in SCORE_COLUMNS]
+        counts[number] = score.passages
+        relations[number] = code[score.relation]
+        for x in found:
+            rows.append((i, j, x.a_start, x.a_end, x.b_start, x.b_end, x.matched_a, x.matched_b))
+            chars.append(char_spans(a.features, b.features, x))
+    return (
+        scores,
+        counts,
+        relations,
+        np.array(rows, dtype=np.int32).reshape(-1, 8),
+        np.array(chars, dtype=np.int64).reshape(-1, 4),
+    )
 
 
 def scan(
@@ -287,28 +378,18 @@ def analyse(
 
     workers = resolve_workers(config.workers)
     hasher = MinHasher(config.num_perm, config.seed)
-    prepared = clean_and_prepare(docs, config, hasher, workers, report, timings)
+    corpus = clean_and_prepare(docs, config, hasher, workers, report, timings)
+    prepared = corpus.prepared
     features = [p.features for p in prepared]
 
     clock = time.perf_counter()
-    counts = [len(p.window_signatures) for p in prepared]
-    window_docs = np.repeat(np.arange(len(prepared), dtype=np.int64), counts)
-    # Only the candidate search needs them, and they are most of the memory: each document's
-    # rows are copied into one array and let go at once, so they are not held twice.
-    window_signatures = np.empty((sum(counts), config.num_perm), dtype=np.uint32)
-    empty = np.empty((0, config.num_perm), dtype=np.uint32)  # a view would keep the array alive
-    row = 0
-    for p, count in zip(prepared, counts):
-        window_signatures[row : row + count] = p.window_signatures
-        p.window_signatures = empty
-        row += count
-    pairs, candidate_stats = candidate_pairs(
-        window_signatures,
-        window_docs,
-        threshold=config.lsh_threshold,
+    pairs, candidate_stats = bucket_pairs(
+        corpus.window_keys,
+        np.repeat(np.arange(len(prepared), dtype=np.int64), corpus.window_counts),
+        rows=lsh_params(config.lsh_threshold, config.num_perm)[1],
         max_bucket_size=config.max_bucket_size,
     )
-    del window_docs, window_signatures
+    del corpus
     timings["lsh"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -317,24 +398,38 @@ def analyse(
     timings["tfidf"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    scores: list[PairScore] = []
-    links: list[Link] = []
     chunks = [
         (pairs[start:end], cosines[start:end]) for start, end in spans(len(pairs), PAIRS_PER_TASK)
     ]
-    for (chunk, _), compared in zip(
-        chunks, fork_map(_compare_chunk, (prepared, config), chunks, workers)
-    ):
-        for (i, j), (score, found) in zip(chunk.tolist(), compared):
-            scores.append(score)
-            links.extend(Link(i, j, x) for x in found)
-        report("align", len(scores), len(pairs))
+    parts: list[tuple[np.ndarray, ...]] = []
+    done = 0
+    for part in fork_map(_compare_chunk, (prepared, config, hasher), chunks, workers):
+        parts.append(part)
+        done += len(part[0])
+        report("align", done, len(pairs))
+    columns = [np.concatenate(column) for column in zip(*parts)] if parts else None
+    del parts
+    if columns is None:
+        columns = [
+            np.empty((0, len(SCORE_COLUMNS))),
+            np.empty(0, dtype=np.int32),
+            np.empty(0, dtype=np.uint8),
+            np.empty((0, 8), dtype=np.int32),
+            np.empty((0, 4), dtype=np.int64),
+        ]
+    scores, counts, relations, rows, chars = columns
+    table = PairTable([d.id for d in docs], pairs.astype(np.int32), scores, counts, relations)
     timings["score_align"] = time.perf_counter() - clock
+    # Only the token hashes are read from here on: the rest of the prepared documents (their
+    # shingles, signatures, words and offsets) is let go.
+    hashes = [f.hashes for f in features]
+    del prepared, features
     return assemble(
         loaded,
-        prepared,
-        scores,
-        links,
+        hashes,
+        table,
+        LinkTable(rows),
+        chars,
         tfidf,
         config,
         candidates=asdict(candidate_stats),
@@ -344,9 +439,10 @@ def analyse(
 
 def assemble(
     loaded: LoadResult,
-    prepared: list[Prepared],
-    scores: list[PairScore],
-    links: list[Link],
+    hashes: Sequence[np.ndarray],
+    scores: Sequence[PairScore],
+    links: Sequence[Link],
+    chars: np.ndarray,
     tfidf: Any,
     config: ScanConfig,
     *,
@@ -354,36 +450,40 @@ def assemble(
     timings: dict[str, float] | None = None,
 ) -> ScanResult:
     """Groups, passages, derivation, stories and matrix from the scored pairs: the last
-    stage of every engine (local or Spark), given the pairs' scores and passages (``links``
-    index into ``prepared``, which is in ``loaded.documents`` order)."""
+    stage of every engine (local or Spark), given each document's token hashes
+    (:attr:`~dedup.features.Features.hashes`, in ``loaded.documents`` order), the pairs'
+    scores, their passages (``links``, indices into the documents) and the passages'
+    character offsets (:func:`~dedup.align.char_spans`, one row per link).
+
+    Nothing else of the prepared documents is needed here: the scan lets the rest go before
+    this stage (most of its memory at a million articles)."""
     timings = timings if timings is not None else {}
     docs = loaded.documents
     n = len(docs)
-    features = [p.features for p in prepared]
-    position = {d.id: i for i, d in enumerate(docs)}
-    duplicate_edges = [(position[s.a], position[s.b]) for s in scores if s.relation == "duplicate"]
-    clock = time.perf_counter()
     ids = [d.id for d in docs]
-    duplicates = duplicate_groups(ids, duplicate_edges)
+    table = scores if isinstance(scores, PairTable) else PairTable.from_scores(ids, scores)
+    links = LinkTable.of(links)
+    clock = time.perf_counter()
+    duplicates = duplicate_groups(ids, table.docs[table.relations == RELATIONS.index("duplicate")])
     groups = provenance_groups(links, [d.credits for d in docs])
-    group_of_link = {k: g for g in groups for k in g.links}
-    passages: list[Passage] = []
-    links_of_doc: dict[int, list[int]] = {i: [] for i in range(n)}
-    for k, link in enumerate(links):
-        passage = to_passage(
-            docs[link.a], features[link.a], docs[link.b], features[link.b], link.alignment
-        )
-        passage.id = f"p{k + 1}"
-        group = group_of_link.get(k)
-        passage.provenance = group.id if group else None
-        passages.append(passage)
-        links_of_doc[link.a].append(k)
-        links_of_doc[link.b].append(k)
+    group_of_link = np.full(len(links), -1, dtype=np.int32)
+    for number, group in enumerate(groups):
+        group_of_link[group.links] = number
+    passages = PassageTable(docs, links.rows, chars, group_of_link, [g.id for g in groups])
+    # Each document's passages (in passage order) and the documents they link it to.
+    ends = links.rows[:, :2].ravel(order="F")
+    owners = np.tile(np.arange(len(links)), 2)
+    by_doc = np.lexsort((owners, ends))
+    bounds = np.searchsorted(ends[by_doc], np.arange(n + 1))
     for i, doc in enumerate(docs):
-        partners = {links[k].other(i) for k in links_of_doc[i]}
-        overlap = word_overlap(features[i].hashes, [features[j].hashes for j in partners])
+        mine = owners[by_doc[bounds[i] : bounds[i + 1]]]
+        partners = unique(links.rows[mine, :2].ravel())
+        overlap = word_overlap(hashes[i], [hashes[j] for j in partners.tolist() if j != i])
         doc.derivation = derivation(
-            i, len(features[i]), links, links_of_doc[i], group_of_link, overlap
+            len(hashes[i]),
+            links.spans(mine, i),
+            [groups[g] if g >= 0 else None for g in group_of_link[mine].tolist()],
+            overlap,
         )
     provenance = [
         {
@@ -425,7 +525,7 @@ def assemble(
         documents=docs,
         skipped=loaded.skipped,
         ignored=loaded.ignored,
-        pairs=scores,
+        pairs=table,
         passages=passages,
         duplicates=duplicates,
         provenance=provenance,

@@ -60,6 +60,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from .align import char_spans
 from .arrays import unique
 from .clean import REPEAT_MIN_DOCS, clean_documents, line_keys
 from .cluster import Link
@@ -981,11 +982,16 @@ def _scan(
     timings["collect"] = time.perf_counter() - clock
     scores = [score for _, _, score, _, _ in scored]
     links = [Link(i, j, found) for i, j, _, alignments, _ in scored for found in alignments]
+    chars = np.array(
+        [char_spans(light[x.a].features, light[x.b].features, x.alignment) for x in links],
+        dtype=np.int64,
+    ).reshape(-1, 4)
     result = assemble(
         LoadResult(documents, skipped, ignored),
-        light,
+        [p.features.hashes for p in light],
         scores,
         links,
+        chars,
         tfidf,
         config,
         candidates=asdict(stats),

@@ -186,6 +186,43 @@ def test_window_buckets_give_the_pairs_of_documents_sharing_a_band(windows):
         assert expected and oversized  # the case is not trivial
 
 
+@pytest.mark.parametrize("limit", [3, 1000])
+def test_pairs_by_band_give_each_candidate_pair_once_in_its_first_band(limit):
+    """Band by band, the pairs of one-signature documents are candidate_pairs' pairs, each
+    in exactly one band: the first that expanded a bucket holding both (buckets over the
+    limit, which expand nothing, do not count)."""
+    from dedup.index import band_keys, candidate_pairs, lsh_params, pairs_by_band
+
+    rng = np.random.default_rng(limit)
+    pool = [rng.integers(0, 2**63, size=12, dtype=np.uint64) for _ in range(40)]
+    sets = [
+        np.concatenate([pool[i][: rng.integers(6, 12)], pool[(i + 1) % 40][:3]])
+        for i in rng.integers(0, 40, size=120)
+    ]
+    signatures = MinHasher(num_perm=16).signatures(sets)
+    docs = np.arange(len(sets))
+    expected, _ = candidate_pairs(signatures, docs, threshold=0.2, max_bucket_size=limit)
+    by_band = list(pairs_by_band(signatures, threshold=0.2, max_bucket_size=limit))
+    found = np.concatenate(by_band)
+    assert len(found) == len(expected) > 50  # each pair once, and the case is not trivial
+    assert {tuple(p) for p in found.tolist()} == {tuple(p) for p in expected.tolist()}
+    bands, rows = lsh_params(0.2, 16)
+    keys = band_keys(signatures, bands, rows)
+    sizes = [np.unique(keys[:, band], return_counts=True) for band in range(bands)]
+
+    def expanded(band, i, j):
+        values, counts = sizes[band]
+        size = counts[np.searchsorted(values, keys[i, band])]
+        return keys[i, band] == keys[j, band] and size <= limit
+
+    for band, pairs in enumerate(by_band):
+        for i, j in pairs.tolist():
+            assert expanded(band, i, j)
+            assert not any(expanded(earlier, i, j) for earlier in range(band))
+    if limit == 3:
+        assert any(len(pairs) for pairs in by_band[1:])  # later bands add pairs of their own
+
+
 def test_window_signatures_from_spans_equal_direct_window_minhashes(seeds_dir):
     from dedup.features import window_shingles
 

@@ -211,3 +211,33 @@ def test_the_cycle_collector_is_back_on_after_a_scan_even_a_failed_one(seeds_dir
     with pytest.raises(AttributeError):
         analyse(None, ScanConfig())  # type: ignore[arg-type]
     assert gc.isenabled()
+
+
+def test_pair_and_passage_tables_read_back_as_the_records_they_hold(seeds_scan):
+    """A scan keeps pairs and passages as columns; read as records, built again from those
+    records, they are the same, and they index like lists."""
+    from dedup.align import PassageTable
+    from dedup.models import PairScore, PairTable, Passage
+
+    pairs, passages = seeds_scan.pairs, seeds_scan.passages
+    assert isinstance(pairs, PairTable) and isinstance(passages, PassageTable)
+    records = list(pairs)
+    assert len(records) == len(pairs) > 0 and all(isinstance(p, PairScore) for p in records)
+    ids = [d.id for d in seeds_scan.documents]
+    again = PairTable.from_scores(ids, records)
+    assert np.array_equal(again.docs, pairs.docs) and np.array_equal(again.scores, pairs.scores)
+    assert list(again) == records and pairs[-1] == records[-1] and pairs[1:3] == records[1:3]
+    with pytest.raises(IndexError):
+        pairs[len(pairs)]
+    counts = {
+        r: sum(p.relation == r for p in records) for r in ("duplicate", "shares_text", "none")
+    }
+    assert seeds_scan.relation_counts() == counts
+    shown = list(passages)
+    assert [p.id for p in shown] == [f"p{k}" for k in range(1, len(shown) + 1)]
+    assert all(isinstance(p, Passage) for p in shown) and passages[-1] == shown[-1]
+    text = {d.id: d.text for d in seeds_scan.documents}
+    for p in shown:  # offsets and excerpts come from the documents' texts
+        assert p.excerpt.split()[0] in text[p.a][p.a_start : p.a_end]
+    groups = {k: g["id"] for g in seeds_scan.provenance for k in g["passages"]}
+    assert {p.id: p.provenance for p in shown} == {p.id: groups.get(p.id) for p in shown}
