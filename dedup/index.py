@@ -114,16 +114,23 @@ def bucket_pairs(
     ``(bands, windows)`` array of :func:`band_keys` (transposed). A band's keys are gathered
     from the blocks one band at a time, never all bands at once."""
     stats = CandidateStats(windows=len(window_docs))
-    codes = [
-        band_codes
-        for band_codes, _ in _band_pairs(key_blocks, window_docs, rows, max_bucket_size, stats)
-    ]
+    # A pair of near-copies shares a bucket in most bands: the bands' codes are made distinct
+    # whenever those waiting outnumber the distinct ones found so far, not held all at once.
+    found = np.empty(0, dtype=np.int64)
+    waiting: list[np.ndarray] = []
+    for band_codes, _ in _band_pairs(key_blocks, window_docs, rows, max_bucket_size, stats):
+        waiting.append(band_codes)
+        if sum(map(len, waiting)) > max(len(found), _MIN_WAITING):
+            found = unique(np.concatenate([found, *waiting]))
+            waiting = []
+    found = unique(np.concatenate([found, *waiting]))
     n_docs = int(window_docs.max()) + 1 if len(window_docs) else 0
-    if not codes:
-        return np.empty((0, 2), dtype=np.int64), stats
-    pairs = _decode(unique(np.concatenate(codes)), n_docs)
+    pairs = _decode(found, max(n_docs, 1)) if len(found) else np.empty((0, 2), dtype=np.int64)
     stats.pairs = len(pairs)
     return pairs, stats
+
+
+_MIN_WAITING = 5_000_000  # pair codes gathered from bands before they are made distinct
 
 
 def pairs_by_band(
