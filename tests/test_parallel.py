@@ -120,3 +120,22 @@ def test_pair_cosines_and_story_groups_on_two_workers(reruns, monkeypatch):
     groups = story_groups(tfidf, limit=10, workers=1)
     monkeypatch.setattr(cluster, "COMPONENTS_PER_TASK", 1)  # every component a task of its own
     assert groups and groups == story_groups(tfidf, limit=10, workers=2)
+
+
+def _pid_and_square(state: int, chunk: int) -> tuple[int, int]:
+    import os
+
+    return os.getpid(), chunk * chunk + state
+
+
+def test_workers_are_forked_afresh_after_their_share_of_chunks(monkeypatch):
+    """A worker serves TASKS_PER_WORKER chunks, then a fresh process takes its place (so it
+    does not go on copying the parent's pages); the results stay in chunk order."""
+    from dedup import parallel
+
+    monkeypatch.setattr(parallel, "TASKS_PER_WORKER", 3)
+    results = list(fork_map(_pid_and_square, 1, list(range(40)), 2))
+    assert [value for _, value in results] == [n * n + 1 for n in range(40)]
+    pids = {pid for pid, _ in results}
+    assert len(pids) >= 40 // 3  # no process worked more than 3 chunks
+    assert all(sum(pid == p for p, _ in results) <= 3 for pid in pids)
