@@ -10,7 +10,7 @@ separate passages, because chains are local.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +18,7 @@ from numba import njit
 
 from .arrays import common, runs
 from .features import Features, shingle_hashes
-from .models import Document, Passage
+from .models import Document, Passage, RecordTable
 
 EXCERPT_CHARS = 160
 
@@ -318,9 +318,9 @@ def to_passage(a: Document, fa: Features, b: Document, fb: Features, found: Alig
     )
 
 
-class PassageTable(Sequence[Passage]):
-    """A scan's passages as numpy columns, read as :class:`Passage` records one at a time
-    (ids ``p1, p2, ...`` in row order; the excerpt is cut from the text when read).
+class PassageTable(RecordTable[Passage]):
+    """A scan's passages as numpy columns, read as :class:`Passage` records (ids ``p1, p2,
+    ...`` in row order; the excerpt is cut from the text when read).
 
     Args:
         documents: The scan's documents.
@@ -348,15 +348,11 @@ class PassageTable(Sequence[Passage]):
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, index: int) -> Passage:  # type: ignore[override]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("passage index out of range")
-        a, b, *tokens = self.rows[index].tolist()
-        a_start, a_end, b_start, b_end = self.chars[index].tolist()
+    def _record(self, row: int) -> Passage:
+        a, b, *tokens = self.rows[row].tolist()
+        a_start, a_end, b_start, b_end = self.chars[row].tolist()
         found = Alignment(*tokens)
-        group = int(self.groups[index])
+        group = int(self.groups[row])
         doc_a = self.documents[a]
         return Passage(
             a=doc_a.id,
@@ -368,14 +364,6 @@ class PassageTable(Sequence[Passage]):
             similarity=found.similarity,
             words=found.words,
             excerpt=excerpt(doc_a.text[a_start:a_end]),
-            id=f"p{index + 1}",
+            id=f"p{row + 1}",
             provenance=self.group_ids[group] if group >= 0 else None,
         )
-
-    def __iter__(self) -> Iterator[Passage]:
-        return (self[k] for k in range(len(self)))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]

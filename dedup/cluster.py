@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +26,7 @@ from scipy.sparse.csgraph import connected_components
 from .align import Alignment
 from .arrays import common, unique
 from .index import pairs_by_band
+from .models import RecordTable
 from .parallel import fork_map
 from .score import pair_cosines
 from .signatures import MinHasher
@@ -94,7 +95,7 @@ class Link:
         return self.b if doc == self.a else self.a
 
 
-class LinkTable(Sequence[Link]):
+class LinkTable(RecordTable[Link]):
     """Many links as one ``(n, 8)`` int32 array, read as :class:`Link` records one at a time:
     row k is link k's ``a, b, a_start, a_end, b_start, b_end, matched_a, matched_b`` (32 bytes
     a link, against about 250 as objects; a scan of a million articles finds millions)."""
@@ -129,12 +130,9 @@ class LinkTable(Sequence[Link]):
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, index: int) -> Link:  # type: ignore[override]
-        a, b, *alignment = self.rows[index].tolist()
+    def _record(self, row: int) -> Link:
+        a, b, *alignment = self.rows[row].tolist()
         return Link(a, b, Alignment(*alignment))
-
-    def __iter__(self) -> Iterator[Link]:
-        return (self[k] for k in range(len(self)))
 
     def spans(self, links: np.ndarray, doc: int) -> np.ndarray:
         """The token spans in document ``doc`` (an end of each of ``links``), ``(n, 2)``."""

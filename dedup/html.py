@@ -31,7 +31,7 @@ from markupsafe import Markup
 
 from .align import PassageTable
 from .errors import ConfigError
-from .models import RELATIONS, Document, PairScore, PairTable, Passage, ScanResult
+from .models import Document, PairScore, Passage, ScanResult
 
 DEFAULT_MAX_PAIRS = 200
 HEATMAP_MAX_DOCS = 50  # an HTML table of 50 x 50 cells is still readable and small
@@ -271,13 +271,6 @@ def _rank(p: PairScore) -> tuple[Any, ...]:
     )
 
 
-def _shared_pairs(pairs: Sequence[PairScore]) -> int:
-    """How many of ``pairs`` share text."""
-    if isinstance(pairs, PairTable):
-        return int(np.count_nonzero(pairs.relations != RELATIONS.index("none")))
-    return sum(p.relation != "none" for p in pairs)
-
-
 def _passages_between(
     result: ScanResult, shown: Sequence[PairScore]
 ) -> dict[tuple[str, str], list[Passage]]:
@@ -496,7 +489,8 @@ def _pair_views(
         spans_of.setdefault(b.index, set()).update((*x.b, x.id) for x in shown)
     for index, spans in spans_of.items():
         _embed_text(views[index], result.documents[index], sorted(spans))
-    return pairs, _shared_pairs(result.pairs)
+    counts = result.relation_counts()
+    return pairs, sum(counts.values()) - counts["none"]
 
 
 def _listed(views: _Views, limit: int) -> list[DocView]:

@@ -118,7 +118,7 @@ def bucket_pairs(
     # whenever those waiting outnumber the distinct ones found so far, not held all at once.
     found = np.empty(0, dtype=np.int64)
     waiting: list[np.ndarray] = []
-    for band_codes, _ in _band_pairs(key_blocks, window_docs, rows, max_bucket_size, stats):
+    for band_codes in _band_pairs(key_blocks, window_docs, rows, max_bucket_size, stats):
         waiting.append(band_codes)
         if sum(map(len, waiting)) > max(len(found), _MIN_WAITING):
             found = unique(np.concatenate([found, *waiting]))
@@ -147,16 +147,13 @@ def pairs_by_band(
         return
     bands, rows = lsh_params(threshold, signatures.shape[1])
     keys = band_keys(signatures, bands, rows).T
-    # Per earlier band, the bucket of each document where that band expanded pairs, or a
-    # number of its own (-1 - document) where it did not.
-    buckets: list[np.ndarray] = []
+    # Per band, the bucket of each document where that band expanded pairs, or a number of
+    # its own (-1 - document) where it did not.
+    buckets = np.empty((bands, n_docs), dtype=np.int64)
     docs = np.arange(n_docs, dtype=np.int64)
-    for codes, bucket in _band_pairs([keys], docs, rows, max_bucket_size, stats):
+    for band, codes in enumerate(_band_pairs([keys], docs, rows, max_bucket_size, stats, buckets)):
         pairs = _decode(codes, n_docs)
-        if buckets:
-            pairs = pairs[_first_found(np.stack(buckets), pairs[:, 0], pairs[:, 1])]
-        buckets.append(bucket)
-        yield pairs
+        yield pairs[_first_found(buckets[:band], pairs[:, 0], pairs[:, 1])]
 
 
 @njit(cache=True, nogil=True)
@@ -183,10 +180,12 @@ def _band_pairs(
     rows: int,
     max_bucket_size: int,
     stats: CandidateStats,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    buckets: np.ndarray | None = None,
+) -> Iterator[np.ndarray]:
     """Per band of the LSH, the codes ``i * n_docs + j`` of the document pairs sharing one of
-    its buckets, and which expanded bucket each window is in (``-1 - window`` for none).
-    ``stats`` counts the bands, buckets and oversized buckets."""
+    its buckets. ``stats`` counts the bands, buckets and oversized buckets; ``buckets``, when
+    given (``(bands, windows)``), receives which expanded bucket each window is in, by band
+    (``-1 - window`` for none), before the band's codes are yielded."""
     if len(window_docs) == 0:
         return
     bands = key_blocks[0].shape[0]
@@ -203,7 +202,8 @@ def _band_pairs(
             if len(key_blocks) == 1
             else np.concatenate([block[band] for block in key_blocks])
         )
-        bucket = -1 - np.arange(n_windows, dtype=np.int64)
+        if buckets is not None:
+            buckets[band] = -1 - np.arange(n_windows, dtype=np.int64)
         order = np.argsort(column)
         ordered = column[order]
         new_run = np.r_[True, ordered[1:] != ordered[:-1]]
@@ -221,14 +221,15 @@ def _band_pairs(
             oversized = sizes > max_bucket_size
             stats.oversized_buckets += int(np.count_nonzero(oversized))
             expanded = (sizes > 1) & ~oversized
-            in_expanded = np.repeat(expanded, sizes)
-            bucket[windows[in_expanded]] = np.repeat(np.arange(len(sizes)), sizes)[in_expanded]
+            if buckets is not None:
+                inside = np.repeat(expanded, sizes)
+                buckets[band, windows[inside]] = np.repeat(np.arange(len(sizes)), sizes)[inside]
             for size in unique(sizes[expanded]).tolist():
                 # All buckets of one size at once: a (buckets, size) matrix of documents.
                 members = band_doc[starts[sizes == size][:, None] + np.arange(size)]
                 first, second = np.triu_indices(size, k=1)
                 codes.append(members[:, first].ravel() * n_docs + members[:, second].ravel())
-        yield np.concatenate([np.empty(0, dtype=np.int64), *codes]), bucket
+        yield np.concatenate([np.empty(0, dtype=np.int64), *codes])
     if stats.oversized_buckets:
         log.info(
             "%d LSH buckets held more than %d documents and were not expanded into pairs",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 
@@ -151,11 +151,45 @@ SCORE_COLUMNS = (
 )
 
 
-class PairTable(Sequence[PairScore]):
-    """Scores of many pairs as numpy columns, read as :class:`PairScore` records one at a time.
+Record = TypeVar("Record")
 
-    A scan of a million articles scores about twelve million pairs: as objects they would
-    take gigabytes, as columns about 90 bytes each.
+
+class RecordTable(Sequence[Record]):
+    """Records kept as numpy columns and built one at a time when read (by index, slice or
+    iteration): a scan of a million articles has millions of pairs and passages, gigabytes as
+    objects. A subclass says how many rows it has and builds the record of one row."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def _record(self, row: int) -> Record:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Record]: ...
+
+    def __getitem__(self, index: int | slice) -> Record | list[Record]:
+        rows = range(len(self))[index]  # IndexError out of range; negative indices count back
+        if isinstance(rows, range):
+            return [self._record(row) for row in rows]
+        return self._record(rows)
+
+    def __iter__(self) -> Iterator[Record]:
+        return (self._record(row) for row in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class PairTable(RecordTable[PairScore]):
+    """Scores of many pairs as numpy columns, read as :class:`PairScore` records.
+
+    As columns a pair takes about 90 bytes (against about 400 as an object).
 
     Attributes:
         ids: Every document id, in document order.
@@ -183,15 +217,16 @@ class PairTable(Sequence[PairScore]):
     def from_scores(cls, ids: Sequence[str], scores: Sequence[PairScore]) -> PairTable:
         """The table of records (whose ``a`` and ``b`` are among ``ids``)."""
         position = {doc_id: index for index, doc_id in enumerate(ids)}
+        docs = np.array([(position[s.a], position[s.b]) for s in scores], dtype=np.int32)
+        return cls(ids, docs.reshape(-1, 2), *cls.columns(scores))
+
+    @staticmethod
+    def columns(scores: Sequence[PairScore]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The score, passage and relation columns of records."""
         code = {name: number for number, name in enumerate(RELATIONS)}
-        return cls(
-            ids,
-            np.array([(position[s.a], position[s.b]) for s in scores], dtype=np.int32).reshape(
-                -1, 2
-            ),
-            np.array(
-                [[getattr(s, c) for c in SCORE_COLUMNS] for s in scores], dtype=np.float64
-            ).reshape(-1, len(SCORE_COLUMNS)),
+        values = [[getattr(s, column) for column in SCORE_COLUMNS] for s in scores]
+        return (
+            np.array(values, dtype=np.float64).reshape(-1, len(SCORE_COLUMNS)),
             np.array([s.passages for s in scores], dtype=np.int32),
             np.array([code[s.relation] for s in scores], dtype=np.uint8),
         )
@@ -199,21 +234,9 @@ class PairTable(Sequence[PairScore]):
     def __len__(self) -> int:
         return len(self.docs)
 
-    @overload
-    def __getitem__(self, index: int) -> PairScore: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[PairScore]: ...
-
-    def __getitem__(self, index: int | slice) -> PairScore | list[PairScore]:
-        if isinstance(index, slice):
-            return [self[k] for k in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("pair index out of range")
-        a, b = self.docs[index].tolist()
-        cosine, jaccard, estimate, in_a, in_b, cover_a, cover_b = self.scores[index].tolist()
+    def _record(self, row: int) -> PairScore:
+        a, b = self.docs[row].tolist()
+        cosine, jaccard, estimate, in_a, in_b, cover_a, cover_b = self.scores[row].tolist()
         return PairScore(
             self.ids[a],
             self.ids[b],
@@ -222,19 +245,11 @@ class PairTable(Sequence[PairScore]):
             estimate,
             in_a,
             in_b,
-            int(self.passages[index]),
+            int(self.passages[row]),
             cover_a,
             cover_b,
-            RELATIONS[self.relations[index]],
+            RELATIONS[self.relations[row]],
         )
-
-    def __iter__(self) -> Iterator[PairScore]:
-        return (self[k] for k in range(len(self)))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass

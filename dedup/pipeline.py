@@ -35,7 +35,7 @@ from .corpus import LoadResult, load_corpus
 from .errors import NoDocumentsError
 from .features import Features, extract_features, sentence_windows, shingle_set, window_shingles
 from .index import band_keys, bucket_pairs, lsh_params
-from .models import RELATIONS, SCORE_COLUMNS, Document, PairScore, PairTable, ScanResult
+from .models import RELATIONS, Document, PairScore, PairTable, ScanResult
 from .parallel import fork_map, resolve_workers, spans
 from .score import cosine_matrix, pair_cosines, relation, set_overlap, tfidf_matrix
 from .signatures import MinHasher, estimated_jaccard
@@ -294,25 +294,18 @@ def _compare_chunk(
     prepared, config, hasher = state
     pairs, cosines = chunk
     full = _with_sets(prepared, unique(pairs.ravel()), config, hasher)
-    code = {name: number for number, name in enumerate(RELATIONS)}
-    scores = np.empty((len(pairs), len(SCORE_COLUMNS)), dtype=np.float64)
-    counts = np.empty(len(pairs), dtype=np.int32)
-    relations = np.empty(len(pairs), dtype=np.uint8)
+    scores: list[PairScore] = []
     rows: list[tuple[int, ...]] = []
     chars: list[tuple[int, int, int, int]] = []
-    for number, ((i, j), cosine) in enumerate(zip(pairs.tolist(), cosines.tolist())):
+    for (i, j), cosine in zip(pairs.tolist(), cosines.tolist()):
         a, b = full[i], full[j]
         score, found = compare(a, b, cosine, config)
-        scores[number] = [getattr(score, column) for column in SCORE_COLUMNS]
-        counts[number] = score.passages
-        relations[number] = code[score.relation]
+        scores.append(score)
         for x in found:
             rows.append((i, j, x.a_start, x.a_end, x.b_start, x.b_end, x.matched_a, x.matched_b))
             chars.append(char_spans(a.features, b.features, x))
     return (
-        scores,
-        counts,
-        relations,
+        *PairTable.columns(scores),
         np.array(rows, dtype=np.int32).reshape(-1, 8),
         np.array(chars, dtype=np.int64).reshape(-1, 4),
     )
@@ -401,29 +394,22 @@ def analyse(
     chunks = [
         (pairs[start:end], cosines[start:end]) for start, end in spans(len(pairs), PAIRS_PER_TASK)
     ]
-    parts: list[tuple[np.ndarray, ...]] = []
+    state = (prepared, config, hasher)
+    # An empty chunk first: the columns' shapes when there is no pair.
+    parts = [_compare_chunk(state, (pairs[:0], cosines[:0]))]
     done = 0
-    for part in fork_map(_compare_chunk, (prepared, config, hasher), chunks, workers):
+    for part in fork_map(_compare_chunk, state, chunks, workers):
         parts.append(part)
         done += len(part[0])
         report("align", done, len(pairs))
-    columns = [np.concatenate(column) for column in zip(*parts)] if parts else None
+    scores, counts, relations, rows, chars = (np.concatenate(column) for column in zip(*parts))
     del parts
-    if columns is None:
-        columns = [
-            np.empty((0, len(SCORE_COLUMNS))),
-            np.empty(0, dtype=np.int32),
-            np.empty(0, dtype=np.uint8),
-            np.empty((0, 8), dtype=np.int32),
-            np.empty((0, 4), dtype=np.int64),
-        ]
-    scores, counts, relations, rows, chars = columns
     table = PairTable([d.id for d in docs], pairs.astype(np.int32), scores, counts, relations)
     timings["score_align"] = time.perf_counter() - clock
     # Only the token hashes are read from here on: the rest of the prepared documents (their
     # shingles, signatures, words and offsets) is let go.
     hashes = [f.hashes for f in features]
-    del prepared, features
+    del prepared, features, state
     return assemble(
         loaded,
         hashes,
