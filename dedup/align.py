@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .arrays import common, runs
-from .features import Features, shingle_hashes
+from .arrays import common
+from .features import Features, PackedWords, rolling_hashes
 from .models import Document, Passage, RecordTable
 
 EXCERPT_CHARS = 160
@@ -62,13 +62,36 @@ def _seed_runs(features: Features, k: int) -> tuple[np.ndarray, ...]:
     candidates)."""
     cache = features.__dict__.setdefault("_seed_runs", {})
     if k not in cache:
-        hashes = shingle_hashes(features.hashes, k)
-        valid = np.flatnonzero(features.segments[: len(hashes)] == features.segments[k - 1 :])
-        order = np.argsort(hashes[valid], kind="stable")
-        grouped, positions = hashes[valid][order], valid[order]
-        first, counts = runs(grouped)
-        cache[k] = (grouped[first], first, counts, positions)
+        cache[k] = _seed_runs_kernel(features.hashes, features.segments, k)
     return cache[k]
+
+
+@njit(cache=True, nogil=True)
+def _seed_runs_kernel(token_hashes, segments, k):  # type: ignore[no-untyped-def]
+    if len(token_hashes) < k:
+        none = np.empty(0, dtype=np.int64)
+        return np.empty(0, dtype=np.uint64), none, none.copy(), none.copy()
+    hashes = rolling_hashes(token_hashes, k)
+    valid = np.empty(len(hashes), dtype=np.int64)
+    kept = 0
+    for i in range(len(hashes)):
+        if segments[i] == segments[i + k - 1]:
+            valid[kept] = i
+            kept += 1
+    valid = valid[:kept]
+    order = np.argsort(hashes[valid], kind="mergesort")  # stable: positions stay ascending
+    grouped, positions = hashes[valid][order], valid[order]
+    first = np.empty(kept, dtype=np.int64)
+    distinct = 0
+    for i in range(kept):
+        if i == 0 or grouped[i] != grouped[i - 1]:
+            first[distinct] = i
+            distinct += 1
+    first = first[:distinct].copy()
+    counts = np.empty(distinct, dtype=np.int64)
+    for j in range(distinct):
+        counts[j] = (first[j + 1] if j + 1 < distinct else kept) - first[j]
+    return grouped[first], first, counts, positions
 
 
 def anchors(features: Features, k: int) -> np.ndarray:
@@ -177,7 +200,7 @@ def _chain_kernel(  # type: ignore[no-untyped-def]
     return out
 
 
-def _segment_bounds(features: Features) -> list[int]:
+def _segment_bounds(features: Features) -> np.ndarray:
     """Where each segment's tokens start, by segment number (segment numbers rise along the
     text, with gaps where a kept stretch had no token), then the number of tokens: segment
     ``s`` is ``[bounds[s], bounds[s + 1])``. Kept on the features like the seed runs."""
@@ -185,48 +208,93 @@ def _segment_bounds(features: Features) -> list[int]:
     if cached is None:
         segments = features.segments
         last = int(segments[-1]) if len(segments) else -1
-        cached = np.searchsorted(segments, np.arange(last + 2)).tolist()
+        cached = np.searchsorted(segments, np.arange(last + 2))
         features.__dict__["_segment_bounds"] = cached
     return cached
 
 
-def _extend(a: Features, b: Features, found: Alignment) -> Alignment:
-    """Grow a passage over equal words at its edges, and over compounds written as one word
-    on one side and two on the other (``deep fakes`` / ``deepfakes``), never past the
-    segment (kept stretch of text) where each of its ends lies."""
-    wa, wb = a.words, b.words
-    bounds_a, bounds_b = _segment_bounds(a), _segment_bounds(b)
-    a0, a1, b0, b1 = found.a_start, found.a_end, found.b_start, found.b_end
-    ma, mb = found.matched_a, found.matched_b
-    # The first token of the segments of the passage's starts, and one past the last token
-    # of those of its ends.
-    low_a, low_b = bounds_a[a.segments[a0]], bounds_b[b.segments[b0]]
-    high_a, high_b = bounds_a[a.segments[a1 - 1] + 1], bounds_b[b.segments[b1 - 1] + 1]
-    while True:
-        if a0 > low_a and b0 > low_b:
-            if wa[a0 - 1] == wb[b0 - 1]:
+def _word_bytes(features: Features) -> tuple[np.ndarray, np.ndarray]:
+    """The words as UTF-8 bytes joined by spaces, and where each word starts in them (then
+    their length + 1), for the compiled extension; kept on the features like the seed runs.
+    Words never hold a space (no token does)."""
+    cached = features.__dict__.get("_word_bytes")
+    if cached is None:
+        words = features.words
+        if isinstance(words, PackedWords):
+            cached = (np.frombuffer(words.data, dtype=np.uint8), words.bounds)
+        else:
+            data = np.frombuffer(" ".join(words).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+            spaces = np.flatnonzero(data == 32)
+            if len(words) and len(spaces) != len(words) - 1:
+                raise ValueError("a word holds a space: words are tokens, which never do")
+            cached = (data, np.concatenate(([0], spaces + 1, [len(data) + 1])))
+        features.__dict__["_word_bytes"] = cached
+    return cached
+
+
+def _extended(a: Features, b: Features, chains: np.ndarray) -> np.ndarray:
+    """The chains grown over equal words at their edges, and over compounds written as one
+    word on one side and two on the other (``deep fakes`` / ``deepfakes``), never past the
+    segment (kept stretch of text) where each of their ends lies; rows as the chains'."""
+    if len(chains) == 0:
+        return chains
+    return _extend_kernel(
+        chains, *_word_bytes(a), *_word_bytes(b), a.segments, b.segments,
+        _segment_bounds(a), _segment_bounds(b),
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _extend_kernel(  # type: ignore[no-untyped-def]
+    chains, wa, sa, wb, sb, segments_a, segments_b, bounds_a, bounds_b
+):
+    out = chains.copy()
+    for row in range(len(chains)):
+        a0, a1, b0, b1 = chains[row, 0], chains[row, 1], chains[row, 2], chains[row, 3]
+        ma, mb = chains[row, 4], chains[row, 5]
+        # The first token of the segments of the passage's starts, and one past the last
+        # token of those of its ends.
+        low_a, low_b = bounds_a[segments_a[a0]], bounds_b[segments_b[b0]]
+        high_a, high_b = bounds_a[segments_a[a1 - 1] + 1], bounds_b[segments_b[b1 - 1] + 1]
+        while a0 > low_a and b0 > low_b:
+            if _joined(wa, sa, a0 - 1, 1, wb, sb, b0 - 1):
                 a0, b0, ma, mb = a0 - 1, b0 - 1, ma + 1, mb + 1
-                continue
-            if a0 - 1 > low_a and wa[a0 - 2] + wa[a0 - 1] == wb[b0 - 1]:
+            elif a0 - 1 > low_a and _joined(wa, sa, a0 - 2, 2, wb, sb, b0 - 1):
                 a0, b0, ma, mb = a0 - 2, b0 - 1, ma + 2, mb + 1
-                continue
-            if b0 - 1 > low_b and wb[b0 - 2] + wb[b0 - 1] == wa[a0 - 1]:
+            elif b0 - 1 > low_b and _joined(wb, sb, b0 - 2, 2, wa, sa, a0 - 1):
                 a0, b0, ma, mb = a0 - 1, b0 - 2, ma + 1, mb + 2
-                continue
-        break
-    while True:
-        if a1 < high_a and b1 < high_b:
-            if wa[a1] == wb[b1]:
+            else:
+                break
+        while a1 < high_a and b1 < high_b:
+            if _joined(wa, sa, a1, 1, wb, sb, b1):
                 a1, b1, ma, mb = a1 + 1, b1 + 1, ma + 1, mb + 1
-                continue
-            if a1 + 1 < high_a and wa[a1] + wa[a1 + 1] == wb[b1]:
+            elif a1 + 1 < high_a and _joined(wa, sa, a1, 2, wb, sb, b1):
                 a1, b1, ma, mb = a1 + 2, b1 + 1, ma + 2, mb + 1
-                continue
-            if b1 + 1 < high_b and wb[b1] + wb[b1 + 1] == wa[a1]:
+            elif b1 + 1 < high_b and _joined(wb, sb, b1, 2, wa, sa, a1):
                 a1, b1, ma, mb = a1 + 1, b1 + 2, ma + 1, mb + 2
-                continue
-        break
-    return Alignment(a0, a1, b0, b1, ma, mb)
+            else:
+                break
+        out[row, 0], out[row, 1], out[row, 2], out[row, 3] = a0, a1, b0, b1
+        out[row, 4], out[row, 5] = ma, mb
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _joined(words_x, starts_x, i, count, words_y, starts_y, j):  # type: ignore[no-untyped-def]
+    """Whether ``count`` words of x from word ``i``, written together, are word ``j`` of y
+    (their bytes: ``starts`` as :func:`_word_bytes` gives them)."""
+    at = starts_y[j]
+    end = starts_y[j + 1] - 1
+    for word in range(i, i + count):
+        length = starts_x[word + 1] - 1 - starts_x[word]
+        if at + length > end:
+            return False
+        start = starts_x[word]
+        for t in range(length):
+            if words_x[start + t] != words_y[at + t]:
+                return False
+        at += length
+    return at == end
 
 
 def align(
@@ -246,9 +314,10 @@ def align(
         min_words: Shortest passage kept (in words, the shorter side).
         min_similarity: Alignment-quality floor (share of matching words).
     """
+    grown = _extended(a, b, _seed_chains(a, b, seed_words))
     candidates = []
-    for row in _seed_chains(a, b, seed_words).tolist():
-        found = _extend(a, b, Alignment(*row))
+    for row in grown.tolist():
+        found = Alignment(*row)
         if found.words >= min_words and found.similarity >= min_similarity:
             candidates.append(found)
     candidates.sort(key=lambda x: (-x.words, x.a_start, x.b_start))

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import xxhash
+from numba import njit
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from .arrays import contains, unique, unique_counts
+from .arrays import contains, unique_counts
 from .models import Document
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -37,7 +39,8 @@ class Features:
     """A document's tokens (outside boilerplate) and what is derived from them.
 
     Attributes:
-        words: Normalised tokens (case-folded, typographic apostrophes made plain).
+        words: Normalised tokens (case-folded, typographic apostrophes made plain): a tuple,
+            or :class:`PackedWords` when read back from the gate's index.
         starts: Character offset of each token in ``Document.text``.
         ends: End offset (exclusive) of each token.
         hashes: 64-bit hash of each normalised token.
@@ -48,7 +51,7 @@ class Features:
             crosses from one segment to the next.
     """
 
-    words: tuple[str, ...]
+    words: Sequence[str]
     starts: np.ndarray
     ends: np.ndarray
     hashes: np.ndarray
@@ -58,6 +61,68 @@ class Features:
 
     def __len__(self) -> int:
         return len(self.words)
+
+
+class PackedWords(Sequence[str]):
+    """Normalised words kept as their UTF-8 bytes joined by spaces (the gate's packed
+    features), each cut out and decoded when read.
+
+    A stored candidate's alignment reads only the words at its passages' edges: decoding
+    a few hundred words into a tuple was a fifth of rebuilding the candidate at a check, and
+    the tuple, a young object holding every word, was most of what the cycle collector
+    walked in its frequent collections.
+
+    Args:
+        data: The words' bytes, joined by single spaces.
+        bounds: Where each word starts in ``data``, then ``len(data) + 1``.
+    """
+
+    __slots__ = ("_bounds", "_data")
+
+    def __init__(self, data: bytes, bounds: np.ndarray) -> None:
+        self._data = data
+        self._bounds = bounds
+
+    @property
+    def data(self) -> bytes:
+        """The words' bytes, joined by single spaces."""
+        return self._data
+
+    @property
+    def bounds(self) -> np.ndarray:
+        """Where each word starts in :attr:`data`, then ``len(data) + 1``."""
+        return self._bounds
+
+    def __len__(self) -> int:
+        return len(self._bounds) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        count = len(self._bounds) - 1
+        if index < 0:
+            index += count
+        if not 0 <= index < count:
+            raise IndexError("word index out of range")
+        return self._data[self._bounds[index] : self._bounds[index + 1] - 1].decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data.decode("utf-8").split(" ") if len(self) else ())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PackedWords({tuple(self)!r})"
 
 
 def normalise_word(word: str) -> str:
@@ -151,21 +216,44 @@ def shingle_hashes(token_hashes: np.ndarray, size: int) -> np.ndarray:
 
     A text shorter than ``size`` tokens gives one shingle of all its tokens.
     """
-    count = len(token_hashes)
-    if count == 0:
-        return np.empty(0, dtype=np.uint64)
-    size = min(size, count)
-    n = count - size + 1
-    out = token_hashes[:n].copy()
-    with np.errstate(over="ignore"):
-        for k in range(1, size):
-            out = out * _ROLL + token_hashes[k : k + n]
-    return out
+    return rolling_hashes(token_hashes, size)
 
 
 def shingle_set(token_hashes: np.ndarray, size: int) -> np.ndarray:
     """Sorted unique shingle hashes: the document as a set, for exact Jaccard/containment."""
-    return unique(shingle_hashes(token_hashes, size))
+    return _shingle_set_kernel(token_hashes, size)
+
+
+# Compiled (numba): a gate check builds the shingles of up to 50 stored candidates of a few
+# hundred tokens each, where numpy's per-call overhead was most of the time.
+
+
+@njit(cache=True, nogil=True)
+def rolling_hashes(token_hashes, size):  # type: ignore[no-untyped-def]
+    """:func:`shingle_hashes`, callable from compiled code: the polynomial rolling hash
+    ``((h0 * R + h1) * R + h2) ...`` of each run, wrapping at 64 bits."""
+    count = len(token_hashes)
+    size = min(size, count)
+    n = count - size + 1 if count else 0
+    out = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        value = token_hashes[i]
+        for k in range(1, size):
+            value = value * _ROLL + token_hashes[i + k]
+        out[i] = value
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _shingle_set_kernel(token_hashes, size):  # type: ignore[no-untyped-def]
+    values = rolling_hashes(token_hashes, size)
+    values.sort()
+    kept = min(len(values), 1)
+    for i in range(1, len(values)):
+        if values[i] != values[kept - 1]:
+            values[kept] = values[i]
+            kept += 1
+    return values[:kept].copy()
 
 
 def sentence_windows(features: Features, window_words: int) -> list[tuple[int, int]]:

@@ -30,7 +30,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import lz4.block
 import numpy as np
+from numba import njit
 
 from .align import Alignment, anchors, excerpt
 from .arrays import common, unique
@@ -38,7 +40,7 @@ from .clean import clean_documents
 from .config import ScanConfig
 from .corpus import record_document
 from .errors import ConfigError, InputError
-from .features import Features, extract_features, term_counts, tiling
+from .features import Features, PackedWords, extract_features, term_counts, tiling
 from .index import band_keys, lsh_params
 from .models import Document, PairScore
 from .pipeline import Prepared, compare, prepare
@@ -59,10 +61,14 @@ MAX_CANDIDATES = 50  # documents compared in full per check, those sharing most 
 # without it (built before) keeps the scan's bands.
 GATE_BANDS, GATE_ROWS = 12, 2
 _CACHE_SIZE = 2048
-# Packed features (``pack_features``): a version byte, then zlib of a header (tokens, sentences,
-# bytes of words, 0), the token hashes (uint64), start deltas, lengths and segments (uint32),
-# sentence starts (uint32), name flags (uint8) and the normalised words joined by spaces.
-_PACK_VERSION = 1
+# Packed features (``pack_features``): a version byte, then the LZ4 block (its size first) of a
+# header (tokens, sentences, bytes of words, 0), the token hashes (uint64), start deltas,
+# lengths and segments (uint32), sentence starts (uint32), name flags (uint8) and the
+# normalised words joined by spaces. Version 1 held the same body compressed with zlib (still
+# read): LZ4 decompresses it 5x faster, a quarter of rebuilding a candidate at a check, for
+# bodies about 20 % larger.
+_PACK_VERSION = 2
+_ZLIB_VERSION = 1
 _HEADER = struct.Struct("<4I")
 _INDEX_CHUNK = 100  # documents per task when index_many prepares in worker processes
 
@@ -89,7 +95,7 @@ def pack_features(features: Features) -> bytes | None:
             words,
         )
     )
-    return bytes([_PACK_VERSION]) + zlib.compress(body, 1)
+    return bytes([_PACK_VERSION]) + lz4.block.compress(body)
 
 
 def unpack_features(packed: bytes) -> Features:
@@ -98,32 +104,85 @@ def unpack_features(packed: bytes) -> Features:
     Raises:
         ValueError: bytes of another version, or damaged.
     """
-    if not packed or packed[0] != _PACK_VERSION:
-        raise ValueError(f"packed features of version {packed[:1]!r}, expected {_PACK_VERSION}")
+    version = packed[0] if packed else None
     try:
-        raw = zlib.decompress(packed[1:])
-    except zlib.error as exc:
+        if version == _PACK_VERSION:
+            raw = lz4.block.decompress(packed[1:])
+        elif version == _ZLIB_VERSION:
+            raw = zlib.decompress(packed[1:])
+        else:
+            raise ValueError(f"packed features of version {packed[:1]!r}, expected {_PACK_VERSION}")
+    except (zlib.error, lz4.block.LZ4BlockError) as exc:
         raise ValueError(f"damaged packed features: {exc}") from None
-    n, sentences, size, _ = _HEADER.unpack_from(raw)
-    offset = _HEADER.size
-    if len(raw) != offset + 21 * n + 4 * sentences + size:
+    n, sentences, size, _ = _HEADER.unpack_from(raw) if len(raw) >= _HEADER.size else (0,) * 4
+    body = _HEADER.size + 21 * n + 4 * sentences
+    if len(raw) != body + size or len(raw) < _HEADER.size:
         raise ValueError("damaged packed features: wrong length")
-    hashes = np.frombuffer(raw, dtype="<u8", count=n, offset=offset).astype(np.uint64)
-    offset += 8 * n
-    ints = np.frombuffer(raw, dtype="<u4", count=3 * n + sentences, offset=offset).astype(np.int64)
-    offset += 4 * (3 * n + sentences)
-    names = np.frombuffer(raw, dtype=np.uint8, count=n, offset=offset).astype(bool)
-    starts = np.cumsum(ints[:n])
-    ends = starts + ints[n : 2 * n]
+    hashes, starts, ends, segments, sentence_starts, names, bounds = _unpack_arrays(
+        np.frombuffer(raw, dtype=np.uint8), n, sentences
+    )
     kind = np.int32 if not n or int(ends[-1]) < 2**31 else np.int64  # as extract_features
     return Features(
-        words=tuple(raw[offset + n :].decode("utf-8").split(" ")) if n else (),
+        words=PackedWords(raw[body:], bounds) if n else (),
         starts=starts.astype(kind),
         ends=ends.astype(kind),
         hashes=hashes,
-        sentence_starts=ints[3 * n :],
-        segments=ints[2 * n : 3 * n].astype(np.int32),
+        sentence_starts=sentence_starts,
+        segments=segments,
         names=names,
+    )
+
+
+@njit(cache=True, nogil=True)
+def _unpack_arrays(raw, n, sentences):  # type: ignore[no-untyped-def]
+    """The arrays of a packed body (``raw``: its bytes, header included), as
+    :func:`pack_features` laid them out, little-endian: hashes, starts and ends (int64),
+    segments (int32), sentence starts (int64), names, and where each word starts in the
+    words' bytes (then their length + 1: :class:`~dedup.features.PackedWords`)."""
+    hashes = np.empty(n, dtype=np.uint64)
+    starts = np.empty(n, dtype=np.int64)
+    ends = np.empty(n, dtype=np.int64)
+    segments = np.empty(n, dtype=np.int32)
+    sentence_starts = np.empty(sentences, dtype=np.int64)
+    names = np.empty(n, dtype=np.bool_)
+    at = 16  # after the header
+    for i in range(n):
+        value = np.uint64(0)
+        for byte in range(8):
+            value |= np.uint64(raw[at + 8 * i + byte]) << np.uint64(8 * byte)
+        hashes[i] = value
+    at += 8 * n
+    position = 0
+    for i in range(n):
+        position += _u32(raw, at + 4 * i)
+        starts[i] = position
+        ends[i] = position + _u32(raw, at + 4 * (n + i))
+        segments[i] = _u32(raw, at + 4 * (2 * n + i))
+    at += 12 * n
+    for i in range(sentences):
+        sentence_starts[i] = _u32(raw, at + 4 * i)
+    at += 4 * sentences
+    for i in range(n):
+        names[i] = raw[at + i] != 0
+    at += n
+    bounds = np.empty(n + 1, dtype=np.int64)
+    bounds[0] = 0
+    word = 1
+    for i in range(at, len(raw)):
+        if raw[i] == 32 and word < n:  # a space
+            bounds[word] = i - at + 1
+            word += 1
+    bounds[n] = len(raw) - at + 1
+    return hashes, starts, ends, segments, sentence_starts, names, bounds
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _u32(raw, at):  # type: ignore[no-untyped-def]
+    return (
+        np.int64(raw[at])
+        | (np.int64(raw[at + 1]) << 8)
+        | (np.int64(raw[at + 2]) << 16)
+        | (np.int64(raw[at + 3]) << 24)
     )
 
 
