@@ -24,8 +24,9 @@ Queries are held out of the index, built once, the same for every size and backe
 - ``new``: a Reuters story re-keyed with a key synthetic.py never uses (news-like prose sharing
   no run of content words with any indexed text; expected ``new``).
 
-Every check is timed alone with ``time.perf_counter_ns`` on a freshly opened gate (its cache of
-prepared candidates empty), twice: pass 1 cold, pass 2 with that cache warm. The stages of each
+Every check is timed alone with ``time.perf_counter_ns`` on a freshly opened gate, twice: pass 1,
+then pass 2 with the same checks again (the gate keeps no prepared candidates between checks;
+until it stopped caching 2,048 of them, pass 2 ran with that cache warm). The stages of each
 check (clean and prepare the incoming text, band key lookup, fetching candidates, preparing
 candidates, screening them for shared anchor seeds, document frequencies, comparison) are timed by wrapping the gate's methods; one
 sample of checks at the largest SQLite size is profiled with cProfile.
@@ -549,7 +550,7 @@ def http_bench(
             if time.monotonic() > deadline:
                 raise RuntimeError("the server did not answer /healthz within 60 s")
             time.sleep(0.2)
-        # Warm-up (not reported): the gate's cache of prepared candidates, as in pass 2.
+        # Warm-up (not reported): the server's first requests, as in pass 2.
         for concurrency in [0, *levels]:
             print(f"HTTP: concurrency {concurrency or 'warm-up'} ...", file=sys.stderr)
             load = os.getloadavg()[0]
@@ -828,7 +829,7 @@ def report(results: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "### `Gate.check`, one at a time (pass 1: fresh gate; pass 2: candidate cache warm)",
+        "### `Gate.check`, one at a time (pass 1: fresh gate; pass 2: the same checks again)",
         "",
         "| backend | documents | pass | checks/s | p50 ms | p90 ms | p99 ms | max ms | new/dup/synd | candidates (fetched, aligned) | load 1m |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
