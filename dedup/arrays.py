@@ -17,14 +17,6 @@ def unique(values: np.ndarray) -> np.ndarray:
     return ordered[_run_starts(ordered)] if len(ordered) > 1 else ordered
 
 
-def unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct values of a 1-D array, ascending, and how often each occurs (by sorting,
-    as :func:`unique`)."""
-    ordered = np.sort(values)
-    first, counts = runs(ordered)
-    return ordered[first], counts
-
-
 def runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each run of equal values of a sorted array starts, and its length."""
     if len(ordered) == 0:
@@ -39,14 +31,6 @@ def _run_starts(ordered: np.ndarray) -> np.ndarray:
     starts[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
     return starts
-
-
-def contains(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """For each of ``values``, whether the sorted array ``ordered`` holds it."""
-    if len(ordered) == 0:
-        return np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
-    return ordered[at] == values
 
 
 @njit(cache=True, nogil=True)

@@ -19,7 +19,6 @@ import xxhash
 from numba import njit
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from .arrays import contains, unique_counts
 from .models import Document
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -339,12 +338,44 @@ def term_counts(features: Features) -> tuple[np.ndarray, np.ndarray]:
     under a key of its own: :func:`term_key` of ``"name:" + word``. Keys instead of strings
     let the scan and the gate count terms with numpy, and the gate's index store integers.
     """
-    hashes = features.hashes
-    content = ~contains(_STOP_KEYS, hashes)
-    names = hashes[content & features.names] ^ _NAME_SALT
-    keys, counts = unique_counts(np.concatenate((hashes[content], names)))
-    if len(names):
-        counts[contains(np.sort(names), keys)] *= NAME_WEIGHT
+    return _term_counts_kernel(features.hashes, features.names)
+
+
+@njit(cache=True, nogil=True)
+def _term_counts_kernel(hashes, names):  # type: ignore[no-untyped-def]
+    # Compiled (numba): the gate counts the terms of up to 50 candidates per check.
+    terms = np.empty(2 * len(hashes), dtype=np.uint64)
+    named = np.empty(len(hashes), dtype=np.uint64)
+    content = found = 0
+    for i in range(len(hashes)):
+        value = hashes[i]
+        at = np.searchsorted(_STOP_KEYS, value)
+        if at < len(_STOP_KEYS) and _STOP_KEYS[at] == value:
+            continue
+        terms[content] = value
+        content += 1
+        if names[i]:
+            named[found] = value ^ _NAME_SALT
+            found += 1
+    terms[content : content + found] = named[:found]
+    terms = terms[: content + found]
+    terms.sort()
+    named = named[:found]
+    named.sort()
+    keys = np.empty(len(terms), dtype=np.uint64)
+    counts = np.zeros(len(terms), dtype=np.int64)
+    distinct = -1
+    for i in range(len(terms)):
+        if i == 0 or terms[i] != terms[i - 1]:
+            distinct += 1
+            keys[distinct] = terms[i]
+        counts[distinct] += 1
+    keys, counts = keys[: distinct + 1].copy(), counts[: distinct + 1].copy()
+    if found:
+        for i in range(len(keys)):
+            at = np.searchsorted(named, keys[i])
+            if at < found and named[at] == keys[i]:
+                counts[i] *= NAME_WEIGHT
     return keys, counts
 
 
