@@ -99,7 +99,7 @@ STAGE_LABELS = {
     "prepare": "clean + prepare incoming",
     "lookup": "band key lookup (store.candidates)",
     "fetch": "fetch candidates (store.get_many)",
-    "prepare_candidates": "prepare candidates (cache misses)",
+    "prepare_candidates": "prepare candidates (rebuilt from the index)",
     "screen": "screen (shared anchor seeds)",
     "frequencies": "document frequencies (store)",
     "compare_rest": "TF-IDF, compare, align, verdict",
