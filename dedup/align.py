@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from .arrays import common
-from .features import Features, PackedWords, rolling_hashes
+from .features import Features, PackedWords, shingle_hashes
 from .models import Document, Passage, RecordTable
 
 EXCERPT_CHARS = 160
@@ -71,7 +71,7 @@ def _seed_runs_kernel(token_hashes, segments, k):  # type: ignore[no-untyped-def
     if len(token_hashes) < k:
         none = np.empty(0, dtype=np.int64)
         return np.empty(0, dtype=np.uint64), none, none.copy(), none.copy()
-    hashes = rolling_hashes(token_hashes, k)
+    hashes = shingle_hashes(token_hashes, k)
     valid = np.empty(len(hashes), dtype=np.int64)
     kept = 0
     for i in range(len(hashes)):

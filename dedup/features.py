@@ -210,27 +210,18 @@ def extract_features(doc: Document) -> Features:
     )
 
 
-def shingle_hashes(token_hashes: np.ndarray, size: int) -> np.ndarray:
-    """64-bit hashes of every run of ``size`` consecutive tokens (one per start position).
-
-    A text shorter than ``size`` tokens gives one shingle of all its tokens.
-    """
-    return rolling_hashes(token_hashes, size)
-
-
-def shingle_set(token_hashes: np.ndarray, size: int) -> np.ndarray:
-    """Sorted unique shingle hashes: the document as a set, for exact Jaccard/containment."""
-    return _shingle_set_kernel(token_hashes, size)
-
-
-# Compiled (numba): a gate check builds the shingles of up to 50 stored candidates of a few
-# hundred tokens each, where numpy's per-call overhead was most of the time.
+# Compiled (numba), and callable from compiled code (the seed runs of alignment): a gate check
+# builds the shingles of up to 50 stored candidates of a few hundred tokens each, where
+# numpy's per-call overhead was most of the time.
 
 
 @njit(cache=True, nogil=True)
-def rolling_hashes(token_hashes, size):  # type: ignore[no-untyped-def]
-    """:func:`shingle_hashes`, callable from compiled code: the polynomial rolling hash
-    ``((h0 * R + h1) * R + h2) ...`` of each run, wrapping at 64 bits."""
+def shingle_hashes(token_hashes, size):  # type: ignore[no-untyped-def]
+    """64-bit hashes of every run of ``size`` consecutive tokens (one per start position):
+    the polynomial rolling hash ``((h0 * R + h1) * R + h2) ...``, wrapping at 64 bits.
+
+    A text shorter than ``size`` tokens gives one shingle of all its tokens.
+    """
     count = len(token_hashes)
     size = min(size, count)
     n = count - size + 1 if count else 0
@@ -244,8 +235,9 @@ def rolling_hashes(token_hashes, size):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _shingle_set_kernel(token_hashes, size):  # type: ignore[no-untyped-def]
-    values = rolling_hashes(token_hashes, size)
+def shingle_set(token_hashes, size):  # type: ignore[no-untyped-def]
+    """Sorted unique shingle hashes: the document as a set, for exact Jaccard/containment."""
+    values = shingle_hashes(token_hashes, size)
     values.sort()
     kept = min(len(values), 1)
     for i in range(1, len(values)):

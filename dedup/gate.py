@@ -111,9 +111,11 @@ def unpack_features(packed: bytes) -> Features:
             raise ValueError(f"packed features of version {packed[:1]!r}, expected {_PACK_VERSION}")
     except (zlib.error, lz4.block.LZ4BlockError) as exc:
         raise ValueError(f"damaged packed features: {exc}") from None
-    n, sentences, size, _ = _HEADER.unpack_from(raw) if len(raw) >= _HEADER.size else (0,) * 4
+    if len(raw) < _HEADER.size:
+        raise ValueError("damaged packed features: wrong length")
+    n, sentences, size, _ = _HEADER.unpack_from(raw)
     body = _HEADER.size + 21 * n + 4 * sentences
-    if len(raw) != body + size or len(raw) < _HEADER.size:
+    if len(raw) != body + size:
         raise ValueError("damaged packed features: wrong length")
     hashes, starts, ends, segments, sentence_starts, names, bounds = _unpack_arrays(
         np.frombuffer(raw, dtype=np.uint8), n, sentences
