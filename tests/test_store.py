@@ -624,6 +624,7 @@ def test_an_sqlite_index_of_an_earlier_schema_is_upgraded_and_answers_as_a_new_o
                 Counter(t for r in records for t in r.terms).items(),
             )
         conn.execute("ALTER TABLE documents DROP COLUMN keys")  # in the records before 4
+        conn.execute("DROP INDEX documents_ids")  # candidates read ids from it since 5
         if version == 2:
             conn.execute("ALTER TABLE documents DROP COLUMN features")
             conn.execute("DELETE FROM meta WHERE key='count'")
@@ -641,6 +642,7 @@ def test_an_sqlite_index_of_an_earlier_schema_is_upgraded_and_answers_as_a_new_o
     assert conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == (
         str(SCHEMA_VERSION),
     )
+    assert conn.execute("SELECT sql FROM sqlite_master WHERE name='documents_ids'").fetchone()
     conn.execute("UPDATE meta SET value='99' WHERE key='schema'")
     conn.commit()
     conn.close()
