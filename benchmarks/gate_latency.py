@@ -28,8 +28,9 @@ Every check is timed alone with ``time.perf_counter_ns`` on a freshly opened gat
 then pass 2 with the same checks again (the gate keeps no prepared candidates between checks;
 until it stopped caching 2,048 of them, pass 2 ran with that cache warm). The stages of each
 check (clean and prepare the incoming text, band key lookup, fetching candidates, preparing
-candidates, screening them for shared anchor seeds, document frequencies, comparison) are timed by wrapping the gate's methods; one
-sample of checks at the largest SQLite size is profiled with cProfile.
+candidates, comparing and aligning them, document frequencies, TF-IDF and verdict) are timed by
+wrapping the gate's methods; one sample of checks at the largest SQLite size is profiled with
+cProfile.
 
 With ``--http``, the 10k SQLite index is served by ``dedup.server.run`` in a subprocess on a
 free loopback port with a random token, and a second process (this script, ``--load-worker``)
@@ -91,7 +92,7 @@ STAGES = (
     "lookup",
     "fetch",
     "prepare_candidates",
-    "screen",
+    "compare",
     "frequencies",
     "compare_rest",
 )
@@ -100,9 +101,9 @@ STAGE_LABELS = {
     "lookup": "band key lookup (store.candidates)",
     "fetch": "fetch candidates (store.get_many)",
     "prepare_candidates": "prepare candidates (rebuilt from the index)",
-    "screen": "screen (shared anchor seeds)",
+    "compare": "compare and align candidates",
     "frequencies": "document frequencies (store)",
-    "compare_rest": "TF-IDF, compare, align, verdict",
+    "compare_rest": "TF-IDF and verdict",
 }
 BYTES_PER_DOC_SQLITE = 14_000  # measured: about 12.7 kB of SQLite file per indexed document
 NEW_KEY = synthetic.FILLER_KEY + 777  # a re-keying no synthetic article uses
@@ -247,10 +248,10 @@ class StageTimer:
         self.current: dict[str, int] = dict.fromkeys(STAGES, 0)
         self.candidates = 0
         self.compared = 0
-        self.aligned = 0
+        self.related = 0
         gate._prepare_incoming = self._wrap("prepare", gate._prepare_incoming)  # type: ignore[method-assign]
         gate._prepared_stored = self._wrap("prepare_candidates", gate._prepared_stored)  # type: ignore[method-assign]
-        gate._screen = self._wrap("screen", gate._screen, count="aligned")  # type: ignore[method-assign]
+        gate._related = self._wrap("compare", gate._related, count="related")  # type: ignore[method-assign]
         store: Any = gate.store
         store.candidates = self._wrap("lookup", store.candidates, count="candidates")
         store.get_many = self._wrap("fetch", store.get_many, count="compared")
@@ -269,7 +270,7 @@ class StageTimer:
 
     def reset(self) -> None:
         self.current = dict.fromkeys(STAGES, 0)
-        self.candidates = self.compared = self.aligned = 0
+        self.candidates = self.compared = self.related = 0
 
 
 def summary(nanoseconds: list[int] | np.ndarray) -> dict[str, float]:
@@ -321,7 +322,7 @@ def time_checks(
         for number in range(passes):
             load = os.getloadavg()[0]
             latencies, stages = [], {s: [] for s in STAGES}
-            candidates, compared, aligned, sources = [], [], [], []
+            candidates, compared, related, sources = [], [], [], []
             verdicts: dict[str, Counter] = {k: Counter() for k in KINDS}
             for query, record in zip(queries, records):
                 timer.reset()
@@ -334,7 +335,7 @@ def time_checks(
                     stages[stage].append(timer.current[stage])
                 candidates.append(timer.candidates)
                 compared.append(timer.compared)
-                aligned.append(timer.aligned)
+                related.append(timer.related)
                 sources.append(len(verdict["syndicated_from"]) + bool(verdict["duplicate_of"]))
                 verdicts[query["_kind"]][verdict["verdict"]] += 1
             results.append(
@@ -347,8 +348,8 @@ def time_checks(
                     "candidates_mean": round(float(np.mean(candidates)), 1),
                     "compared_mean": round(float(np.mean(compared)), 1),
                     "compared_max": int(np.max(compared)),
-                    "aligned_mean": round(float(np.mean(aligned)), 1),
-                    "aligned_max": int(np.max(aligned)),
+                    "related_mean": round(float(np.mean(related)), 1),
+                    "related_max": int(np.max(related)),
                     "sources_mean": round(float(np.mean(sources)), 2),
                 }
             )
@@ -380,7 +381,7 @@ PROFILED = {
     "store.get_many": (None, "get_many"),
     "prepare candidates (_prepared_stored)": ("gate.py", "_prepared_stored"),
     "store.document_frequencies": (None, "document_frequencies"),
-    "compare (pipeline.compare)": ("pipeline.py", "compare"),
+    "compare and align (Gate._related)": ("gate.py", "_related"),
     "tfidf_weights + keyed_cosine": ("score.py", ("tfidf_weights", "keyed_cosine")),
     "match records (Gate._match)": ("gate.py", "_match"),
 }
@@ -831,7 +832,7 @@ def report(results: dict[str, Any]) -> str:
         "",
         "### `Gate.check`, one at a time (pass 1: fresh gate; pass 2: the same checks again)",
         "",
-        "| backend | documents | pass | checks/s | p50 ms | p90 ms | p99 ms | max ms | new/dup/synd | candidates (fetched, aligned) | load 1m |",
+        "| backend | documents | pass | checks/s | p50 ms | p90 ms | p99 ms | max ms | new/dup/synd | candidates (fetched, related) | load 1m |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     for cp in results["checkpoints"]:
@@ -840,7 +841,7 @@ def report(results: dict[str, Any]) -> str:
                 f"| {cp['backend']} | {cp['documents']:,} | {run['pass']} | {run['per_s']:,.0f} | "
                 f"{run['p50_ms']:.1f} | {run['p90_ms']:.1f} | {run['p99_ms']:.1f} | {run['max_ms']:.1f} | "
                 f"{verdict_mix(run['verdicts'])} | {run['candidates_mean']:.0f} ({run['compared_mean']:.1f}, "
-                f"{run.get('aligned_mean', run['compared_mean']):.1f}) | {run['load_1m']} |"
+                f"{run.get('related_mean', run.get('aligned_mean', run['compared_mean'])):.1f}) | {run['load_1m']} |"
             )
     fewer = [cp for cp in results["checkpoints"] if cp.get("by_max_candidates")]
     if fewer:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .arrays import common
+from .arrays import common, find, hash_index
 from .features import Features, PackedWords, shingle_hashes
 from .models import Document, Passage, RecordTable
 
@@ -94,16 +94,6 @@ def _seed_runs_kernel(token_hashes, segments, k):  # type: ignore[no-untyped-def
     return grouped[first], first, counts, positions
 
 
-def anchors(features: Features, k: int) -> np.ndarray:
-    """The hashes of the k-word runs that can anchor an alignment (sorted): inside one kept
-    stretch of text and at most ``MAX_SEED_REPEATS`` times in the text. Two texts sharing
-    none have no passage: :func:`align` seeds only on runs both have so."""
-    if len(features) < k:
-        return np.empty(0, dtype=np.uint64)
-    distinct, _, counts, _ = _seed_runs(features, k)
-    return distinct[counts <= MAX_SEED_REPEATS]
-
-
 def _seed_chains(a: Features, b: Features, k: int) -> np.ndarray:
     """Chains of seed matches (equal k-word runs of both texts, stock phrases left out)
     that advance together in both texts, never across removed boilerplate: one row per
@@ -137,6 +127,84 @@ def _chain_kernel(  # type: ignore[no-untyped-def]
                     codes[n] = i * span_b + positions_b[first_b[y] + v]
                     n += 1
     codes.sort()
+    return _chains(codes, span_b, segments_a, segments_b, k)
+
+
+class SeedIndex:
+    """One text's seed runs in a hash table, to align it with many others: each other text's
+    runs are looked up in it instead of being grouped by sorting (:func:`_seed_runs`), which
+    pays for a text of a scan, compared with many, not for one the gate compares once.
+    ``SeedIndex(a, k).align(b, ...)`` is ``align(a, b, seed_words=k, ...)``."""
+
+    def __init__(self, features: Features, k: int) -> None:
+        self.features = features
+        self.k = k
+        self._runs = _seed_runs(features, k)
+        self._table = hash_index(self._runs[0])
+
+    def chains(self, other: Features) -> np.ndarray:
+        """The seed chains of this text and ``other``: ``_seed_chains(text, other, k)``, empty
+        when they share no anchor seed."""
+        a, k = self.features, self.k
+        if len(a) < k or len(other) < k:
+            return np.empty((0, 6), dtype=np.int64)
+        return _probe_kernel(self._table, *self._runs, other.hashes, a.segments, other.segments, k)
+
+    def align(
+        self,
+        other: Features,
+        *,
+        min_words: int = 12,
+        min_similarity: float = 0.5,
+        chains: np.ndarray | None = None,
+    ) -> list[Alignment]:
+        """The passages of this text and ``other``, as :func:`align` (``chains``: theirs, when
+        already known)."""
+        found = self.chains(other) if chains is None else chains
+        return _passages(self.features, other, found, min_words, min_similarity)
+
+
+@njit(cache=True, nogil=True)
+def _probe_kernel(  # type: ignore[no-untyped-def]
+    table, hashes_a, first_a, counts_a, positions_a, token_hashes_b, segments_a, segments_b, k
+):
+    # b's runs inside one kept stretch whose hash is an anchor of a (at most MAX_SEED_REPEATS
+    # times there), with how often b has each: the seed matches of _chain_kernel.
+    hashes = shingle_hashes(token_hashes_b, k)
+    found = np.empty(len(hashes), dtype=np.int64)
+    at = np.empty(len(hashes), dtype=np.int64)
+    counts_b = np.zeros(len(hashes_a), dtype=np.int64)
+    matched = 0
+    for j in range(len(hashes)):
+        if segments_b[j] != segments_b[j + k - 1]:
+            continue
+        x = find(table, hashes_a, hashes[j])
+        if x >= 0 and counts_a[x] <= MAX_SEED_REPEATS:
+            found[matched], at[matched] = x, j
+            counts_b[x] += 1
+            matched += 1
+    total = 0
+    for m in range(matched):
+        if counts_b[found[m]] <= MAX_SEED_REPEATS:
+            total += counts_a[found[m]]
+    span_b = np.int64(len(segments_b) + 1)
+    codes = np.empty(total, dtype=np.int64)
+    n = 0
+    for m in range(matched):
+        x = found[m]
+        if counts_b[x] <= MAX_SEED_REPEATS:
+            for u in range(counts_a[x]):
+                codes[n] = positions_a[first_a[x] + u] * span_b + at[m]
+                n += 1
+    codes.sort()
+    return _chains(codes, span_b, segments_a, segments_b, k)
+
+
+@njit(cache=True, nogil=True)
+def _chains(codes, span_b, segments_a, segments_b, k):  # type: ignore[no-untyped-def]
+    """The chains of seed matches ``codes`` (``i * span_b + j``, sorted), as
+    :func:`_seed_chains` gives them."""
+    total = len(codes)
     # Chains: each match joins the open chain it continues with the least skew (the first
     # such), or starts one; a chain more than MAX_GAP behind in a is closed. Output: closed
     # chains in the order they closed, then the open ones in the order they started.
@@ -314,7 +382,15 @@ def align(
         min_words: Shortest passage kept (in words, the shorter side).
         min_similarity: Alignment-quality floor (share of matching words).
     """
-    grown = _extended(a, b, _seed_chains(a, b, seed_words))
+    return _passages(a, b, _seed_chains(a, b, seed_words), min_words, min_similarity)
+
+
+def _passages(
+    a: Features, b: Features, chains: np.ndarray, min_words: int, min_similarity: float
+) -> list[Alignment]:
+    """The passages of ``a`` and ``b`` grown from their seed chains, as :func:`align` gives
+    them."""
+    grown = _extended(a, b, chains)
     candidates = []
     for row in grown.tolist():
         found = Alignment(*row)

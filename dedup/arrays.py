@@ -51,3 +51,70 @@ def common(a, b):  # type: ignore[no-untyped-def]
             x += 1
             y += 1
     return in_a[:found], in_b[:found]
+
+
+# Open-addressing hash tables over uint64 keys for compiled code: one text's shingles or seed
+# runs, probed with each of many other texts' instead of sorting those (the gate compares
+# one incoming text with up to 50 stored ones, each used once). A table is an int64 array of
+# slots, a power of two at least twice the keys, each -1 or the index of a key in ``keys``.
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
+
+
+@njit(cache=True, nogil=True)
+def hash_index(keys):  # type: ignore[no-untyped-def]
+    """The slots of distinct ``keys`` (uint64) for :func:`find`."""
+    table = _empty_table(len(keys))
+    size = len(table)
+    for index in range(len(keys)):
+        slot = _slot(keys[index], size)
+        while table[slot] >= 0:
+            slot = (slot + 1) & (size - 1)
+        table[slot] = index
+    return table
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _empty_table(count):  # type: ignore[no-untyped-def]
+    size = 2
+    while size < 2 * count:
+        size *= 2
+    return np.full(size, -1, dtype=np.int64)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _slot(key, size):  # type: ignore[no-untyped-def]
+    # Bits 32 and up of the product: mixed by every bit of the key, enough for any table of
+    # up to 2**32 slots (a text's runs).
+    return np.int64((key * _MIX) >> np.uint64(32)) & (size - 1)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def find(table, keys, key):  # type: ignore[no-untyped-def]
+    """The index of ``key`` in ``keys`` (indexed by ``table``), or -1."""
+    slot = _slot(key, len(table))
+    while table[slot] >= 0:
+        if keys[table[slot]] == key:
+            return table[slot]
+        slot = (slot + 1) & (len(table) - 1)
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def distinct_shared(values, table, keys):  # type: ignore[no-untyped-def]
+    """How many distinct values ``values`` (uint64) holds, and how many of those are in
+    ``keys`` (indexed by ``table``): a set's size and its intersection with another's, without
+    sorting it."""
+    seen = _empty_table(len(values))
+    size = len(seen)
+    distinct = shared = 0
+    for index in range(len(values)):
+        value = values[index]
+        slot = _slot(value, size)
+        while seen[slot] >= 0 and values[seen[slot]] != value:
+            slot = (slot + 1) & (size - 1)
+        if seen[slot] < 0:
+            seen[slot] = index
+            distinct += 1
+            if find(table, keys, value) >= 0:
+                shared += 1
+    return distinct, shared

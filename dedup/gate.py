@@ -32,8 +32,8 @@ import lz4.block
 import numpy as np
 from numba import njit
 
-from .align import Alignment, anchors, excerpt
-from .arrays import common, unique
+from .align import Alignment, SeedIndex, excerpt
+from .arrays import unique
 from .clean import clean_documents
 from .config import ScanConfig
 from .corpus import record_document
@@ -41,8 +41,8 @@ from .errors import ConfigError, InputError
 from .features import Features, PackedWords, extract_features, term_counts, tiling
 from .index import band_keys, lsh_params
 from .models import Document, PairScore
-from .pipeline import Prepared, compare, prepare
-from .score import keyed_cosine, set_overlap, tfidf_weights
+from .pipeline import Prepared, pair_score, prepare
+from .score import ShingleIndex, keyed_cosine, tfidf_weights
 from .signatures import MinHasher
 from .store import Store, StoredDocument, display_location, open_store
 
@@ -187,11 +187,11 @@ def _u32(raw, at):  # type: ignore[no-untyped-def]
 
 @dataclass
 class _Candidate:
-    """An indexed document ready to compare: its Prepared, anchor seeds and TF-IDF term
+    """An indexed document ready to compare: its Document, token features and TF-IDF term
     keys and counts (``features.term_counts``, computed when first needed)."""
 
-    prepared: Prepared
-    anchors: np.ndarray
+    doc: Document
+    features: Features
     terms: tuple[np.ndarray, np.ndarray] | None = None
 
 
@@ -487,34 +487,48 @@ class Gate:
         about 40 microseconds: few candidates come back within 2,048 (p99 unchanged with a
         warm cache), and every one kept is a dozen objects that the cycle collector walks
         again in its older generations (3 ms pauses at the 99th percentile of checks)."""
-        docs = [_document_of(doc) for doc in stored]
-        features = [
-            unpack_features(doc.features) if doc.features else extract_features(rebuilt)
-            for doc, rebuilt in zip(stored, docs)
-        ]
-        seed_words = self.config.seed_words
-        return [
-            _Candidate(prepared, anchors(prepared.features, seed_words))
-            for prepared in prepare(
-                docs, self.config, self._hasher, windows=False, features=features
-            )
-        ]
+        candidates = []
+        for record in stored:
+            doc = _document_of(record)
+            features = unpack_features(record.features) if record.features else None
+            candidates.append(_Candidate(doc, features or extract_features(doc)))
+        return candidates
 
-    def _screen(self, incoming: Prepared, candidates: list[_Candidate]) -> list[_Candidate]:
-        """The candidates that can relate to ``incoming``: sharing an anchor seed (else the
-        alignment finds no passage) or with shingle Jaccard at the duplicate threshold. The
-        others would score ``none``: they are left out before TF-IDF and alignment, which
-        changes no verdict."""
-        seeds = anchors(incoming.features, self.config.seed_words)
-        kept = []
+    def _related(
+        self, incoming: Prepared, candidates: list[_Candidate]
+    ) -> list[tuple[_Candidate, PairScore, list[Alignment]]]:
+        """The candidates that share text with ``incoming`` (relation not ``none``), scored
+        and aligned as the scan's :func:`~dedup.pipeline.compare` does them, cosine aside
+        (:meth:`_cosines`), and without the MinHash estimate of their Jaccard (NaN: the gate
+        computes no signature of a candidate, and its answer has no estimate).
+
+        The incoming text's seed runs and shingles are put in hash tables once, and each
+        candidate's are looked up in them (:class:`~dedup.align.SeedIndex`,
+        :class:`~dedup.score.ShingleIndex`): sorting them, as the scan does for a document
+        it compares many times, was half of a candidate's cost."""
+        config = self.config
+        seeds = SeedIndex(incoming.features, config.seed_words)
+        shingles = ShingleIndex(incoming.shingles, config.shingle_size)
+        length = len(incoming.features)
+        related = []
         for candidate in candidates:
-            if len(common(seeds, candidate.anchors)[0]):
-                kept.append(candidate)
-                continue
-            jaccard = set_overlap(incoming.shingles, candidate.prepared.shingles)[0]
-            if jaccard >= self.config.duplicate_coverage:
-                kept.append(candidate)
-        return kept
+            features = candidate.features
+            chains = seeds.chains(features)
+            overlap = shingles.overlap(features.hashes)
+            if not len(chains) and overlap[0] < config.duplicate_coverage:
+                continue  # no passage without a shared seed: ``none``
+            found = seeds.align(
+                features,
+                min_words=config.min_passage_words,
+                min_similarity=config.min_passage_similarity,
+                chains=chains,
+            )
+            score = pair_score(
+                (incoming.doc.id, length), (candidate.doc.id, len(features)), overlap, found, config
+            )
+            if score.relation != "none":
+                related.append((candidate, score, found))
+        return related
 
     def _verdict(self, incoming: Prepared, incoming_fingerprint: str) -> dict[str, Any]:
         hits = self.store.candidates(
@@ -528,19 +542,14 @@ class Gate:
             for s in self.store.get_many(ranked, keys=False)
             if s.id != incoming.doc.id or s.fingerprint == incoming_fingerprint
         ]
-        candidates = self._screen(incoming, self._prepared_stored(fetched))
-        related = []
+        related = self._related(incoming, self._prepared_stored(fetched))
         covered = np.zeros(len(incoming.features), dtype=bool)
-        for screened in candidates:
-            score, found = compare(incoming, screened.prepared, 0.0, self.config)
-            if score.relation != "none":
-                related.append((screened, score, found))
-                for alignment in found:
-                    covered[alignment.a_start : alignment.a_end] = True
+        for _, _, found in related:
+            for alignment in found:
+                covered[alignment.a_start : alignment.a_end] = True
         self._cosines(incoming, related)
         matches = [
-            self._match(incoming, screened.prepared, score, found)
-            for screened, score, found in related
+            self._match(incoming, candidate, score, found) for candidate, score, found in related
         ]
         matches.sort(key=lambda m: (m["relation"] != "duplicate", -m["coverage"], m["id"]))
         duplicate_of = next((m["id"] for m in matches if m["relation"] == "duplicate"), None)
@@ -570,10 +579,10 @@ class Gate:
             return
         keys, counts = term_counts(incoming.features)
         others = []
-        for screened, _, _ in related:
-            if screened.terms is None:
-                screened.terms = term_counts(screened.prepared.features)
-            others.append(screened.terms)
+        for candidate, _, _ in related:
+            if candidate.terms is None:
+                candidate.terms = term_counts(candidate.features)
+            others.append(candidate.terms)
         every = unique(np.concatenate([keys, *(other_keys for other_keys, _ in others)]))
         documents, frequencies = self.store.document_frequencies(every)
         documents += 1
@@ -588,7 +597,7 @@ class Gate:
 
     @staticmethod
     def _match(
-        incoming: Prepared, other: Prepared, score: Any, found: list[Alignment]
+        incoming: Prepared, other: _Candidate, score: Any, found: list[Alignment]
     ) -> dict[str, Any]:
         text = incoming.doc.text
         fa, fb = incoming.features, other.features

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -126,7 +127,6 @@ def compare(
     a: Prepared, b: Prepared, cosine: float, config: ScanConfig
 ) -> tuple[PairScore, list[Alignment]]:
     """Score and align one pair: Jaccard, containment, passages, coverage and relation."""
-    jaccard, contained_a, contained_b = set_overlap(a.shingles, b.shingles)
     found = align(
         a.features,
         b.features,
@@ -134,20 +134,45 @@ def compare(
         min_words=config.min_passage_words,
         min_similarity=config.min_passage_similarity,
     )
+    score = pair_score(
+        (a.doc.id, len(a.features)),
+        (b.doc.id, len(b.features)),
+        set_overlap(a.shingles, b.shingles),
+        found,
+        config,
+        cosine=cosine,
+        jaccard_estimate=estimated_jaccard(a.signature, b.signature),
+    )
+    return score, found
+
+
+def pair_score(
+    a: tuple[str, int],
+    b: tuple[str, int],
+    overlap: tuple[float, float, float],
+    found: list[Alignment],
+    config: ScanConfig,
+    *,
+    cosine: float = 0.0,
+    jaccard_estimate: float = math.nan,
+) -> PairScore:
+    """The score and relation of a pair from its parts: each side's id and number of tokens,
+    the shingle overlap (Jaccard, containment of a, of b) and the passages."""
+    jaccard, contained_a, contained_b = overlap
     score = PairScore(
-        a=a.doc.id,
-        b=b.doc.id,
+        a=a[0],
+        b=b[0],
         cosine=cosine,
         jaccard=jaccard,
-        jaccard_estimate=estimated_jaccard(a.signature, b.signature),
+        jaccard_estimate=jaccard_estimate,
         containment_a=contained_a,
         containment_b=contained_b,
         passages=len(found),
-        coverage_a=coverage(found, len(a.features), "a"),
-        coverage_b=coverage(found, len(b.features), "b"),
+        coverage_a=coverage(found, a[1], "a"),
+        coverage_b=coverage(found, b[1], "b"),
     )
     score.relation = relation(score, config)
-    return score, found
+    return score
 
 
 DOCS_PER_TASK = 250  # documents cleaned and prepared per task of a worker process

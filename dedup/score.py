@@ -11,9 +11,9 @@ from numba import njit
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfTransformer
 
-from .arrays import common, unique
+from .arrays import common, distinct_shared, hash_index, unique
 from .config import ScanConfig
-from .features import Features, term_counts
+from .features import Features, shingle_hashes, term_counts
 from .models import PairScore
 from .parallel import fork_map
 
@@ -112,6 +112,31 @@ def set_overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     shared = len(common(a, b)[0])
     union = len(a) + len(b) - shared
     return shared / union, shared / len(a), shared / len(b)
+
+
+class ShingleIndex:
+    """One text's shingle set in a hash table, to compare it with many others: each other
+    text's shingles are looked up in it instead of being sorted into a set.
+    ``ShingleIndex(shingles, size).overlap(hashes)`` is ``set_overlap(shingles,
+    shingle_set(hashes, size))``."""
+
+    def __init__(self, shingles: np.ndarray, size: int) -> None:
+        self.shingles = shingles
+        self.size = size
+        self._table = hash_index(shingles)
+
+    def overlap(self, token_hashes: np.ndarray) -> tuple[float, float, float]:
+        """Jaccard and both containments of this set and the shingles of ``token_hashes``."""
+        if len(self.shingles) == 0 or len(token_hashes) == 0:
+            return 0.0, 0.0, 0.0
+        distinct, shared = _overlap_kernel(self._table, self.shingles, token_hashes, self.size)
+        union = len(self.shingles) + distinct - shared
+        return shared / union, shared / len(self.shingles), shared / distinct
+
+
+@njit(cache=True, nogil=True)
+def _overlap_kernel(table, shingles, token_hashes, size):  # type: ignore[no-untyped-def]
+    return distinct_shared(shingle_hashes(token_hashes, size), table, shingles)
 
 
 def relation(score: PairScore, config: ScanConfig) -> str:

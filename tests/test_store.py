@@ -534,30 +534,41 @@ def test_a_word_holding_a_space_is_not_packed() -> None:
     assert pack_features(features) is None
 
 
-def test_screening_changes_no_verdict_and_drops_unrelated_candidates(
-    location: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from dedup.align import anchors
+def test_the_gates_comparison_of_candidates_is_the_scans(location: str) -> None:
+    """Candidates rebuilt from the index and compared through the incoming text's hash
+    tables score and align as ``pipeline.compare`` scores fully prepared documents; those it
+    leaves out are the ones compare calls ``none``."""
+    from dataclasses import asdict
+
+    from dedup.gate import _document_of
+    from dedup.pipeline import compare, prepare
 
     texts = {name: (SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS}
-    unrelated = "Markets fell sharply on Monday. Traders blamed the weather in Chicago again."
+    texts["unrelated"] = "Markets fell sharply on Monday. Traders blamed the weather in Chicago."
     with Gate(location) as gate:
         gate.index_many([{"id": n, "text": t} for n, t in texts.items()])
-        gate.index_many([{"id": "unrelated", "text": unrelated}])
-        screened = [gate.check({"id": f"q-{n}", "text": t}) for n, t in texts.items()]
-        candidates = gate._prepared_stored(gate.store.get_many([*texts, "unrelated"]))
-        incoming = gate._prepare_incoming(gate._document({"id": "q", "text": texts[SEED_IDS[1]]}))
-        kept = {c.prepared.doc.id for c in gate._screen(incoming, candidates)}
-        seeds = anchors(incoming.features, gate.config.seed_words)
-        monkeypatch.setattr(type(gate), "_screen", lambda self, incoming, found: found)
-        unscreened = [gate.check({"id": f"q-{n}", "text": t}) for n, t in texts.items()]
-    assert screened == unscreened
-    assert [v["verdict"] for v in screened] == ["duplicate"] * len(texts)
-    assert "unrelated" not in kept and SEED_IDS[1] in kept
-    # What is kept is what shares an anchor seed, or is a duplicate by shingles.
-    for candidate in candidates:
-        shares = len(np.intersect1d(seeds, candidate.anchors)) > 0
-        assert (candidate.prepared.doc.id in kept) == shares
+        records = gate.store.get_many(list(texts))
+        candidates = gate._prepared_stored(records)
+        # The same documents tokenised again (as cleaned when added), signatures included.
+        docs = [_document_of(record) for record in records]
+        full = {p.doc.id: p for p in prepare(docs, gate.config, gate._hasher)}
+        related_pairs = 0
+        for name, text in texts.items():
+            incoming = gate._prepare_incoming(gate._document({"id": f"q-{name}", "text": text}))
+            compared = gate._related(incoming, candidates)
+            related = {c.doc.id: (score, found) for c, score, found in compared}
+            for other, prepared in full.items():
+                score, found = compare(incoming, prepared, 0.0, gate.config)
+                if score.relation == "none":
+                    assert other not in related
+                    continue
+                got, got_found = related[other]
+                assert got_found == found
+                expected = asdict(score) | {"jaccard_estimate": None}
+                assert asdict(got) | {"jaccard_estimate": None} == expected
+                related_pairs += 1
+            assert ("unrelated" in related) == (name == "unrelated")
+    assert related_pairs > len(texts)  # each text with itself, and pairs of seeds
 
 
 def written_terms(record: StoredDocument) -> list[str]:
