@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
+from numba import njit, typed, types
 
 from .arrays import unique
 from .errors import ConfigError, StoreError
@@ -214,38 +215,65 @@ class _FrequencyCache:
     A check reads the frequencies of a few thousand terms; most come back in the next
     checks (the words of the news), and reading them was a quarter of a check. The cache is
     dropped when another connection commits, and follows this connection's own writes.
+
+    The frequencies are a numba typed dictionary read and written by compiled loops: with a
+    million terms cached, looking up 5,000 took 130 us instead of 650-700 us in a Python
+    dictionary (whose entries are objects scattered over memory).
     """
 
-    LIMIT = 2_000_000  # terms kept (about 200 MB); the cache starts again beyond
+    LIMIT = 2_000_000  # terms kept (about 70 MB); the cache starts again beyond
 
     def __init__(self) -> None:
-        self.frequencies: dict[int, int] = {}
+        self.frequencies = _new_frequencies()
         self.documents = 0
         self.state: tuple[int, int] | None = None
 
     def clear(self) -> None:
-        self.frequencies.clear()
+        self.frequencies = _new_frequencies()
         self.state = None
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
-        """The cached frequency of each key, -1 where unknown."""
-        get = self.frequencies.get
-        return np.fromiter((get(k, -1) for k in keys.tolist()), dtype=np.int64, count=len(keys))
+        """The cached frequency of each key (int64), -1 where unknown."""
+        return _cached(self.frequencies, keys)
 
-    def store(self, asked: list[int], rows: list[tuple[int, int]]) -> None:
-        if len(self.frequencies) + len(asked) > self.LIMIT:
-            self.frequencies.clear()
-        self.frequencies.update(dict.fromkeys(asked, 0))
-        self.frequencies.update(rows)
+    def store(self, keys: np.ndarray, frequencies: np.ndarray) -> None:
+        """Keep the frequencies read for ``keys`` (int64 arrays)."""
+        if len(self.frequencies) + len(keys) > self.LIMIT:
+            self.frequencies = _new_frequencies()
+        _keep(self.frequencies, keys, frequencies)
 
     def update(self, state: tuple[int, int], terms: Counter[int], documents: int) -> None:
         """Take a committed write's changes; ``state`` is the index's after it."""
-        cached = self.frequencies
-        for term, delta in terms.items():
-            if term in cached:
-                cached[term] += delta
+        keys = np.fromiter(terms.keys(), dtype=np.int64, count=len(terms))
+        deltas = np.fromiter(terms.values(), dtype=np.int64, count=len(terms))
+        _adjust(self.frequencies, keys, deltas)
         self.documents += documents
         self.state = state
+
+
+def _new_frequencies() -> Any:
+    return typed.Dict.empty(types.int64, types.int64)
+
+
+@njit(cache=True, nogil=True)
+def _cached(frequencies, keys):  # type: ignore[no-untyped-def]
+    found = np.empty(len(keys), dtype=np.int64)
+    for i in range(len(keys)):
+        found[i] = frequencies.get(keys[i], -1)
+    return found
+
+
+@njit(cache=True, nogil=True)
+def _keep(frequencies, keys, values):  # type: ignore[no-untyped-def]
+    for i in range(len(keys)):
+        frequencies[keys[i]] = values[i]
+
+
+@njit(cache=True, nogil=True)
+def _adjust(frequencies, keys, deltas):  # type: ignore[no-untyped-def]
+    for i in range(len(keys)):
+        if keys[i] in frequencies:
+            frequencies[keys[i]] += deltas[i]
 
 
 class SQLiteStore:
@@ -558,14 +586,15 @@ class SQLiteStore:
                         at = unknown[start : start + 500]
                         chunk = distinct[at].tolist()
                         marks = ",".join("?" * len(chunk))
-                        rows = self._conn.execute(
-                            f"SELECT term, df FROM terms WHERE term IN ({marks})", chunk
-                        ).fetchall()
+                        read = dict(
+                            self._conn.execute(
+                                f"SELECT term, df FROM terms WHERE term IN ({marks})", chunk
+                            ).fetchall()
+                        )
                         # Taken from the rows, not from the cache: storing a chunk can start
                         # the cache again (over its limit) and drop what the others stored.
-                        read = dict(rows)
                         found[at] = [read.get(term, 0) for term in chunk]
-                        cache.store(chunk, rows)
+                        cache.store(distinct[at], found[at])
                     count = cache.documents
                 finally:
                     self._conn.execute("COMMIT")
