@@ -300,23 +300,28 @@ def _word_bytes(features: Features) -> tuple[np.ndarray, np.ndarray]:
     return cached
 
 
-def _extended(a: Features, b: Features, chains: np.ndarray) -> np.ndarray:
+def _extended(
+    a: Features, b: Features, chains: np.ndarray, min_words: int, min_similarity: float
+) -> np.ndarray:
     """The chains grown over equal words at their edges, and over compounds written as one
     word on one side and two on the other (``deep fakes`` / ``deepfakes``), never past the
-    segment (kept stretch of text) where each of their ends lies; rows as the chains'."""
+    segment (kept stretch of text) where each of their ends lies; rows as the chains', only
+    those of at least ``min_words`` (:attr:`Alignment.words`) and ``min_similarity``
+    (:attr:`Alignment.similarity`, the same division), in the chains' order."""
     if len(chains) == 0:
         return chains
     return _extend_kernel(
         chains, *_word_bytes(a), *_word_bytes(b), a.segments, b.segments,
-        _segment_bounds(a), _segment_bounds(b),
+        _segment_bounds(a), _segment_bounds(b), min_words, min_similarity,
     )  # fmt: skip
 
 
 @njit(cache=True, nogil=True)
 def _extend_kernel(  # type: ignore[no-untyped-def]
-    chains, wa, sa, wb, sb, segments_a, segments_b, bounds_a, bounds_b
+    chains, wa, sa, wb, sb, segments_a, segments_b, bounds_a, bounds_b, min_words, min_similarity
 ):
-    out = chains.copy()
+    out = np.empty_like(chains)
+    kept = 0
     for row in range(len(chains)):
         a0, a1, b0, b1 = chains[row, 0], chains[row, 1], chains[row, 2], chains[row, 3]
         ma, mb = chains[row, 4], chains[row, 5]
@@ -342,9 +347,15 @@ def _extend_kernel(  # type: ignore[no-untyped-def]
                 a1, b1, ma, mb = a1 + 1, b1 + 2, ma + 1, mb + 2
             else:
                 break
-        out[row, 0], out[row, 1], out[row, 2], out[row, 3] = a0, a1, b0, b1
-        out[row, 4], out[row, 5] = ma, mb
-    return out
+        length_a, length_b = a1 - a0, b1 - b0
+        if min(length_a, length_b) < min_words:
+            continue
+        if (ma + mb) / (length_a + length_b) < min_similarity:
+            continue
+        out[kept, 0], out[kept, 1], out[kept, 2], out[kept, 3] = a0, a1, b0, b1
+        out[kept, 4], out[kept, 5] = ma, mb
+        kept += 1
+    return out[:kept]
 
 
 @njit(cache=True, nogil=True)
@@ -390,12 +401,10 @@ def _passages(
 ) -> list[Alignment]:
     """The passages of ``a`` and ``b`` grown from their seed chains, as :func:`align` gives
     them."""
-    grown = _extended(a, b, chains)
-    candidates = []
-    for row in grown.tolist():
-        found = Alignment(*row)
-        if found.words >= min_words and found.similarity >= min_similarity:
-            candidates.append(found)
+    grown = _extended(a, b, chains, min_words, min_similarity)
+    if not len(grown):
+        return []
+    candidates = [Alignment(*row) for row in grown.tolist()]
     candidates.sort(key=lambda x: (-x.words, x.a_start, x.b_start))
     taken_a = np.zeros(len(a), dtype=bool)
     taken_b = np.zeros(len(b), dtype=bool)
