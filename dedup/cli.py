@@ -10,6 +10,7 @@ Exit codes (documented in the README):
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -448,6 +449,8 @@ def _run_gate(
     gate = _open_gate(index, max_candidates)
     duplicates = skipped = 0
     try:
+        gate.warm_up()
+        gc.freeze()  # as the server: start-up objects out of the collector's full passes
         for label, item in _gate_inputs(paths, gate.config.max_file_bytes):
             if isinstance(item, Skipped):
                 skipped += 1
@@ -467,6 +470,7 @@ def _run_gate(
     except DedupError as exc:
         raise _fail(str(exc)) from None
     finally:
+        gc.unfreeze()
         gate.close()
     raise typer.Exit(EXIT_DUPLICATE if duplicates else EXIT_SKIPPED if skipped else EXIT_OK)
 

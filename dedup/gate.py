@@ -195,6 +195,13 @@ class _Candidate:
     terms: tuple[np.ndarray, np.ndarray] | None = None
 
 
+# The text Gate.warm_up checks against itself: two sentences, long enough for a passage.
+_SAMPLE = (
+    "The central bank left its main interest rate unchanged on Thursday, saying inflation was "
+    "easing but remained above its target. Officials said they would watch wage growth and "
+    "energy prices closely before deciding whether to cut borrowing costs next year."
+)
+
 _HASHERS: dict[tuple[int, int], MinHasher] = {}
 
 
@@ -427,6 +434,19 @@ class Gate:
         if stored is None:
             return None
         return {"id": stored.id, "text": stored.text, "removed": stored.removed, **stored.meta}
+
+    def warm_up(self) -> None:
+        """Run every stage of a check once, on a sample text compared with itself, reading
+        the index but adding nothing: the compiled kernels load (about 0.1 s, or seconds
+        when numba's cache is cold) before the first real check instead of during it. A
+        server or a stream calls it once at start."""
+        prepared = self._prepare_incoming(self._document({"id": "warm-up", "text": _SAMPLE}))
+        self.store.candidates(self.index_keys(prepared, lookup=True), max_bucket=self.max_bucket)
+        itself = self._prepared_stored([stored_document(prepared, self._bands, self._rows)])
+        related = self._related(prepared, itself)
+        self._cosines(prepared, related)
+        for candidate, score, found in related:
+            self._match(prepared, candidate, score, found)
 
     def stats(self) -> dict[str, Any]:
         """Number of documents, where the index is, and its parameters."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import zlib
@@ -718,3 +719,31 @@ def test_index_many_in_worker_processes_stores_what_one_process_does(tmp_path: P
     for one, two in zip(stored[1], stored[2]):
         one.added = two.added = 0.0
         assert one == two
+
+
+def test_warm_up_loads_a_checks_kernels_and_changes_nothing(tmp_path: Path) -> None:
+    """In a fresh process (no kernel loaded yet), warm_up runs every compiled step of a check
+    and leaves the index as it was."""
+    import subprocess
+
+    index = tmp_path / "gate.db"
+    texts = {name: (SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS}
+    with Gate(index) as gate:
+        gate.index_many([{"id": n, "text": t} for n, t in texts.items()])
+    script = """
+import json, sys
+from dedup import align, features, gate as gate_module, score, store
+kernels = [align._probe_kernel, align._extend_kernel, score._overlap_kernel,
+           features._term_counts_kernel, gate_module._unpack_arrays, store._cached, store._keep]
+before = [len(k.signatures) for k in kernels]
+with gate_module.Gate(sys.argv[1]) as gate:
+    gate.warm_up()
+    print(json.dumps({"before": before, "after": [len(k.signatures) for k in kernels],
+                      "count": gate.stats()["documents"], "warm": gate.get("warm-up")}))
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(index)], capture_output=True, text=True, check=True
+    )
+    report = json.loads(run.stdout)
+    assert report["before"] == [0] * 7 and all(report["after"])
+    assert report["count"] == len(texts) and report["warm"] is None
