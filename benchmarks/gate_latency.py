@@ -54,6 +54,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import gc
 import itertools
 import json
 import os
@@ -289,6 +290,28 @@ def summary(nanoseconds: list[int] | np.ndarray) -> dict[str, float]:
     }
 
 
+def reuse_mismatch(location: str, corpus: Corpus, size: int) -> str:
+    """Why an index kept by an earlier run does not fit this run's queries ('' when it
+    does): another number of documents, held-out re-runs inside it (it was built with other
+    --sizes or --seed, so the queries would find themselves), or documents the exact repeats
+    copy missing from it."""
+    with Gate(location) as gate:
+        held = gate.stats()["documents"]
+        leaked = gate.store.get_many(
+            [synthetic_record(i, a)["id"] for i, a in corpus.held_reruns], keys=False
+        )
+        repeated = {q["_of"] for q in corpus.queries if q["_kind"] == "exact"}
+        found = {s.id for s in gate.store.get_many(sorted(repeated), keys=False)}
+    if held != size:
+        return f"holds {held:,} documents, not {size:,}"
+    if leaked or repeated - found:
+        return (
+            f"built with other --sizes or --seed: {len(leaked)} held-out re-runs are in it, "
+            f"{len(repeated - found)} documents the exact repeats copy are not"
+        )
+    return ""
+
+
 def public(query: dict) -> dict:
     return {k: v for k, v in query.items() if not k.startswith("_") and v is not None}
 
@@ -314,10 +337,14 @@ def time_checks(
     location: str, queries: list[dict], passes: int, max_candidates: int = MAX_CANDIDATES
 ) -> list[dict]:
     """Each query checked alone on a freshly opened gate, ``passes`` times; per pass the
-    latency summary, verdicts per query kind, sources listed and per-stage times."""
+    latency summary, verdicts per query kind, sources listed and per-stage times. The gate
+    is started as the server and the CLI streams start it: ``warm_up`` (the compiled kernels
+    loaded), then ``gc.freeze()`` (start-up objects out of the collector's full passes)."""
     results = []
     records = [public(q) for q in queries]
     with Gate(location, max_candidates=max_candidates) as gate:
+        gate.warm_up()
+        gc.freeze()
         timer = StageTimer(gate)
         for number in range(passes):
             load = os.getloadavg()[0]
@@ -353,6 +380,7 @@ def time_checks(
                     "sources_mean": round(float(np.mean(sources)), 2),
                 }
             )
+    gc.unfreeze()
     return results
 
 
@@ -1125,10 +1153,9 @@ def main() -> None:
             if backend == "sqlite" and args.reuse_index is not None:
                 # An index this script built before (same --sizes and --seed): timed as it is.
                 location = str(args.reuse_index)
-                with Gate(location) as gate:
-                    held = gate.stats()["documents"]
-                if held != sizes[-1]:
-                    parser.error(f"{location} holds {held:,} documents, not {sizes[-1]:,}")
+                problem = reuse_mismatch(location, corpus, sizes[-1])
+                if problem:
+                    parser.error(f"{location}: {problem}")
                 backend_sizes = sizes[-1:]
                 results["reused_index"] = location
             elif backend == "sqlite":
