@@ -187,12 +187,10 @@ def _u32(raw, at):  # type: ignore[no-untyped-def]
 
 @dataclass
 class _Candidate:
-    """An indexed document ready to compare: its Document, token features and TF-IDF term
-    keys and counts (``features.term_counts``, computed when first needed)."""
+    """An indexed document ready to compare: its Document and token features."""
 
     doc: Document
     features: Features
-    terms: tuple[np.ndarray, np.ndarray] | None = None
 
 
 # The text Gate.warm_up checks against itself: two sentences, long enough for a passage.
@@ -598,11 +596,7 @@ class Gate:
         if not related:
             return
         keys, counts = term_counts(incoming.features)
-        others = []
-        for candidate, _, _ in related:
-            if candidate.terms is None:
-                candidate.terms = term_counts(candidate.features)
-            others.append(candidate.terms)
+        others = [term_counts(candidate.features) for candidate, _, _ in related]
         every = unique(np.concatenate([keys, *(other_keys for other_keys, _ in others)]))
         documents, frequencies = self.store.document_frequencies(every)
         documents += 1
