@@ -64,12 +64,8 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
 def hash_index(keys):  # type: ignore[no-untyped-def]
     """The slots of distinct ``keys`` (uint64) for :func:`find`."""
     table = _empty_table(len(keys))
-    size = len(table)
     for index in range(len(keys)):
-        slot = _slot(keys[index], size)
-        while table[slot] >= 0:
-            slot = (slot + 1) & (size - 1)
-        table[slot] = index
+        _insert(table, keys, index)
     return table
 
 
@@ -89,14 +85,28 @@ def _slot(key, size):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _probe(table, keys, key):  # type: ignore[no-untyped-def]
+    """The slot holding ``key``, or the empty slot where it would go."""
+    slot = _slot(key, len(table))
+    while table[slot] >= 0 and keys[table[slot]] != key:
+        slot = (slot + 1) & (len(table) - 1)
+    return slot
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _insert(table, keys, index):  # type: ignore[no-untyped-def]
+    """Put ``keys[index]`` in ``table`` unless an equal key is there; whether it was put."""
+    slot = _probe(table, keys, keys[index])
+    if table[slot] >= 0:
+        return False
+    table[slot] = index
+    return True
+
+
+@njit(cache=True, nogil=True, inline="always")
 def find(table, keys, key):  # type: ignore[no-untyped-def]
     """The index of ``key`` in ``keys`` (indexed by ``table``), or -1."""
-    slot = _slot(key, len(table))
-    while table[slot] >= 0:
-        if keys[table[slot]] == key:
-            return table[slot]
-        slot = (slot + 1) & (len(table) - 1)
-    return -1
+    return table[_probe(table, keys, key)]
 
 
 @njit(cache=True, nogil=True)
@@ -105,16 +115,10 @@ def distinct_shared(values, table, keys):  # type: ignore[no-untyped-def]
     ``keys`` (indexed by ``table``): a set's size and its intersection with another's, without
     sorting it."""
     seen = _empty_table(len(values))
-    size = len(seen)
     distinct = shared = 0
     for index in range(len(values)):
-        value = values[index]
-        slot = _slot(value, size)
-        while seen[slot] >= 0 and values[seen[slot]] != value:
-            slot = (slot + 1) & (size - 1)
-        if seen[slot] < 0:
-            seen[slot] = index
+        if _insert(seen, values, index):
             distinct += 1
-            if find(table, keys, value) >= 0:
+            if find(table, keys, values[index]) >= 0:
                 shared += 1
     return distinct, shared

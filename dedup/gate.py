@@ -32,7 +32,7 @@ import lz4.block
 import numpy as np
 from numba import njit
 
-from .align import Alignment, SeedIndex, excerpt
+from .align import Alignment, SeedIndex, char_spans, coverage, excerpt
 from .arrays import unique
 from .clean import clean_documents
 from .config import ScanConfig
@@ -561,10 +561,7 @@ class Gate:
             if s.id != incoming.doc.id or s.fingerprint == incoming_fingerprint
         ]
         related = self._related(incoming, self._prepared_stored(fetched))
-        covered = np.zeros(len(incoming.features), dtype=bool)
-        for _, _, found in related:
-            for alignment in found:
-                covered[alignment.a_start : alignment.a_end] = True
+        passages = [alignment for _, _, found in related for alignment in found]
         self._cosines(incoming, related)
         matches = [
             self._match(incoming, candidate, score, found) for candidate, score, found in related
@@ -581,7 +578,7 @@ class Gate:
             "verdict": "duplicate" if duplicate_of else "syndicated" if syndicated else "new",
             "duplicate_of": duplicate_of,
             "syndicated_from": syndicated,
-            "coverage": round(float(covered.mean()) if len(covered) else 0.0, 4),
+            "coverage": round(coverage(passages, len(incoming.features), "a"), 4),
             "agencies": agencies,
             "credits": incoming.doc.credits,
             "matches": matches,
@@ -614,8 +611,8 @@ class Gate:
         incoming: Prepared, other: _Candidate, score: Any, found: list[Alignment]
     ) -> dict[str, Any]:
         text = incoming.doc.text
-        fa, fb = incoming.features, other.features
         credits = other.doc.credits or incoming.doc.credits
+        spans = [char_spans(incoming.features, other.features, x) for x in found]
         return {
             "id": other.doc.id,
             "relation": score.relation,
@@ -628,14 +625,14 @@ class Gate:
             "agency": credits[0] if credits else None,
             "passages": [
                 {
-                    "start": int(fa.starts[x.a_start]),
-                    "end": int(fa.ends[x.a_end - 1]),
-                    "other_start": int(fb.starts[x.b_start]),
-                    "other_end": int(fb.ends[x.b_end - 1]),
+                    "start": start,
+                    "end": end,
+                    "other_start": other_start,
+                    "other_end": other_end,
                     "words": x.words,
                     "similarity": round(x.similarity, 4),
-                    "excerpt": excerpt(text[int(fa.starts[x.a_start]) : int(fa.ends[x.a_end - 1])]),
+                    "excerpt": excerpt(text[start:end]),
                 }
-                for x in found
+                for x, (start, end, other_start, other_end) in zip(found, spans)
             ],
         }

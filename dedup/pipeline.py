@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -283,14 +283,16 @@ _NO_SIGNATURE = np.empty(0, dtype=np.uint32)
 def _with_sets(
     prepared: list[Prepared], docs: np.ndarray, config: ScanConfig, hasher: MinHasher
 ) -> dict[int, Prepared]:
-    """The documents ``docs`` with their shingle sets and signatures rebuilt (as ``prepare``
-    computes them), by index."""
-    shingles = [shingle_set(prepared[i].features.hashes, config.shingle_size) for i in docs]
-    signatures = hasher.signatures(shingles)
-    return {
-        i: replace(prepared[i], shingles=shingle, signature=signature)
-        for i, shingle, signature in zip(docs.tolist(), shingles, signatures)
-    }
+    """The documents ``docs`` with their shingle sets and signatures rebuilt by ``prepare``
+    (their windows left out, as the corpus keeps them), by index."""
+    rebuilt = prepare(
+        [prepared[i].doc for i in docs],
+        config,
+        hasher,
+        windows=False,
+        features=[prepared[i].features for i in docs],
+    )
+    return dict(zip(docs.tolist(), rebuilt))
 
 
 def _line_keys_chunk(docs: list[Document], span: tuple[int, int]) -> list[np.ndarray]:
