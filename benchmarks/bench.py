@@ -384,8 +384,8 @@ def _merge_features(meter: Meter, first: str, second: str, out: dict) -> None:
 
 def run_dedup(corpus: Path, meter: Meter, out: dict, options: dict) -> dict[str, np.ndarray]:
     from dedup.config import ScanConfig
-    from dedup.corpus import load_corpus
-    from dedup.pipeline import analyse
+    from dedup.scan.local import analyse
+    from dedup.text.load import load_corpus
 
     config = ScanConfig(
         **(
@@ -414,7 +414,7 @@ def run_dedup(corpus: Path, meter: Meter, out: dict, options: dict) -> dict[str,
     out["timings"] = timings
     out["candidate_stats"] = result.candidates
     if options.get("report", True):
-        from dedup.report import write_report
+        from dedup.output.files import write_report
 
         with (
             tempfile.TemporaryDirectory(prefix="dedup-bench-report-") as folder,
@@ -440,9 +440,9 @@ def _dedup_signature_time(documents: list, config: Any) -> dict:
     of each document and sentence window) minus ``extract_features`` on the same documents,
     so that it follows whatever ``prepare`` does now. Run after the timed scan."""
     try:
-        from dedup.features import extract_features, shingle_set
-        from dedup.pipeline import prepare
-        from dedup.signatures import MinHasher
+        from dedup.match.compare import prepare
+        from dedup.match.minhash import MinHasher
+        from dedup.text.features import extract_features, shingle_set
 
         hasher = MinHasher(config.num_perm, config.seed)
         w0, c0 = time.perf_counter(), _cpu_now()
@@ -570,8 +570,8 @@ def reuters_truth(
     ``|x| - ceil(t |x|) + 1`` of each (Chaudhuri et al. 2006; Bayardo et al. 2007), so only
     pairs sharing a prefix token are verified, with exact set intersection.
     """
-    from dedup.features import extract_features, shingle_set
     from dedup.models import Document
+    from dedup.text.features import extract_features, shingle_set
 
     records = read_jsonl(corpus)
     sets = []

@@ -467,7 +467,7 @@ def free_port() -> int:
 
 def serve_worker(index: str, port: int) -> None:
     """The HTTP service on the index (token from DEDUP_TOKEN), until SIGTERM."""
-    from dedup.server import run
+    from dedup.gate.server import run
 
     run(index, host="127.0.0.1", port=port, log_level="warning")
 

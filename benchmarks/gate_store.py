@@ -39,15 +39,15 @@ sys.path.insert(0, str(ROOT))
 
 from datasketch import MinHash, MinHashLSH  # noqa: E402
 
-from dedup.clean import clean_documents  # noqa: E402
 from dedup.config import ScanConfig  # noqa: E402
-from dedup.corpus import record_document  # noqa: E402
-from dedup.features import term_counts  # noqa: E402
 from dedup.gate import Gate, fingerprint  # noqa: E402
-from dedup.index import lsh_params  # noqa: E402
-from dedup.pipeline import prepare  # noqa: E402
-from dedup.signatures import MinHasher  # noqa: E402
+from dedup.match.compare import prepare  # noqa: E402
+from dedup.match.lsh import lsh_params  # noqa: E402
+from dedup.match.minhash import MinHasher  # noqa: E402
 from dedup.store import StoredDocument, open_store  # noqa: E402
+from dedup.text.clean import clean_documents  # noqa: E402
+from dedup.text.features import term_counts  # noqa: E402
+from dedup.text.load import record_document  # noqa: E402
 
 
 def load(data: Path, n: int) -> tuple[list[StoredDocument], list[list[int]], list[MinHash]]:

@@ -136,13 +136,13 @@ def _record_sizes(corpus: Path, sample: int = 2000) -> dict[str, float]:
     ``sample`` documents): the cleaned document, the prepared record, a pair side."""
     import numpy as np
 
-    from dedup.clean import clean_documents
     from dedup.config import ScanConfig
-    from dedup.corpus import load_corpus
-    from dedup.index import lsh_params
-    from dedup.pipeline import prepare
-    from dedup.signatures import MinHasher
-    from dedup.spark import _pair_side, _Record
+    from dedup.match.compare import prepare
+    from dedup.match.lsh import lsh_params
+    from dedup.match.minhash import MinHasher
+    from dedup.scan.spark import _pair_side, _Record
+    from dedup.text.clean import clean_documents
+    from dedup.text.load import load_corpus
 
     config = ScanConfig()
     loaded = load_corpus([corpus])
@@ -193,17 +193,17 @@ def _count_only(data: dict[str, Any]) -> Any:
 
 
 def worker(args: argparse.Namespace) -> None:
-    from dedup.report import write_report
+    from dedup.output.files import write_report
 
     data: dict[str, Any] = {"engine": args.worker}
     clock = time.perf_counter()
     if args.worker == "local":
-        from dedup.pipeline import scan
+        from dedup.scan.local import scan
 
         result = scan([args.corpus])
     else:
-        from dedup import spark as engine
-        from dedup.spark import scan_spark, spark_session
+        from dedup.scan import spark as engine
+        from dedup.scan.spark import scan_spark, spark_session
 
         if args.no_assemble:
             engine.assemble = _count_only(data)

@@ -8,11 +8,11 @@ Library use::
 """
 
 from .config import ScanConfig
-from .corpus import LoadResult, load_corpus
 from .errors import ConfigError, DedupError, InputError, StoreError
 from .models import Document, PairScore, Passage, ScanResult, Skipped
-from .pipeline import scan
-from .report import write_report
+from .output.files import write_report
+from .scan.local import scan
+from .text.load import LoadResult, load_corpus
 
 __all__ = [
     "ConfigError",

@@ -129,7 +129,7 @@ def _default_out(first: str) -> Path:
     """``reports/<name of the first input>``: a folder's name, a file's without its suffix."""
     from urllib.parse import urlsplit
 
-    from .spark import is_uri
+    from .scan.spark import is_uri
 
     if is_uri(first):
         path = PurePosixPath(urlsplit(first).path.rstrip("/"))
@@ -210,7 +210,7 @@ def scan(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
 ) -> None:
     """Scan articles for near-duplicates and shared wire copy; write the report files."""
-    from .report import summary
+    from .output.files import summary
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.ERROR,
@@ -221,7 +221,7 @@ def scan(
         _check_local(inputs, out, spark_master)
         inputs = [Path(p) for p in inputs]
     elif spark_master is not None:
-        from .spark import check_master
+        from .scan.spark import check_master
 
         try:
             check_master(spark_master)
@@ -257,7 +257,7 @@ def scan(
 
 def _check_local(inputs: list[str], out: str | None, spark_master: str | None) -> None:
     """Usage errors of the local engine: Spark's options and URIs."""
-    from .spark import is_uri
+    from .scan.spark import is_uri
 
     if spark_master is not None:
         raise _fail(
@@ -285,8 +285,8 @@ def _writing(out_dir: str) -> Iterator[None]:
 def _scan_local(
     inputs: list[Path], config: ScanConfig, out_dir: str, report_max_pairs: int
 ) -> tuple[Any, dict[str, Any]]:
-    from .pipeline import scan as run_scan
-    from .report import write_report
+    from .output.files import write_report
+    from .scan.local import scan as run_scan
 
     with _StageProgress() as progress:
         result = run_scan(inputs, config, progress=progress)
@@ -300,7 +300,7 @@ def _scan_local(
 def _scan_spark(
     inputs: list[str], config: ScanConfig, out_dir: str, master: str | None, report_max_pairs: int
 ) -> tuple[Any, dict[str, Any]]:
-    from .spark import run_spark_scan
+    from .scan.spark import run_spark_scan
 
     with _writing(out_dir), _StageProgress() as progress:
         result, data = run_spark_scan(
@@ -339,7 +339,7 @@ def eval_command(
 
     Exit code 1 when an acceptance row fails, 3 when a data set was not found, 0 otherwise.
     """
-    from .evaluation import EVALUATIONS, evaluate
+    from .evaluation.evaluate import EVALUATIONS, evaluate
 
     paths = {"meter": meter, "ecbplus": ecbplus, "tgnews": tgnews, "seeds": seeds}
     if only:
@@ -423,7 +423,7 @@ def _gate_options(max_candidates: int | None) -> dict[str, Any]:
 
 def _gate_inputs(paths: list[Path] | None, max_bytes: int) -> Any:
     """Documents to check: ``(label, record or Document or Skipped)`` from stdin or files."""
-    from .corpus import iter_inputs, iter_json_lines
+    from .text.load import iter_inputs, iter_json_lines
 
     if not paths or paths == [Path("-")]:
         for number, obj in iter_json_lines(sys.stdin.buffer, "<stdin>", max_bytes):
@@ -575,7 +575,7 @@ def gate_serve(
 ) -> None:
     """Serve the gate over HTTP (FastAPI under uvicorn); see /docs for the API."""
     try:
-        from .server import run
+        from .gate.server import run
 
         run(
             index,

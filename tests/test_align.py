@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dedup.align import align, coverage, to_passage
-from dedup.features import extract_features
+from dedup.match.align import align, coverage, to_passage
 from dedup.models import Document
+from dedup.text.features import extract_features
 
 WIRE = (
     "Chinese authorities on Thursday summoned eleven technology companies including Alibaba "
@@ -104,7 +104,7 @@ def test_compound_written_as_one_or_two_words_stays_in_the_passage():
 def test_excerpt_of_a_long_text_equals_collapsing_all_of_it():
     import random
 
-    from dedup.align import excerpt
+    from dedup.match.align import excerpt
 
     def collapsed(text: str, limit: int) -> str:
         flat = " ".join(text.split())

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from dedup.clean import clean_documents, repair_text
-from dedup.corpus import load_corpus
-from dedup.credits import agencies_in, find_credits
 from dedup.models import Document
-from dedup.pipeline import scan
+from dedup.scan.local import scan
+from dedup.text.clean import clean_documents, repair_text
+from dedup.text.credits import agencies_in, find_credits
+from dedup.text.load import load_corpus
 
 from .conftest import seed_id
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from dedup import clean, credits
-from dedup.clean import _QUOTED_RE, _WORD_RE
+from dedup.text import clean, credits
+from dedup.text.clean import _QUOTED_RE, _WORD_RE
 
 # The patterns as they read before the shortcuts, each run on the whole line.
 LINK_RE = re.compile(r"(?i)https?\s*:\s*/\s*/|\bwww\s*\.|\S+@\S+\.\w{2,}")

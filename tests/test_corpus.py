@@ -16,8 +16,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from dedup.cli import app
-from dedup.corpus import LoadResult, load_corpus
 from dedup.models import Document, Skipped
+from dedup.text.load import LoadResult, load_corpus
 
 # Article text trafilatura keeps: a few paragraphs of whole sentences.
 STORY = [
@@ -925,7 +925,7 @@ def test_cli_exit_2_for_an_invalid_option_value(tmp_path: Path) -> None:
 def test_mostly_ascii_text_is_read_as_western_when_the_detector_guesses_otherwise(monkeypatch):
     """On long English text with one '£' (METER), charset-normalizer sometimes guesses cp932
     ('｣300') or cp1257 ('Zoė'); with under 2 % non-ASCII bytes the Western reading wins."""
-    import dedup.corpus as corpus
+    import dedup.text.load as corpus
 
     class Guess:
         def __init__(self, encoding, text):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dedup.datasets import (
+from dedup.errors import InputError
+from dedup.evaluation.datasets import (
     clean_pa_text,
     load_ecbplus,
     load_meter,
@@ -16,7 +17,6 @@ from dedup.datasets import (
     map_annotation,
     parse_meter_sgml,
 )
-from dedup.errors import InputError
 
 from .conftest import METER_LABEL_COLUMNS
 

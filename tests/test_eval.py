@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dedup.cli import app
-from dedup.evaluation import evaluate
+from dedup.evaluation.evaluate import evaluate
 
 from .conftest import METER_LABEL_COLUMNS
 

@@ -10,7 +10,10 @@ import pytest
 from datasketch import MinHash, MinHashLSH
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
-from dedup.features import (
+from dedup.match.minhash import MinHasher, estimated_jaccard, fold32
+from dedup.match.score import keyed_cosine, tfidf_matrix, tfidf_weights
+from dedup.models import Document
+from dedup.text.features import (
     NAME_WEIGHT,
     extract_features,
     sentence_windows,
@@ -20,9 +23,6 @@ from dedup.features import (
     term_key,
     tiling,
 )
-from dedup.models import Document
-from dedup.score import keyed_cosine, tfidf_matrix, tfidf_weights
-from dedup.signatures import MinHasher, estimated_jaccard, fold32
 from tests.conftest import SEED_IDS, SEEDS
 
 
@@ -130,7 +130,7 @@ def test_signatures_work_in_datasketch_lsh_and_estimate_jaccard():
 
 
 def test_banding_finds_the_same_bucket_pairs_as_datasketch_lsh():
-    from dedup.index import band_keys, candidate_pairs, lsh_params
+    from dedup.match.lsh import band_keys, candidate_pairs, lsh_params
 
     rng = np.random.default_rng(11)
     base = [rng.integers(0, 2**63, size=60, dtype=np.uint64) for _ in range(40)]
@@ -159,7 +159,7 @@ def test_banding_finds_the_same_bucket_pairs_as_datasketch_lsh():
 def test_window_buckets_give_the_pairs_of_documents_sharing_a_band(windows):
     """Several windows per document, repeated windows inside a document, a bucket cap:
     the pairs equal those read off a dictionary of buckets, band by band."""
-    from dedup.index import band_keys, candidate_pairs, lsh_params
+    from dedup.match.lsh import band_keys, candidate_pairs, lsh_params
 
     rng = np.random.default_rng(windows)
     pool = [rng.integers(0, 2**63, size=30, dtype=np.uint64) for _ in range(max(1, windows // 3))]
@@ -191,7 +191,7 @@ def test_pairs_by_band_give_each_candidate_pair_once_in_its_first_band(limit):
     """Band by band, the pairs of one-signature documents are candidate_pairs' pairs, each
     in exactly one band: the first that expanded a bucket holding both (buckets over the
     limit, which expand nothing, do not count)."""
-    from dedup.index import band_keys, candidate_pairs, lsh_params, pairs_by_band
+    from dedup.match.lsh import band_keys, candidate_pairs, lsh_params, pairs_by_band
 
     rng = np.random.default_rng(limit)
     pool = [rng.integers(0, 2**63, size=12, dtype=np.uint64) for _ in range(40)]
@@ -224,7 +224,7 @@ def test_pairs_by_band_give_each_candidate_pair_once_in_its_first_band(limit):
 
 
 def test_window_signatures_from_spans_equal_direct_window_minhashes(seeds_dir):
-    from dedup.features import window_shingles
+    from dedup.text.features import window_shingles
 
     hasher = MinHasher(num_perm=64)
     checked = 0
@@ -248,7 +248,7 @@ def test_window_signatures_from_spans_equal_direct_window_minhashes(seeds_dir):
     ],
 )
 def test_window_shingles_handle_windows_shorter_than_a_shingle(text):
-    from dedup.features import window_shingles
+    from dedup.text.features import window_shingles
 
     hasher = MinHasher(num_perm=16)
     feats = extract_features(doc(text))

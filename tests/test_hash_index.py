@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dedup.align import MAX_SEED_REPEATS, SeedIndex, _seed_chains, align
-from dedup.arrays import distinct_shared, find, hash_index
-from dedup.features import Features, extract_features, shingle_set
+from dedup.match.align import MAX_SEED_REPEATS, SeedIndex, _seed_chains, align
+from dedup.match.score import ShingleIndex, set_overlap
 from dedup.models import Document
-from dedup.score import ShingleIndex, set_overlap
+from dedup.text.features import Features, extract_features, shingle_set
+from dedup.util.arrays import distinct_shared, find, hash_index
 from tests.conftest import SEED_IDS, SEEDS
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from dedup import Document, PairScore, Passage, ScanConfig, ScanResult, scan, write_report
 from dedup.errors import ConfigError
-from dedup.html import (
+from dedup.output.page import (
     build_report,
     render_heatmap_png,
     render_html,
@@ -386,5 +386,5 @@ def test_heatmap_png_is_deterministic_and_carries_no_metadata(seeds_scan):
 
 
 def test_templates_are_package_data():
-    templates = resources.files("dedup") / "templates"
+    templates = resources.files("dedup.output") / "templates"
     assert {"report.html", "report.css", "report.js"} <= {p.name for p in templates.iterdir()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dedup.metrics import (
+from dedup.evaluation.metrics import (
     ClassScore,
     adjusted_rand,
     class_scores,

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from dedup import pipeline
 from dedup.cli import app
 from dedup.config import ScanConfig
 from dedup.errors import ConfigError
-from dedup.parallel import fork_map, resolve_workers, spans
+from dedup.scan import local as pipeline
+from dedup.util.parallel import fork_map, resolve_workers, spans
 
 from .conftest import rerun_articles
 
@@ -72,7 +72,7 @@ def test_cli_workers_option(reruns, tmp_path):
 
 
 def test_workers_zero_means_every_core(monkeypatch):
-    monkeypatch.setattr("dedup.parallel.available_cores", lambda: 6)
+    monkeypatch.setattr("dedup.util.parallel.available_cores", lambda: 6)
     assert resolve_workers(0) == 6
     assert resolve_workers(3) == 3
     with pytest.raises(ConfigError, match="workers must be between 0 and 1024, got 2000"):
@@ -103,12 +103,13 @@ def test_an_error_in_a_worker_reaches_the_caller():
 
 
 def test_pair_cosines_and_story_groups_on_two_workers(reruns, monkeypatch):
-    from dedup import cluster
-    from dedup.cluster import story_groups
-    from dedup.score import pair_cosines
+    from dedup.group import cluster
+    from dedup.group.cluster import story_groups
+    from dedup.match.score import pair_cosines, tfidf_matrix
+    from dedup.text.features import extract_features
 
     result = pipeline.scan([reruns], ScanConfig(workers=1))
-    tfidf = pipeline.tfidf_matrix([pipeline.extract_features(d) for d in result.documents])
+    tfidf = tfidf_matrix([extract_features(d) for d in result.documents])
     n = tfidf.shape[0]
     pairs = np.array([(i, j) for i in range(n) for j in range(i + 1, n)], dtype=np.int64)
     dense = (tfidf @ tfidf.T).toarray()
@@ -131,7 +132,7 @@ def _pid_and_square(state: int, chunk: int) -> tuple[int, int]:
 def test_workers_are_forked_afresh_after_their_share_of_chunks(monkeypatch):
     """A worker serves TASKS_PER_WORKER chunks, then a fresh process takes its place (so it
     does not go on copying the parent's pages); the results stay in chunk order."""
-    from dedup import parallel
+    from dedup.util import parallel
 
     monkeypatch.setattr(parallel, "TASKS_PER_WORKER", 3)
     results = list(fork_map(_pid_and_square, 1, list(range(40)), 2))

@@ -9,8 +9,14 @@ from collections.abc import Sequence
 import pytest
 
 from dedup import scan
-from dedup.align import Alignment
-from dedup.cluster import Link, ProvenanceGroup, attribute_agencies, provenance_groups, reuse_units
+from dedup.group.cluster import (
+    Link,
+    ProvenanceGroup,
+    attribute_agencies,
+    provenance_groups,
+    reuse_units,
+)
+from dedup.match.align import Alignment
 
 
 def short(ids):
@@ -175,9 +181,9 @@ def test_story_groups_do_not_depend_on_the_matrix_limit(seeds_dir):
 def test_story_groups_above_the_dense_limit_match_the_exact_ones(seeds_dir, tmp_path):
     import shutil
 
-    from dedup.cluster import story_groups
-    from dedup.features import extract_features
-    from dedup.score import tfidf_matrix
+    from dedup.group.cluster import story_groups
+    from dedup.match.score import tfidf_matrix
+    from dedup.text.features import extract_features
 
     shutil.copytree(seeds_dir, tmp_path / "in")
     (tmp_path / "in" / "x1.txt").write_text(WIRE_A)

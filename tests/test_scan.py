@@ -174,10 +174,10 @@ def test_no_readable_document_is_an_error(tmp_path):
 
 
 def test_prepare_without_windows_compares_the_same():
-    from dedup.clean import clean_documents
-    from dedup.corpus import load_corpus
-    from dedup.pipeline import compare, prepare
-    from dedup.signatures import MinHasher
+    from dedup.match.compare import compare, prepare
+    from dedup.match.minhash import MinHasher
+    from dedup.text.clean import clean_documents
+    from dedup.text.load import load_corpus
 
     from .conftest import SEEDS
 
@@ -203,7 +203,7 @@ def test_prepare_without_windows_compares_the_same():
 def test_the_cycle_collector_is_back_on_after_a_scan_even_a_failed_one(seeds_dir, tmp_path):
     import gc
 
-    from dedup.pipeline import analyse
+    from dedup.scan.local import analyse
 
     assert gc.isenabled()
     scan([seeds_dir])
@@ -216,7 +216,7 @@ def test_the_cycle_collector_is_back_on_after_a_scan_even_a_failed_one(seeds_dir
 def test_pair_and_passage_tables_read_back_as_the_records_they_hold(seeds_scan):
     """A scan keeps pairs and passages as columns; read as records, built again from those
     records, they are the same, and they index like lists."""
-    from dedup.align import PassageTable
+    from dedup.match.align import PassageTable
     from dedup.models import PairScore, PairTable, Passage
 
     pairs, passages = seeds_scan.pairs, seeds_scan.passages

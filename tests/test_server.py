@@ -30,8 +30,8 @@ import uvicorn
 from dedup.config import ScanConfig
 from dedup.errors import ConfigError
 from dedup.gate import Gate
-from dedup.server import _redacted as redacted
-from dedup.server import create_app, resolve_token, run
+from dedup.gate.server import _redacted as redacted
+from dedup.gate.server import create_app, resolve_token, run
 
 from .conftest import SEEDS, seed_id
 
@@ -44,7 +44,7 @@ JSON = {"content-type": "application/json"}
 SERVE = f"""
 import sys
 from dedup.config import ScanConfig
-from dedup.server import run
+from dedup.gate.server import run
 run(sys.argv[1], port=int(sys.argv[2]), max_body_bytes={MAX_BODY}, max_batch={MAX_BATCH},
     config=ScanConfig(max_file_bytes={MAX_DOC}))
 """
@@ -601,7 +601,7 @@ def test_missing_fastapi_names_the_extra():
         "import dedup\n"
         "from dedup.errors import ConfigError\n"
         "try:\n"
-        "    import dedup.server\n"
+        "    import dedup.gate.server\n"
         "except ConfigError as exc:\n"
         "    print(exc)\n"
     )
@@ -669,6 +669,8 @@ def test_a_bug_is_a_logged_json_500(caplog):
     assert_error(r, 500, "internal error")
     assert "the bug in check" not in r.text
     assert any(
-        rec.name == "dedup.server" and rec.exc_info and "the bug in check" in str(rec.exc_info[1])
+        rec.name == "dedup.gate.server"
+        and rec.exc_info
+        and "the bug in check" in str(rec.exc_info[1])
         for rec in caplog.records
     )

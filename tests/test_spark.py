@@ -23,7 +23,7 @@ from dedup import scan, write_report
 from dedup.cli import app
 from dedup.errors import ConfigError
 from dedup.models import ScanResult
-from dedup.spark import (
+from dedup.scan.spark import (
     PYSPARK_MISSING,
     check_java,
     connected_components,

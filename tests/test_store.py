@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from dedup.errors import ConfigError, StoreError
-from dedup.features import term_key
 from dedup.gate import Gate
 from dedup.store import ConflictError, SQLiteStore, StoredDocument, open_store
-from dedup.store_redis import RedisStore
+from dedup.store.redis import RedisStore
+from dedup.text.features import term_key
 from tests.conftest import SEED_IDS, SEEDS, seed_id
 from tests.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
 
@@ -181,7 +181,7 @@ def test_frequencies_read_again_follow_writes_of_this_and_other_connections(
 def test_frequencies_are_right_when_the_cache_starts_again_during_a_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dedup.store import _FrequencyCache
+    from dedup.store.base import _FrequencyCache
 
     store = SQLiteStore(tmp_path / "gate.db")
     try:
@@ -364,7 +364,7 @@ def test_gate_records_its_bands_and_keeps_them(location: str) -> None:
 def test_gate_index_built_before_gate_bands_keeps_the_scans_bands(location: str) -> None:
     from dedup.config import ScanConfig
     from dedup.gate import INDEX_SETTINGS
-    from dedup.index import lsh_params
+    from dedup.match.lsh import lsh_params
 
     config = ScanConfig()
     store = open_store(location)
@@ -468,9 +468,9 @@ def test_gate_bucket_limit_skips_a_text_the_index_holds_too_often(location: str)
 
 
 def test_packed_features_give_back_what_tokenising_gives() -> None:
-    from dedup.features import extract_features
     from dedup.gate import pack_features, unpack_features
     from dedup.models import Document
+    from dedup.text.features import extract_features
 
     texts = [(SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS]
     texts += ["", "Zürich — “Straße” l’été ǅemal 字字. Ünïcödé!\n\nNew line, ŉ and ß.", "one"]
@@ -498,10 +498,10 @@ def test_packed_features_give_back_what_tokenising_gives() -> None:
 def test_passages_of_packed_features_are_those_of_tokenised_ones() -> None:
     """The gate aligns candidates read back from the index (words kept as bytes) with the
     same passages as freshly tokenised texts (words as a tuple)."""
-    from dedup.align import align
-    from dedup.features import extract_features
     from dedup.gate import pack_features, unpack_features
+    from dedup.match.align import align
     from dedup.models import Document
+    from dedup.text.features import extract_features
 
     texts = [(SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS]
     # Compounds split on one side (``deep fakes`` / ``deepfakes``) at a passage's edges.
@@ -526,9 +526,9 @@ def test_passages_of_packed_features_are_those_of_tokenised_ones() -> None:
 
 
 def test_a_word_holding_a_space_is_not_packed() -> None:
-    from dedup.features import extract_features
     from dedup.gate import pack_features
     from dedup.models import Document
+    from dedup.text.features import extract_features
 
     features = extract_features(Document(id="x", path="", text="two words"))
     features.words = ("two two", *features.words[1:])
@@ -541,8 +541,8 @@ def test_the_gates_comparison_of_candidates_is_the_scans(location: str) -> None:
     leaves out are the ones compare calls ``none``."""
     from dataclasses import asdict
 
-    from dedup.gate import _document_of
-    from dedup.pipeline import compare, prepare
+    from dedup.gate.gate import _document_of
+    from dedup.match.compare import compare, prepare
 
     texts = {name: (SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS}
     texts["unrelated"] = "Markets fell sharply on Monday. Traders blamed the weather in Chicago."
@@ -673,7 +673,7 @@ def test_a_redis_index_of_an_earlier_layout_is_upgraded_and_answers_as_a_new_one
 
     import redis
 
-    from dedup.store_redis import SCHEMA_VERSION
+    from dedup.store.redis import SCHEMA_VERSION
 
     expected, records, terms = index_seeds(redis_url)
     store = RedisStore(redis_url)
@@ -732,9 +732,14 @@ def test_warm_up_loads_a_checks_kernels_and_changes_nothing(tmp_path: Path) -> N
         gate.index_many([{"id": n, "text": t} for n, t in texts.items()])
     script = """
 import json, sys
-from dedup import align, features, gate as gate_module, score, store
+from dedup.match import align
+from dedup.text import features
+from dedup.gate import gate as gate_module
+from dedup.text import packed
+from dedup.match import score
+from dedup.store import base as store
 kernels = [align._probe_kernel, align._extend_kernel, score._overlap_kernel,
-           features._term_counts_kernel, gate_module._unpack_arrays, store._cached, store._keep]
+           features._term_counts_kernel, packed._unpack_arrays, store._cached, store._keep]
 before = [len(k.signatures) for k in kernels]
 with gate_module.Gate(sys.argv[1]) as gate:
     gate.warm_up()

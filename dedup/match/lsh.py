@@ -24,7 +24,7 @@ import numpy as np
 from datasketch import MinHashLSH
 from numba import njit
 
-from .arrays import unique
+from ..util.arrays import unique
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .html import DEFAULT_MAX_PAIRS, heatmap_order, render_heatmap_png, render_html
-from .models import ScanResult
+from ..models import ScanResult
+from .page import DEFAULT_MAX_PAIRS, heatmap_order, render_heatmap_png, render_html
 
 PAIR_COLUMNS = (
     "a",

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .corpus import _make_document, folder_group
-from .errors import InputError
-from .models import Document
+from ..errors import InputError
+from ..models import Document
+from ..text.load import _make_document, folder_group
 
 METER_LABELS = ("wholly_derived", "partially_derived", "non_derived")
 GOLD_TAGS = ("verbatim", "rewrite")
@@ -159,7 +159,7 @@ def decode_legacy(data: bytes) -> str:
     """Decode METER bytes: UTF-8 when valid, else Windows-1252, else Latin-1.
 
     The METER files are Latin-1 with a few Windows-1252 punctuation bytes (0x93, 0x97).
-    Detection (:func:`dedup.corpus.decode_bytes`) misreads many of them ('£' as 'Ł' or
+    Detection (:func:`dedup.text.load.decode_bytes`) misreads many of them ('£' as 'Ł' or
     '｣'), so the known encoding is used instead.
     """
     for codec in ("utf-8", "cp1252"):

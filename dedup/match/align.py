@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .arrays import common, find, hash_index
-from .features import Features, PackedWords, shingle_hashes
-from .models import Document, Passage, RecordTable
+from ..models import Document, Passage, RecordTable
+from ..text.features import Features, shingle_hashes
+from ..text.packed import PackedWords
+from ..util.arrays import common, find, hash_index
 
 EXCERPT_CHARS = 160
 

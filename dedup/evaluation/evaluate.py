@@ -18,16 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from .clean import clean_documents
-from .cluster import derivation_label, word_overlap
-from .config import ScanConfig
-from .corpus import LoadResult
+from ..config import ScanConfig
+from ..group.cluster import derivation_label, word_overlap
+from ..match.compare import compare, prepare
+from ..match.lsh import candidate_pairs
+from ..match.minhash import MinHasher
+from ..models import Document, ScanResult
+from ..scan.local import analyse, scan
+from ..text.clean import clean_documents
+from ..text.load import LoadResult
 from .datasets import load_ecbplus, load_meter, load_tgnews
-from .index import candidate_pairs
 from .metrics import adjusted_rand, class_scores, macro_f1, span_prf
-from .models import Document, ScanResult
-from .pipeline import analyse, compare, prepare, scan
-from .signatures import MinHasher
 
 DEFAULT_DATA = Path("../shared/data")
 METER_LABELS = ["wholly_derived", "partially_derived", "non_derived"]

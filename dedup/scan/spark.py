@@ -1,7 +1,7 @@
 """The batch scan on Apache Spark: the local engine's stages, run as Spark jobs.
 
 ``scan_spark`` gives the same :class:`~dedup.models.ScanResult` as
-:func:`dedup.pipeline.scan` (the same pairs, scores, passages and groups) and only the work
+:func:`dedup.scan.local.scan` (the same pairs, scores, passages and groups) and only the work
 is spread over a cluster. Every stage calls the local engine's code on Spark partitions; what
 Spark adds is the movement of data between them:
 
@@ -60,12 +60,20 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from .align import char_spans
-from .arrays import unique
-from .clean import REPEAT_MIN_DOCS, clean_documents, line_keys
-from .cluster import Link
-from .config import ScanConfig
-from .corpus import (
+from ..config import ScanConfig
+from ..errors import ConfigError, InputError, NoDocumentsError
+from ..group.cluster import Link
+from ..match.align import char_spans
+from ..match.compare import Prepared, compare, prepare
+from ..match.lsh import CandidateStats, band_keys, lsh_params
+from ..match.minhash import MinHasher
+from ..match.score import pair_cosines
+from ..models import Document, ScanResult, Skipped
+from ..output.files import write_report, write_summary
+from ..output.page import DEFAULT_MAX_PAIRS
+from ..text.clean import REPEAT_MIN_DOCS, clean_documents, line_keys
+from ..text.features import Features, term_counts
+from ..text.load import (
     RECORD_FIELDS,
     LoadResult,
     folder_group,
@@ -75,15 +83,9 @@ from .corpus import (
     skip_kind,
     walk_files,
 )
-from .errors import ConfigError, InputError, NoDocumentsError
-from .features import Features, term_counts
-from .html import DEFAULT_MAX_PAIRS
-from .index import CandidateStats, band_keys, lsh_params
-from .models import Document, ScanResult, Skipped
-from .pipeline import Prepared, Progress, assemble, compare, no_progress, prepare
-from .report import write_report, write_summary
-from .score import pair_cosines
-from .signatures import MinHasher
+from ..util.arrays import unique
+from ..util.progress import Progress, no_progress
+from .local import assemble
 
 log = logging.getLogger(__name__)
 
@@ -769,7 +771,7 @@ def scan_spark(
     partitions: int | None = None,
     progress: Progress | None = None,
 ) -> ScanResult:
-    """Scan files and folders with Spark; the same result as :func:`dedup.pipeline.scan`.
+    """Scan files and folders with Spark; the same result as :func:`dedup.scan.local.scan`.
 
     Args:
         paths: Folders, files, Parquet datasets (``*.parquet``), local or URIs Hadoop reads

@@ -11,17 +11,16 @@ from __future__ import annotations
 import functools
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import overload
 
 import numpy as np
 import xxhash
 from numba import njit
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from .arrays import find, hash_index
-from .models import Document
+from ..models import Document
+from ..util.arrays import find, hash_index
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END_CODES = np.array([ord(c) for c in ".!?\n"], dtype=np.uint32)
@@ -62,68 +61,6 @@ class Features:
 
     def __len__(self) -> int:
         return len(self.words)
-
-
-class PackedWords(Sequence[str]):
-    """Normalised words kept as their UTF-8 bytes joined by spaces (the gate's packed
-    features), each cut out and decoded when read.
-
-    A stored candidate's alignment reads only the words at its passages' edges: decoding
-    a few hundred words into a tuple was a fifth of rebuilding the candidate at a check, and
-    the tuple, a young object holding every word, was most of what the cycle collector
-    walked in its frequent collections.
-
-    Args:
-        data: The words' bytes, joined by single spaces.
-        bounds: Where each word starts in ``data``, then ``len(data) + 1``.
-    """
-
-    __slots__ = ("_bounds", "_data")
-
-    def __init__(self, data: bytes, bounds: np.ndarray) -> None:
-        self._data = data
-        self._bounds = bounds
-
-    @property
-    def data(self) -> bytes:
-        """The words' bytes, joined by single spaces."""
-        return self._data
-
-    @property
-    def bounds(self) -> np.ndarray:
-        """Where each word starts in :attr:`data`, then ``len(data) + 1``."""
-        return self._bounds
-
-    def __len__(self) -> int:
-        return len(self._bounds) - 1
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
-        if isinstance(index, slice):
-            return tuple(self[i] for i in range(*index.indices(len(self))))
-        count = len(self._bounds) - 1
-        if index < 0:
-            index += count
-        if not 0 <= index < count:
-            raise IndexError("word index out of range")
-        return self._data[self._bounds[index] : self._bounds[index + 1] - 1].decode("utf-8")
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data.decode("utf-8").split(" ") if len(self) else ())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"PackedWords({tuple(self)!r})"
 
 
 def normalise_word(word: str) -> str:
@@ -337,7 +274,7 @@ def term_counts(features: Features) -> tuple[np.ndarray, np.ndarray]:
 
 @functools.cache
 def _stop_table() -> np.ndarray:
-    """The stop words' keys in a hash table (:func:`~dedup.arrays.hash_index`): a lookup per
+    """The stop words' keys in a hash table (:func:`~dedup.util.arrays.hash_index`): a lookup per
     token, a third of counting terms when it was a binary search."""
     return hash_index(_STOP_KEYS)
 

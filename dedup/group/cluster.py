@@ -23,13 +23,13 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .align import Alignment
-from .arrays import common, unique
-from .index import pairs_by_band
-from .models import RecordTable
-from .parallel import fork_map
-from .score import pair_cosines
-from .signatures import MinHasher
+from ..match.align import Alignment
+from ..match.lsh import pairs_by_band
+from ..match.minhash import MinHasher
+from ..match.score import pair_cosines
+from ..models import RecordTable
+from ..util.arrays import common, unique
+from ..util.parallel import fork_map
 
 # Two passages are the same reused text in a document when they overlap by this share of the
 # shorter one (in that document).
@@ -448,7 +448,7 @@ def derivation_label(reused: float, overlap: float) -> str:
 
 def word_overlap(words: np.ndarray, partner_words: Sequence[np.ndarray]) -> float:
     """Share of the distinct ``words`` found in any of ``partner_words`` (arrays of word
-    hashes, :attr:`~dedup.features.Features.hashes`: compared as numbers, not strings)."""
+    hashes, :attr:`~dedup.text.features.Features.hashes`: compared as numbers, not strings)."""
     own = unique(words)
     if not len(own) or not partner_words:
         return 0.0

@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 
 from charset_normalizer import from_bytes
 
-from .errors import InputError
-from .models import Document, Skipped
+from ..errors import InputError
+from ..models import Document, Skipped
 
 log = logging.getLogger(__name__)
 

@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from .config import ScanConfig
-from .errors import ConfigError, InputError, StoreError
+from ..config import ScanConfig
+from ..errors import ConfigError, InputError, StoreError
+from ..store import ConflictError
 from .gate import Gate
-from .store import ConflictError
 
 try:
     import uvicorn

@@ -29,9 +29,9 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
-from .align import PassageTable
-from .errors import ConfigError
-from .models import Document, PairScore, Passage, ScanResult
+from ..errors import ConfigError
+from ..match.align import PassageTable
+from ..models import Document, PairScore, Passage, ScanResult
 
 DEFAULT_MAX_PAIRS = 200
 HEATMAP_MAX_DOCS = 50  # an HTML table of 50 x 50 cells is still readable and small
@@ -625,7 +625,7 @@ def build_report(
 
 
 def _template_source(name: str) -> str:
-    return (resources.files("dedup") / "templates" / name).read_text(encoding="utf-8")
+    return (resources.files("dedup.output") / "templates" / name).read_text(encoding="utf-8")
 
 
 def _environment() -> jinja2.Environment:

@@ -20,31 +20,28 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
-import struct
-import zlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import lz4.block
 import numpy as np
-from numba import njit
 
-from .align import Alignment, SeedIndex, char_spans, coverage, excerpt
-from .arrays import unique
-from .clean import clean_documents
-from .config import ScanConfig
-from .corpus import record_document
-from .errors import ConfigError, InputError
-from .features import Features, PackedWords, extract_features, term_counts, tiling
-from .index import band_keys, lsh_params
-from .models import Document, PairScore
-from .pipeline import Prepared, pair_score, prepare
-from .score import ShingleIndex, keyed_cosine, tfidf_weights
-from .signatures import MinHasher
-from .store import Store, StoredDocument, display_location, open_store
+from ..config import ScanConfig
+from ..errors import ConfigError, InputError
+from ..match.align import Alignment, SeedIndex, char_spans, coverage, excerpt
+from ..match.compare import Prepared, pair_score, prepare
+from ..match.lsh import band_keys, lsh_params
+from ..match.minhash import MinHasher
+from ..match.score import ShingleIndex, keyed_cosine, tfidf_weights
+from ..models import Document, PairScore
+from ..store import Store, StoredDocument, display_location, open_store
+from ..text.clean import clean_documents
+from ..text.features import Features, extract_features, term_counts, tiling
+from ..text.load import record_document
+from ..text.packed import pack_features, unpack_features
+from ..util.arrays import unique
 
 log = logging.getLogger(__name__)
 
@@ -58,131 +55,7 @@ MAX_CANDIDATES = 50  # documents compared in full per check, those sharing most 
 # in are ranked by shared keys and cut at max_candidates. Recorded in the index; an index
 # without it (built before) keeps the scan's bands.
 GATE_BANDS, GATE_ROWS = 12, 2
-# Packed features (``pack_features``): a version byte, then the LZ4 block (its size first) of a
-# header (tokens, sentences, bytes of words, 0), the token hashes (uint64), start deltas,
-# lengths and segments (uint32), sentence starts (uint32), name flags (uint8) and the
-# normalised words joined by spaces. Version 1 held the same body compressed with zlib (still
-# read): LZ4 decompresses it 5x faster, a quarter of rebuilding a candidate at a check, for
-# bodies about 20 % larger.
-_PACK_VERSION = 2
-_ZLIB_VERSION = 1
-_HEADER = struct.Struct("<4I")
 _INDEX_CHUNK = 100  # documents per task when index_many prepares in worker processes
-
-
-def pack_features(features: Features) -> bytes | None:
-    """A document's token features as compact bytes, for the index: an indexed candidate is
-    rebuilt from them without tokenising its text again. None when a word holds a space (the
-    separator of the packed words; no tokeniser output does) or an offset passes 4 GiB."""
-    n = len(features.words)
-    words = " ".join(features.words).encode("utf-8")
-    if words.count(b" ") != max(n - 1, 0) or (n and int(features.ends[-1]) >= 2**32):
-        return None
-    starts = features.starts
-    deltas = np.diff(starts, prepend=0) if n else starts
-    body = b"".join(
-        (
-            _HEADER.pack(n, len(features.sentence_starts), len(words), 0),
-            np.ascontiguousarray(features.hashes, dtype="<u8").tobytes(),
-            np.asarray(deltas, dtype="<u4").tobytes(),
-            np.asarray(features.ends - starts, dtype="<u4").tobytes(),
-            np.asarray(features.segments, dtype="<u4").tobytes(),
-            np.asarray(features.sentence_starts, dtype="<u4").tobytes(),
-            np.asarray(features.names, dtype=np.uint8).tobytes(),
-            words,
-        )
-    )
-    return bytes([_PACK_VERSION]) + lz4.block.compress(body)
-
-
-def unpack_features(packed: bytes) -> Features:
-    """Inverse of :func:`pack_features`.
-
-    Raises:
-        ValueError: bytes of another version, or damaged.
-    """
-    version = packed[0] if packed else None
-    try:
-        if version == _PACK_VERSION:
-            raw = lz4.block.decompress(packed[1:])
-        elif version == _ZLIB_VERSION:
-            raw = zlib.decompress(packed[1:])
-        else:
-            raise ValueError(f"packed features of version {packed[:1]!r}, expected {_PACK_VERSION}")
-    except (zlib.error, lz4.block.LZ4BlockError) as exc:
-        raise ValueError(f"damaged packed features: {exc}") from None
-    if len(raw) < _HEADER.size:
-        raise ValueError("damaged packed features: wrong length")
-    n, sentences, size, _ = _HEADER.unpack_from(raw)
-    body = _HEADER.size + 21 * n + 4 * sentences
-    if len(raw) != body + size:
-        raise ValueError("damaged packed features: wrong length")
-    hashes, starts, ends, segments, sentence_starts, names, bounds = _unpack_arrays(
-        np.frombuffer(raw, dtype=np.uint8), n, sentences
-    )
-    kind = np.int32 if not n or int(ends[-1]) < 2**31 else np.int64  # as extract_features
-    return Features(
-        words=PackedWords(raw[body:], bounds) if n else (),
-        starts=starts.astype(kind),
-        ends=ends.astype(kind),
-        hashes=hashes,
-        sentence_starts=sentence_starts,
-        segments=segments,
-        names=names,
-    )
-
-
-@njit(cache=True, nogil=True)
-def _unpack_arrays(raw, n, sentences):  # type: ignore[no-untyped-def]
-    """The arrays of a packed body (``raw``: its bytes, header included), as
-    :func:`pack_features` laid them out, little-endian: hashes, starts and ends (int64),
-    segments (int32), sentence starts (int64), names, and where each word starts in the
-    words' bytes (then their length + 1: :class:`~dedup.features.PackedWords`)."""
-    hashes = np.empty(n, dtype=np.uint64)
-    starts = np.empty(n, dtype=np.int64)
-    ends = np.empty(n, dtype=np.int64)
-    segments = np.empty(n, dtype=np.int32)
-    sentence_starts = np.empty(sentences, dtype=np.int64)
-    names = np.empty(n, dtype=np.bool_)
-    at = 16  # after the header
-    for i in range(n):
-        value = np.uint64(0)
-        for byte in range(8):
-            value |= np.uint64(raw[at + 8 * i + byte]) << np.uint64(8 * byte)
-        hashes[i] = value
-    at += 8 * n
-    position = 0
-    for i in range(n):
-        position += _u32(raw, at + 4 * i)
-        starts[i] = position
-        ends[i] = position + _u32(raw, at + 4 * (n + i))
-        segments[i] = _u32(raw, at + 4 * (2 * n + i))
-    at += 12 * n
-    for i in range(sentences):
-        sentence_starts[i] = _u32(raw, at + 4 * i)
-    at += 4 * sentences
-    for i in range(n):
-        names[i] = raw[at + i] != 0
-    at += n
-    bounds = np.empty(n + 1, dtype=np.int64)
-    bounds[0] = 0
-    word = 1
-    for i in range(at, len(raw)):
-        if raw[i] == 32 and word < n:  # a space
-            bounds[word] = i - at + 1
-            word += 1
-    bounds[n] = len(raw) - at + 1
-    return hashes, starts, ends, segments, sentence_starts, names, bounds
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _u32(raw, at):  # type: ignore[no-untyped-def]
-    return (
-        np.int64(raw[at])
-        | (np.int64(raw[at + 1]) << 8)
-        | (np.int64(raw[at + 2]) << 16)
-        | (np.int64(raw[at + 3]) << 24)
-    )
 
 
 @dataclass
@@ -291,7 +164,7 @@ class Gate:
 
     Band keys: an indexed document stores the keys of all its sentence windows (one starts
     at every sentence); an incoming one looks up only the windows that tile it
-    (:func:`~dedup.features.tiling`). A passage two windows long that both share holds a
+    (:func:`~dedup.text.features.tiling`). A passage two windows long that both share holds a
     whole tiling window of the incoming text, and the indexed text has a window starting at
     the same sentence, so it is still found; lookups are halved.
     """
@@ -516,13 +389,13 @@ class Gate:
         self, incoming: Prepared, candidates: list[_Candidate]
     ) -> list[tuple[_Candidate, PairScore, list[Alignment]]]:
         """The candidates that share text with ``incoming`` (relation not ``none``), scored
-        and aligned as the scan's :func:`~dedup.pipeline.compare` does them, cosine aside
+        and aligned as the scan's :func:`~dedup.match.compare.compare` does them, cosine aside
         (:meth:`_cosines`), and without the MinHash estimate of their Jaccard (NaN: the gate
         computes no signature of a candidate, and its answer has no estimate).
 
         The incoming text's seed runs and shingles are put in hash tables once, and each
-        candidate's are looked up in them (:class:`~dedup.align.SeedIndex`,
-        :class:`~dedup.score.ShingleIndex`): sorting them, as the scan does for a document
+        candidate's are looked up in them (:class:`~dedup.match.align.SeedIndex`,
+        :class:`~dedup.match.score.ShingleIndex`): sorting them, as the scan does for a document
         it compares many times, was half of a candidate's cost."""
         config = self.config
         seeds = SeedIndex(incoming.features, config.seed_words)

@@ -1,15 +1,5 @@
-"""Persistent stores of the gate's index: documents, LSH band keys and term frequencies.
-
-One factory, :func:`open_store`, picks the backend from the index location:
-
-- a file path: :class:`SQLiteStore`, embedded, no server (SQLite in WAL mode, synchronous
-  FULL: an acknowledged add survives ``kill -9`` and power loss; writers serialise on a
-  ``BEGIN IMMEDIATE`` transaction, so two processes can add to one index);
-- ``redis://host:port/db``: ``dedup.store_redis.RedisStore``, for several gate workers sharing
-  one index (``pip install 'dedup[redis]'``).
-
-Every backend stores the same things and passes the same test suite.
-"""
+"""What every backend of the gate's index stores (documents, LSH band keys and term
+frequencies), and the embedded SQLite backend."""
 
 from __future__ import annotations
 
@@ -30,9 +20,9 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 from numba import njit, typed, types
 
-from .arrays import unique
-from .errors import ConfigError, StoreError
-from .features import term_key
+from ..errors import StoreError
+from ..text.features import term_key
+from ..util.arrays import unique
 
 log = logging.getLogger(__name__)
 
@@ -622,22 +612,3 @@ def display_location(location: str) -> str:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
         return urlunsplit(parts._replace(netloc=netloc))
     return location
-
-
-def open_store(location: str | Path) -> Store:
-    """Open (or create) the index at ``location``: a file path or a ``redis://`` URL.
-
-    Raises:
-        ConfigError: an unknown URL scheme.
-        StoreError: the index cannot be opened.
-    """
-    text = str(location)
-    if text.startswith(("redis://", "rediss://", "unix://")):
-        from .store_redis import RedisStore
-
-        return RedisStore(text)
-    if "://" in text:
-        raise ConfigError(
-            f"unknown index location {text!r}: give a file path (SQLite) or redis://host:port/db"
-        )
-    return SQLiteStore(text)

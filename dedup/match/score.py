@@ -11,17 +11,17 @@ from numba import njit
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfTransformer
 
-from .arrays import common, distinct_shared, hash_index, unique
-from .config import ScanConfig
-from .features import Features, shingle_hashes, term_counts
-from .models import PairScore
-from .parallel import fork_map
+from ..config import ScanConfig
+from ..models import PairScore
+from ..text.features import Features, shingle_hashes, term_counts
+from ..util.arrays import common, distinct_shared, hash_index, unique
+from ..util.parallel import fork_map
 
 
 def tfidf_matrix(features: Sequence[Features]) -> sparse.csr_matrix:
     """L2-normalised TF-IDF rows (sublinear tf, smooth idf, English stop words out), one per
     document, by scikit-learn's TfidfTransformer over the documents' term counts
-    (:func:`~dedup.features.term_counts`; a column per term key, ascending)."""
+    (:func:`~dedup.text.features.term_counts`; a column per term key, ascending)."""
     if not features:
         return sparse.csr_matrix((0, 0))
     counted = [term_counts(f) for f in features]

@@ -19,8 +19,8 @@ import ftfy
 import xxhash
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from ..models import Document
 from .credits import credited_agencies, find_credits
-from .models import Document
 
 # --- encoding repair -----------------------------------------------------------------------
 

@@ -53,8 +53,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
-from .errors import ConfigError, StoreError
-from .store import ConflictError, StoredDocument, display_location, keyed_terms
+from ..errors import ConfigError, StoreError
+from .base import ConflictError, StoredDocument, display_location, keyed_terms
 
 log = logging.getLogger(__name__)
 
