@@ -32,7 +32,7 @@ candidates, comparing and aligning them, document frequencies, TF-IDF and verdic
 wrapping the gate's methods; one sample of checks at the largest SQLite size is profiled with
 cProfile.
 
-With ``--http``, the 10k SQLite index is served by ``dedup.server.run`` in a subprocess on a
+With ``--http``, the 10k SQLite index is served by ``dedup.gate.server.run`` in a subprocess on a
 free loopback port with a random token, and a second process (this script, ``--load-worker``)
 sends ``POST /check`` requests from N threads with httpx, bounded in count and in wall time.
 
@@ -45,7 +45,7 @@ are left out of the query set.
 
 Indexes go under a temporary folder (``--work``, default the system's temporary folder) and
 are deleted at the end; Redis is a ``redis-server`` started on a free loopback port
-(``tests/redis_server.py``) and stopped at the end. Output: markdown tables on stdout and a
+(``tests/support.py``) and stopped at the end. Output: markdown tables on stdout and a
 small JSON summary in ``--results`` (default ``benchmarks/results``). Run by hand; not a test.
 """
 
@@ -1162,7 +1162,7 @@ def main() -> None:
                 location = str(work / "index.db")
                 backend_sizes = sizes
             else:
-                from tests.redis_server import RedisServer
+                from tests.support import RedisServer
 
                 server = RedisServer(work)
                 location = f"{server.url}?prefix=latency"

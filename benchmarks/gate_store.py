@@ -41,11 +41,10 @@ from datasketch import MinHash, MinHashLSH  # noqa: E402
 
 from dedup.config import ScanConfig  # noqa: E402
 from dedup.gate import Gate, fingerprint  # noqa: E402
-from dedup.match.compare import prepare  # noqa: E402
+from dedup.gate.records import prepare_incoming  # noqa: E402
 from dedup.match.lsh import lsh_params  # noqa: E402
 from dedup.match.minhash import MinHasher  # noqa: E402
 from dedup.store import StoredDocument, open_store  # noqa: E402
-from dedup.text.clean import clean_documents  # noqa: E402
 from dedup.text.features import term_counts  # noqa: E402
 from dedup.text.load import record_document  # noqa: E402
 
@@ -61,8 +60,7 @@ def load(data: Path, n: int) -> tuple[list[StoredDocument], list[list[int]], lis
         docs.append(doc)
         if len(docs) >= n:
             break
-    clean_documents(docs)
-    prepared = prepare(docs, config, MinHasher(config.num_perm, config.seed))
+    prepared = prepare_incoming(docs, config, MinHasher(config.num_perm, config.seed))
     stored, lookups, minhashes = [], [], []
     with (
         tempfile.TemporaryDirectory(prefix="dedup-keys-") as folder,
@@ -76,7 +74,7 @@ def load(data: Path, n: int) -> tuple[list[StoredDocument], list[list[int]], lis
                     text=item.doc.text,
                     removed=[list(span) for span in item.doc.removed],
                     band_keys=gate.index_keys(item),
-                    terms=term_counts(item.features)[0].tolist(),
+                    terms=term_counts(item.prepared.features)[0].tolist(),
                 )
             )
             lookups.append(gate.index_keys(item, lookup=True))
@@ -85,7 +83,7 @@ def load(data: Path, n: int) -> tuple[list[StoredDocument], list[list[int]], lis
                     num_perm=config.num_perm,
                     seed=config.seed,
                     scheme="affine32",
-                    hashvalues=item.signature,
+                    hashvalues=item.prepared.signature,
                 )
             )
     return stored, lookups, minhashes
@@ -171,7 +169,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dedup-bench-") as folder:
         url = args.redis_url
         if url is None:
-            from tests.redis_server import RedisServer
+            from tests.support import RedisServer
 
             server = RedisServer(Path(folder))
             url = server.url

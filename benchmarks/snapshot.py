@@ -57,7 +57,10 @@ def _gate(corpus: Path, out: Path, indexed: int, queries: int) -> None:
                 gate.index_many(records[start : min(start + 500, indexed)])
             with out.open("w", encoding="utf-8") as handle:
                 for record in records[indexed : indexed + queries]:
-                    handle.write(json.dumps(gate.check(record), ensure_ascii=False) + "\n")
+                    verdict = gate.check(record)
+                    if hasattr(verdict, "to_dict"):  # a Verdict since the gate's typed answers
+                        verdict = verdict.to_dict()
+                    handle.write(json.dumps(verdict, ensure_ascii=False) + "\n")
     print(f"gate: {queries} verdicts on {indexed} documents in {time.perf_counter() - clock:.1f} s")
 
 

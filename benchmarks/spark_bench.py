@@ -140,7 +140,8 @@ def _record_sizes(corpus: Path, sample: int = 2000) -> dict[str, float]:
     from dedup.match.compare import prepare
     from dedup.match.lsh import lsh_params
     from dedup.match.minhash import MinHasher
-    from dedup.scan.spark import _pair_side, _Record
+    from dedup.match.windows import window_signatures
+    from dedup.scan.spark.pairs import DocumentRecord, pair_side
     from dedup.text.clean import clean_documents
     from dedup.text.load import load_corpus
 
@@ -150,9 +151,12 @@ def _record_sizes(corpus: Path, sample: int = 2000) -> dict[str, float]:
     clean_documents(docs)
     prepared = prepare(docs, config, MinHasher(config.num_perm, config.seed))
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
-    windows = sum(len(p.window_signatures) for p in prepared)
+    signed = window_signatures(
+        [p.features for p in prepared], config, MinHasher(config.num_perm, config.seed)
+    )
+    windows = sum(len(w) for w in signed)
     empty = np.empty(0, dtype=np.int32)
-    sides = [_pair_side(_Record(p, empty, np.empty(0, dtype=np.float32))) for p in prepared]
+    sides = [pair_side(DocumentRecord(p, empty, np.empty(0, dtype=np.float32))) for p in prepared]
     n = len(prepared)
     return {
         "documents_sampled": n,
@@ -164,17 +168,18 @@ def _record_sizes(corpus: Path, sample: int = 2000) -> dict[str, float]:
         "signature_bytes": config.num_perm * 4,
         "band_row_bytes": 16,  # (key, band << 54 | document) as two uint64 in the LSH shuffle
         "document_pickle_bytes": sum(len(pickle.dumps(d, 5)) for d in docs) / n,
-        "prepared_pickle_bytes": sum(len(pickle.dumps(p, 5)) for p in prepared) / n,
+        "prepared_pickle_bytes": sum(len(pickle.dumps((p, w), 5)) for p, w in zip(prepared, signed))
+        / n,
         "pair_side_pickle_bytes": sum(len(pickle.dumps(s, 5)) for s in sides) / n,
     }
 
 
 def _count_only(data: dict[str, Any]) -> Any:
-    """A stand-in for ``pipeline.assemble`` (``--no-assemble``): the distributed stages only,
-    for corpora whose last, single-machine stage does not fit in memory."""
+    """A stand-in for ``scan.assemble.assemble`` (``--no-assemble``): the distributed stages
+    only, for corpora whose last, single-machine stage does not fit in memory."""
     from dedup.models import ScanResult
 
-    def assemble(loaded, prepared, scores, links, tfidf, config, *, candidates, timings):
+    def assemble(loaded, hashes, scores, links, chars, tfidf, config, *, candidates, timings):
         data["links"] = len(links)
         return ScanResult(
             documents=loaded.documents,
@@ -202,8 +207,7 @@ def worker(args: argparse.Namespace) -> None:
 
         result = scan([args.corpus])
     else:
-        from dedup.scan import spark as engine
-        from dedup.scan.spark import scan_spark, spark_session
+        from dedup.scan.spark import engine, scan_spark, spark_session
 
         if args.no_assemble:
             engine.assemble = _count_only(data)
@@ -280,7 +284,7 @@ def main() -> None:
     parser.add_argument(
         "--no-assemble",
         action="store_true",
-        help="Spark only: stop before the driver's last stage (pipeline.assemble) and write no "
+        help="Spark only: stop before the driver's last stage (assemble) and write no "
         "report; measures the distributed stages on corpora whose assembly does not fit",
     )
     parser.add_argument("--worker", choices=["local", "spark"], help=argparse.SUPPRESS)

@@ -2,14 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 
 if TYPE_CHECKING:
     from .config import ScanConfig
+
+
+class Record(Mapping[str, Any]):
+    """A typed record of dedup's output (a dataclass). :meth:`to_dict` is its JSON form, the
+    public contract. It also reads as that dict (``record["members"]``, ``record.get(...)``,
+    ``dict(record)``), as the dicts earlier versions returned did, so code written against
+    them keeps working."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as its JSON object (fields in declaration order)."""
+        return asdict(self)  # type: ignore[call-overload]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.to_dict())
+
+    def __len__(self) -> int:
+        return len(self.to_dict())
+
+
+@dataclass(frozen=True)
+class Credit(Record):
+    """One agency credited by one line of a document (offsets into ``text``): an item of
+    ``credit_lines`` in ``documents.jsonl``."""
+
+    agency: str
+    kind: str
+    start: int
+    end: int
+    line: str
 
 
 @dataclass
@@ -31,6 +63,7 @@ class Document:
         date: Publication or crawl date when the input names one.
         source: Publisher: the record's ``source`` field or the URL's host name.
         credits: Wire agencies the text credits (``AP``, ``AFP``, ``Reuters``, ...).
+        credit_lines: The lines that credit them (set by cleaning), in text order.
         removed: ``[start, end)`` spans of ``text`` dropped as page boilerplate.
         group: Key of the documents that share page chrome (source, host or folder).
         derivation: Share of the body that is reused text, per provenance group and agency,
@@ -48,6 +81,7 @@ class Document:
     removed: list[tuple[int, int]] = field(default_factory=list)
     group: str = ""
     derivation: dict[str, Any] | None = None
+    credit_lines: list[Credit] = field(default_factory=list)
 
     def to_record(self) -> dict[str, Any]:
         """The document as the ``documents.jsonl`` object (public contract)."""
@@ -63,6 +97,7 @@ class Document:
             "text": self.text,
             "removed": [list(span) for span in self.removed],
             "derivation": self.derivation,
+            "credit_lines": [line.to_dict() for line in self.credit_lines],
         }
 
 
@@ -151,10 +186,10 @@ SCORE_COLUMNS = (
 )
 
 
-Record = TypeVar("Record")
+Item = TypeVar("Item")
 
 
-class RecordTable(Sequence[Record]):
+class RecordTable(Sequence[Item]):
     """Records kept as numpy columns and built one at a time when read (by index, slice or
     iteration): a scan of a million articles has millions of pairs and passages, gigabytes as
     objects. A subclass says how many rows it has and builds the record of one row."""
@@ -162,22 +197,22 @@ class RecordTable(Sequence[Record]):
     def __len__(self) -> int:
         raise NotImplementedError
 
-    def _record(self, row: int) -> Record:
+    def _record(self, row: int) -> Item:
         raise NotImplementedError
 
     @overload
-    def __getitem__(self, index: int) -> Record: ...
+    def __getitem__(self, index: int) -> Item: ...
 
     @overload
-    def __getitem__(self, index: slice) -> list[Record]: ...
+    def __getitem__(self, index: slice) -> list[Item]: ...
 
-    def __getitem__(self, index: int | slice) -> Record | list[Record]:
+    def __getitem__(self, index: int | slice) -> Item | list[Item]:
         rows = range(len(self))[index]  # IndexError out of range; negative indices count back
         if isinstance(rows, range):
             return [self._record(row) for row in rows]
         return self._record(rows)
 
-    def __iter__(self) -> Iterator[Record]:
+    def __iter__(self) -> Iterator[Item]:
         return (self._record(row) for row in range(len(self)))
 
     def __eq__(self, other: object) -> bool:
@@ -253,6 +288,50 @@ class PairTable(RecordTable[PairScore]):
 
 
 @dataclass
+class DuplicateGroup(Record):
+    """Documents that are the same article (``clusters.json``, ``duplicates``)."""
+
+    id: str
+    members: list[str]
+
+
+@dataclass
+class Evidence(Record):
+    """A member of a provenance group that credits the group's agency, and its credit lines."""
+
+    id: str
+    agency: str
+    credits: list[str]
+
+
+@dataclass
+class ProvenanceGroup(Record):
+    """Documents that carry text of one source story (``clusters.json``, ``provenance``).
+
+    Attributes:
+        id: ``prov-N``.
+        members: The documents' ids.
+        agency: The agency the members credit for it, or None.
+        passages: Ids of the passages of the reused text.
+        evidence: The members that credit the agency.
+    """
+
+    id: str
+    members: list[str]
+    agency: str | None
+    passages: list[str]
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class StoryGroup(Record):
+    """Documents about the same event, shared text or not (``clusters.json``, ``stories``)."""
+
+    id: str
+    members: list[str]
+
+
+@dataclass
 class ScanResult:
     """Everything a scan found; the report writers turn it into files.
 
@@ -262,9 +341,9 @@ class ScanResult:
         ignored: Files skipped silently because they are not an article format.
         pairs: Scores of every candidate pair.
         passages: Shared passages of every candidate pair.
-        duplicates: Duplicate groups (``{"id", "members"}``).
-        provenance: Provenance groups (``{"id", "members", "agency", "passages", "evidence"}``).
-        stories: Story groups (``{"id", "members"}``).
+        duplicates: Duplicate groups.
+        provenance: Provenance groups.
+        stories: Story groups.
         matrix: Dense cosine matrix in document order, or None above the size limit.
         config: The parameters used.
         candidates: Statistics of candidate generation (windows, buckets, ...).
@@ -276,11 +355,11 @@ class ScanResult:
     ignored: int
     pairs: Sequence[PairScore]
     passages: Sequence[Passage]
-    duplicates: list[dict[str, Any]]
+    duplicates: list[DuplicateGroup]
     matrix: np.ndarray | None
     config: ScanConfig
-    provenance: list[dict[str, Any]] = field(default_factory=list)
-    stories: list[dict[str, Any]] = field(default_factory=list)
+    provenance: list[ProvenanceGroup] = field(default_factory=list)
+    stories: list[StoryGroup] = field(default_factory=list)
     candidates: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 

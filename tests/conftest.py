@@ -1,66 +1,31 @@
-"""Shared fixtures: the seed corpus and helpers to write small article folders."""
+"""Shared fixtures: the seed corpus, a real redis-server, and an index location per backend.
+
+The constants and helpers test modules import are in ``tests/support.py``; they are imported
+here too, so that modules still importing them from ``conftest`` keep working.
+"""
 
 from __future__ import annotations
 
-import random
+import re
 import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT / "seeds"
-SEED_IDS = sorted(p.name for p in SEEDS.iterdir() if p.suffix == ".txt")
+from tests.support import (
+    METER_LABEL_COLUMNS,
+    ROOT,
+    SEED_IDS,
+    SEEDS,
+    RedisServer,
+    rerun_articles,
+    seed_id,
+)
 
-
-def seed_id(prefix: str) -> str:
-    """The seed file whose name starts with ``prefix`` ('000' .. '004')."""
-    (name,) = [s for s in SEED_IDS if s.startswith(prefix)]
-    return name
-
-
-# The columns of METER's labels.csv (the fixtures of the METER loader and of dedup eval).
-METER_LABEL_COLUMNS = [
-    "newspaper_file",
-    "domain",
-    "date",
-    "catchline",
-    "newspaper",
-    "label",
-    "pa_source_files",
-    "annotated_sgml",
-]
-
-
-def rerun_articles(count: int, seed: int = 7, footer: str | None = None) -> list[dict]:
-    """``count`` articles re-running the seeds' paragraphs (kept, dropped, reordered, lightly
-    edited, mixed from two seeds) between paragraphs of their own: a corpus with reuse of every
-    kind, built from files in the repository. ``footer``, when given, ends every article (a
-    site's chrome line)."""
-    paragraphs = [
-        [p for p in (SEEDS / name).read_text(encoding="utf-8").split("\n\n") if len(p) > 80]
-        for name in SEED_IDS
-    ]
-    words = sorted({w for ps in paragraphs for p in ps for w in p.split() if w.isalpha()})
-    rng = random.Random(seed)
-    articles = []
-    for number in range(count):
-        body = []
-        for source in rng.sample(paragraphs, rng.choice((1, 1, 2))):
-            for paragraph in rng.sample(source, max(1, len(source) // rng.choice((1, 2, 3)))):
-                tokens = paragraph.split()
-                for _ in range(rng.randrange(3)):  # a light edit
-                    tokens[rng.randrange(len(tokens))] = rng.choice(words)
-                body.append(" ".join(tokens))
-        for _ in range(rng.randrange(1, 4)):  # the outlet's own paragraphs
-            own = " ".join(rng.choice(words) for _ in range(rng.randrange(15, 40)))
-            body.insert(rng.randrange(len(body) + 1), own.capitalize() + ".")
-        if footer:
-            body.append(footer)
-        articles.append(
-            {"id": f"a{number}", "title": f"Article {number}", "text": "\n\n".join(body)}
-        )
-    return articles
+# Re-exported for test modules that import them from here (tests.support is their home).
+__all__ = ["METER_LABEL_COLUMNS", "ROOT", "SEEDS", "SEED_IDS", "rerun_articles", "seed_id"]
 
 
 @pytest.fixture(scope="session")
@@ -83,3 +48,38 @@ def seeds_scan():
     from dedup import scan
 
     return scan([SEEDS])
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """The URL of a redis-server started for this test session (on a free loopback port, no
+    persistence, in a temporary folder). A missing redis-server fails the tests that need
+    it (CI installs it): mark them ``@pytest.mark.redis``."""
+    with tempfile.TemporaryDirectory(prefix="dedup-redis-") as folder:
+        try:
+            server = RedisServer(Path(folder))
+        except (FileNotFoundError, RuntimeError) as exc:
+            problem = str(exc)
+        else:
+            problem = ""
+        if problem:
+            pytest.fail(problem, pytrace=False)
+        try:
+            yield server.url
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: str, request: pytest.FixtureRequest) -> str:
+    """The session server's URL with a key prefix of this test's own."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.nodeid).strip("-")
+    return f"{redis_server}?prefix=test-{name}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a fresh index lives, for each backend (the Redis one marked ``redis``)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "index" / "gate.db")
+    return request.getfixturevalue("redis_url")

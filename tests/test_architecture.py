@@ -35,7 +35,7 @@ LAYERS = {
 # Modules of one unit that must stay independent of each other (candidates and scores meet
 # only where the engines wire them).
 SIBLINGS = [("match.lsh", "match.score")]
-MAY_PRINT = {"cli", "__main__", "gate.server"}
+MAY_PRINT = ("cli", "__main__", "gate.server")  # and the modules inside them
 
 
 def modules() -> list[str]:
@@ -144,7 +144,11 @@ def test_a_cycle_is_found(monkeypatch):
     assert any("text.features" in cycle for cycle in _cycles())
 
 
-@pytest.mark.parametrize("name", sorted(set(modules()) - MAY_PRINT))
+def may_print(name: str) -> bool:
+    return any(name == p or name.startswith(f"{p}.") for p in MAY_PRINT)
+
+
+@pytest.mark.parametrize("name", [m for m in modules() if not may_print(m)])
 def test_library_modules_do_not_print_or_exit(name):
     tree = ast.parse(source(name).read_text())
     for node in ast.walk(tree):
@@ -152,6 +156,39 @@ def test_library_modules_do_not_print_or_exit(name):
             assert node.func.id not in {"print", "exit"}, f"{name} calls {node.func.id}()"
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             assert (node.value.id, node.attr) != ("sys", "exit"), f"{name} calls sys.exit"
+
+
+# A function over this many lines, or a class over this many, says why beside it: a comment
+# starting "# Long:" on one of the lines just above it (or its decorators).
+MAX_FUNCTION_LINES = 60
+MAX_CLASS_LINES = 200
+
+
+def long_units(source_text: str) -> list[str]:
+    """The functions and classes of a module's source that are too long and do not say why."""
+    lines = source_text.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source_text)):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        size = (node.end_lineno or node.lineno) - node.lineno + 1
+        limit = MAX_CLASS_LINES if isinstance(node, ast.ClassDef) else MAX_FUNCTION_LINES
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        above = lines[max(0, first - 4) : first - 1]
+        if size > limit and not any(line.strip().startswith("# Long:") for line in above):
+            found.append(f"{node.name} ({size} lines, line {node.lineno})")
+    return found
+
+
+@pytest.mark.parametrize("name", modules())
+def test_units_are_short_or_say_why(name):
+    assert long_units(source(name).read_text()) == []
+
+
+def test_a_long_unit_without_a_reason_is_found():
+    body = "\n".join(f"    x{k} = {k}" for k in range(MAX_FUNCTION_LINES))
+    assert long_units(f"def f():\n{body}\n") == [f"f ({MAX_FUNCTION_LINES + 1} lines, line 1)"]
+    assert long_units(f"# Long: one compiled loop.\ndef f():\n{body}\n") == []
 
 
 def test_public_api_is_exported():

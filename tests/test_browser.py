@@ -14,8 +14,11 @@ import pytest
 
 from dedup import scan, write_report
 
-from .conftest import ROOT, seed_id
+from .support import ROOT, seed_id
 from .test_html_report import SENTENCE, write_hostile_corpus
+
+# Every test here opens pages in Debian's headless Chromium.
+pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"

@@ -12,7 +12,7 @@ from dedup.text.clean import clean_documents, repair_text
 from dedup.text.credits import agencies_in, find_credits
 from dedup.text.load import load_corpus
 
-from .conftest import seed_id
+from .support import seed_id
 
 
 def kept_text(doc: Document) -> str:

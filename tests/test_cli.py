@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from dedup.cli import app
@@ -76,6 +77,7 @@ def test_default_input_and_output(seeds_dir, tmp_path, monkeypatch):
     assert (tmp_path / "reports" / "seeds" / "pairs.csv").is_file()
 
 
+@pytest.mark.slow
 def test_console_script_runs_as_a_subprocess(seeds_dir, tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "dedup", "scan", str(seeds_dir), "--out", str(tmp_path), "--json"],

@@ -18,7 +18,7 @@ from dedup.evaluation.datasets import (
     parse_meter_sgml,
 )
 
-from .conftest import METER_LABEL_COLUMNS
+from .support import METER_LABEL_COLUMNS
 
 STORY = "courts/01.03.00/judge"
 NEWS_TIMES = f"newspapers/rawtexts/{STORY}/judge1_times.txt"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from dedup.cli import app
 from dedup.evaluation.evaluate import evaluate
 
-from .conftest import METER_LABEL_COLUMNS
+from .support import METER_LABEL_COLUMNS
 
 STORY = "courts/01.01.00/bakery"
 PA = f"PA/rawtexts/{STORY}/bakery1.txt"

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from dedup.cli import app
 
-from .conftest import ROOT
+from .support import ROOT
 
 EXAMPLE = ROOT / "reports" / "seeds"
 

@@ -8,10 +8,11 @@ from itertools import pairwise
 import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from scipy import sparse
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer, TfidfVectorizer
 
 from dedup.match.minhash import MinHasher, estimated_jaccard, fold32
-from dedup.match.score import keyed_cosine, tfidf_matrix, tfidf_weights
+from dedup.match.tfidf import Vocabulary, pair_cosines, tfidf_matrix
 from dedup.models import Document
 from dedup.text.features import (
     NAME_WEIGHT,
@@ -23,7 +24,7 @@ from dedup.text.features import (
     term_key,
     tiling,
 )
-from tests.conftest import SEED_IDS, SEEDS
+from tests.support import SEED_IDS, SEEDS
 
 
 def doc(text: str, removed=()) -> Document:
@@ -294,12 +295,29 @@ def test_tfidf_rows_are_scikit_learns_on_the_written_terms() -> None:
     ).fit_transform(features)
     assert ours.shape == theirs.shape and ours.dtype == np.float32
     np.testing.assert_allclose((ours @ ours.T).toarray(), (theirs @ theirs.T).toarray(), atol=1e-6)
-    # The gate's float64 vectors from document frequencies give the same cosines.
+    # The gate's float64 rows from document frequencies give the same cosines.
     counted = [term_counts(f) for f in features]
     every = np.unique(np.concatenate([k for k, _ in counted]))
     df = sum(np.isin(every, k).astype(np.int64) for k, _ in counted)
-    vectors = [tfidf_weights(c, df[np.searchsorted(every, k)], len(features)) for k, c in counted]
+    rows = Vocabulary.from_frequencies(every, df, len(features), np.float64).rows(counted)
+    assert rows.dtype == np.float64
     for a in range(len(features) - 1):
         for b in range(len(features) - 1):
-            cosine = keyed_cosine(counted[a][0], vectors[a], counted[b][0], vectors[b])
+            (cosine,) = pair_cosines(rows, np.array([[a, b]]))
             assert cosine == pytest.approx(float((ours[a] @ ours[b].T).toarray()[0, 0]), abs=1e-5)
+
+
+def test_tfidf_rows_are_exactly_tfidf_transformers_on_the_count_matrix() -> None:
+    # The one weighting every engine uses (Vocabulary) gives the very floats of
+    # TfidfTransformer.fit_transform, not just close ones: the Spark scan and the gate rely
+    # on it to give the local scan's cosines.
+    features = [*seed_features(), extract_features(doc("the of and"))]
+    counted = [term_counts(f) for f in features]
+    every = np.unique(np.concatenate([k for k, _ in counted]))
+    counts = np.zeros((len(features), len(every)), dtype=np.float32)
+    for row, (keys, values) in enumerate(counted):
+        counts[row, np.searchsorted(every, keys)] = values
+    theirs = TfidfTransformer(sublinear_tf=True).fit_transform(sparse.csr_matrix(counts))
+    ours = tfidf_matrix(features)
+    assert ours.dtype == theirs.dtype == np.float32
+    assert np.array_equal(ours.toarray(), theirs.toarray())

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from dedup.cli import app
 
-from .conftest import SEED_IDS, SEEDS
+from .support import SEED_IDS, SEEDS
 
 runner = CliRunner()
 
@@ -169,6 +169,7 @@ def test_index_built_with_other_parameters_is_refused(tmp_path):
         assert gate.config.num_perm == 64
 
 
+@pytest.mark.slow
 def test_verdicts_stream_one_line_per_document(index):
     """A verdict comes out as soon as its document is read, before stdin closes."""
     process = subprocess.Popen(

@@ -22,7 +22,6 @@ import pytest
 
 from dedup.gate import Gate
 from dedup.store import SQLiteStore, open_store
-from tests.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
 
 WRITER = '''
 """Add synthetic documents to an index through Gate.add, printing "id status" per ack.
@@ -118,6 +117,7 @@ def assert_consistent(store, ids: list[str]) -> list[str]:
     return present
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_sigkill_keeps_every_acknowledged_add(writer: Path, tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
@@ -160,7 +160,8 @@ def test_sigkill_keeps_every_acknowledged_add(writer: Path, tmp_path: Path, seed
         assert_consistent(gate.store, ids)
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def test_two_writers_add_overlapping_documents_once(
     writer: Path, tmp_path: Path, request: pytest.FixtureRequest, backend: str
 ) -> None:

@@ -24,7 +24,7 @@ from dedup.output.page import (
     split_segments,
 )
 
-from .conftest import seed_id
+from .support import seed_id
 
 SENTENCE = "Deepfakes use artificial intelligence to create hyper-realistic but fake videos"
 EXTERNAL = re.compile(

@@ -12,10 +12,11 @@ from typer.testing import CliRunner
 from dedup.cli import app
 from dedup.config import ScanConfig
 from dedup.errors import ConfigError
+from dedup.scan import corpus, pairs
 from dedup.scan import local as pipeline
 from dedup.util.parallel import fork_map, resolve_workers, spans
 
-from .conftest import rerun_articles
+from .support import rerun_articles
 
 FOOTER = "Follow us for more news"  # a short line in every article: the site's chrome
 
@@ -35,8 +36,8 @@ def _scan(path: Path, workers: int):
 def test_two_workers_give_the_result_of_one(reruns, monkeypatch):
     # Small tasks, so that the 90 articles are cleaned and compared in many chunks and the
     # footer's count crosses chunks.
-    monkeypatch.setattr(pipeline, "DOCS_PER_TASK", 8)
-    monkeypatch.setattr(pipeline, "PAIRS_PER_TASK", 50)
+    monkeypatch.setattr(corpus, "DOCS_PER_TASK", 8)
+    monkeypatch.setattr(pairs, "PAIRS_PER_TASK", 50)
     one = _scan(reruns, 1)
     two = _scan(reruns, 2)
     assert len(one.pairs) > 100 and len(one.passages) > 100  # a corpus with reuse to find
@@ -55,6 +56,7 @@ def test_two_workers_give_the_result_of_one(reruns, monkeypatch):
         assert any(s <= start and start + len(FOOTER) <= e for s, e in doc.removed), doc.id
 
 
+@pytest.mark.slow
 def test_cli_workers_option(reruns, tmp_path):
     runner = CliRunner()
     outputs = []
@@ -103,9 +105,9 @@ def test_an_error_in_a_worker_reaches_the_caller():
 
 
 def test_pair_cosines_and_story_groups_on_two_workers(reruns, monkeypatch):
-    from dedup.group import cluster
-    from dedup.group.cluster import story_groups
-    from dedup.match.score import pair_cosines, tfidf_matrix
+    from dedup.group import stories
+    from dedup.group.stories import story_groups
+    from dedup.match.tfidf import pair_cosines, tfidf_matrix
     from dedup.text.features import extract_features
 
     result = pipeline.scan([reruns], ScanConfig(workers=1))
@@ -119,7 +121,7 @@ def test_pair_cosines_and_story_groups_on_two_workers(reruns, monkeypatch):
     assert np.allclose(one, np.clip(dense[pairs[:, 0], pairs[:, 1]], 0, 1))
     # Above the limit the candidates come from LSH and are scored in chunks on the workers.
     groups = story_groups(tfidf, limit=10, workers=1)
-    monkeypatch.setattr(cluster, "COMPONENTS_PER_TASK", 1)  # every component a task of its own
+    monkeypatch.setattr(stories, "COMPONENTS_PER_TASK", 1)  # every component a task of its own
     assert groups and groups == story_groups(tfidf, limit=10, workers=2)
 
 

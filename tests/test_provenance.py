@@ -9,13 +9,9 @@ from collections.abc import Sequence
 import pytest
 
 from dedup import scan
-from dedup.group.cluster import (
-    Link,
-    ProvenanceGroup,
-    attribute_agencies,
-    provenance_groups,
-    reuse_units,
-)
+from dedup.group.agency import attribute_agencies
+from dedup.group.provenance import Link, provenance_groups, reuse_units
+from dedup.group.provenance import ProvenanceCluster as ProvenanceGroup
 from dedup.match.align import Alignment
 
 
@@ -181,8 +177,8 @@ def test_story_groups_do_not_depend_on_the_matrix_limit(seeds_dir):
 def test_story_groups_above_the_dense_limit_match_the_exact_ones(seeds_dir, tmp_path):
     import shutil
 
-    from dedup.group.cluster import story_groups
-    from dedup.match.score import tfidf_matrix
+    from dedup.group.stories import story_groups
+    from dedup.match.tfidf import tfidf_matrix
     from dedup.text.features import extract_features
 
     shutil.copytree(seeds_dir, tmp_path / "in")

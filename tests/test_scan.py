@@ -12,7 +12,7 @@ import pytest
 from dedup import ScanConfig, scan, write_report
 from dedup.errors import ConfigError, InputError
 
-from .conftest import SEED_IDS, seed_id
+from .support import SEED_IDS, seed_id
 
 SHARING = {
     ("000", "001"),
@@ -173,31 +173,34 @@ def test_no_readable_document_is_an_error(tmp_path):
         scan([tmp_path])
 
 
-def test_prepare_without_windows_compares_the_same():
+def test_prepare_from_kept_features_compares_the_same():
+    # The scan keeps features between stages and prepares each chunk's documents from them;
+    # the gate rebuilds candidates from stored features: both must compare as a fresh
+    # prepare does. The windows the LSH indexes are signed apart, one signature each.
     from dedup.match.compare import compare, prepare
     from dedup.match.minhash import MinHasher
+    from dedup.match.windows import window_signatures
     from dedup.text.clean import clean_documents
+    from dedup.text.features import extract_features
     from dedup.text.load import load_corpus
 
-    from .conftest import SEEDS
+    from .support import SEEDS
 
     config = ScanConfig()
     docs = load_corpus([SEEDS]).documents
     clean_documents(docs)
     hasher = MinHasher(config.num_perm, config.seed)
     full = prepare(docs, config, hasher)
-    light = prepare(docs, config, hasher, windows=False)
-    assert all(len(p.window_signatures) == 0 for p in light)
-    assert all(len(p.window_signatures) > 0 for p in full)
-    assert all(len(p.windows) == len(p.window_signatures) for p in full)
-    assert all(p.windows == [] for p in light)
-    for (a, b), (la, lb) in zip(
-        itertools.combinations(full, 2), itertools.combinations(light, 2), strict=True
+    kept = prepare(docs, config, hasher, features=[extract_features(d) for d in docs])
+    windows = window_signatures([p.features for p in full], config, hasher)
+    assert all(len(w.signatures) == len(w.ranges) > 0 for w in windows)
+    for (a, b), (ka, kb) in zip(
+        itertools.combinations(full, 2), itertools.combinations(kept, 2), strict=True
     ):
-        assert np.array_equal(a.signature, la.signature)
+        assert np.array_equal(a.signature, ka.signature)
         score, found = compare(a, b, 0.5, config)
-        light_score, light_found = compare(la, lb, 0.5, config)
-        assert score == light_score and found == light_found
+        kept_score, kept_found = compare(ka, kb, 0.5, config)
+        assert score == kept_score and found == kept_found
 
 
 def test_the_cycle_collector_is_back_on_after_a_scan_even_a_failed_one(seeds_dir, tmp_path):

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,11 +29,10 @@ import uvicorn
 
 from dedup.config import ScanConfig
 from dedup.errors import ConfigError
-from dedup.gate import Gate
-from dedup.gate.server import _redacted as redacted
+from dedup.gate import Gate, Match, MatchPassage, Verdict
 from dedup.gate.server import create_app, resolve_token, run
 
-from .conftest import SEEDS, seed_id
+from .support import SEEDS, RedisServer, seed_id
 
 TOKEN = "tok-" + secrets.token_hex(16)
 MAX_BODY = 100_000
@@ -79,15 +78,14 @@ class Server:
     log: Path
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("server")
+@contextmanager
+def subprocess_server(index: str, log: Path) -> Iterator[Server]:
+    """``run`` serving ``index`` in a subprocess (its output in ``log``) until the block ends."""
     port = free_port()
-    log = folder / "server.log"
     env = {**os.environ, "DEDUP_TOKEN": TOKEN}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-c", SERVE, str(folder / "index.db"), str(port)],
+            [sys.executable, "-c", SERVE, index, str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -114,6 +112,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("server")
+    with subprocess_server(str(folder / "index.db"), folder / "server.log") as running:
+        yield running
 
 
 @pytest.fixture
@@ -525,10 +530,31 @@ def test_openapi_lists_the_routes(server):
         "/healthz": {"get"},
     }
     names = set(schema["components"]["schemas"])
-    assert {"DocumentIn", "BatchIn", "VerdictOut", "VerdictsOut", "ErrorOut", "RecordOut"} <= names
+    assert {"DocumentIn", "BatchIn", "Verdict", "VerdictsOut", "ErrorOut", "RecordOut"} <= names
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert schema["paths"]["/stats"]["get"]["security"] == [{"HTTPBearer": []}]
     assert "security" not in schema["paths"]["/healthz"]["get"]
+
+
+@pytest.mark.parametrize("record", [Verdict, Match, MatchPassage])
+def test_openapi_describes_every_field_of_a_verdict(server, record):
+    # The answers are the gate's dataclasses: a field added to one is described without a
+    # change in the server.
+    schemas = httpx.get(f"{server.url}/openapi.json").json()["components"]["schemas"]
+    described = schemas[record.__name__]
+    assert list(described["properties"]) == [field.name for field in fields(record)]
+    assert described["description"].startswith(record.__doc__.strip().splitlines()[0])
+
+
+def test_openapi_answers_of_check_and_add_are_a_verdict_or_a_batch(server):
+    schema = httpx.get(f"{server.url}/openapi.json").json()
+    for route in ("/check", "/documents"):
+        answer = schema["paths"][route]["post"]["responses"]["200"]["content"]["application/json"]
+        refs = {option["$ref"] for option in answer["schema"]["anyOf"]}
+        assert refs == {"#/components/schemas/Verdict", "#/components/schemas/VerdictsOut"}
+    batch = schema["components"]["schemas"]["VerdictsOut"]["properties"]["verdicts"]["items"]
+    refs = {option["$ref"] for option in batch["anyOf"]}
+    assert refs == {"#/components/schemas/Verdict", "#/components/schemas/ItemErrorOut"}
 
 
 def test_the_token_is_never_logged(server, client):
@@ -611,13 +637,6 @@ def test_missing_fastapi_names_the_extra():
     )
 
 
-def test_stats_hide_a_password_in_the_index_url():
-    assert redacted("redis://:s3cret@db.example:6379/0") == "redis://:***@db.example:6379/0"
-    assert redacted("redis://user:s3cret@db/1") == "redis://user:***@db/1"
-    assert redacted("redis://db:6379/0") == "redis://db:6379/0"
-    assert redacted("/data/index.db") == "/data/index.db"
-
-
 @contextmanager
 def serving(app) -> Iterator[str]:
     """Serve ``app`` from a thread of this process (so a test can break its gate)."""
@@ -649,6 +668,64 @@ def test_unreachable_index_is_503(tmp_path):
         doc = {"id": "s", "text": article("s")}
         assert_error(httpx.post(f"{url}/documents", json=doc, headers=auth), 503)
         assert_error(httpx.post(f"{url}/check", json={"documents": [doc]}, headers=auth), 503)
+
+
+class LocatedGate:
+    """A gate that only answers its stats, with the index location it was given."""
+
+    config = ScanConfig()
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+
+    def stats(self):
+        return {
+            "documents": 0,
+            "index": self.location,
+            "backend": "RedisStore",
+            "settings": {},
+            "bands": 1,
+            "rows": 1,
+        }
+
+
+@pytest.mark.parametrize(
+    ("location", "shown"),
+    [
+        ("redis://:s3cret@db.example:6379/0", "redis://:***@db.example:6379/0"),
+        ("redis://user:s3cret@db/1", "redis://user:***@db/1"),
+        ("redis://db:6379/0", "redis://db:6379/0"),
+        ("/data/index.db", "/data/index.db"),
+    ],
+)
+def test_stats_hide_a_password_in_the_index_url(location, shown):
+    app = create_app(LocatedGate(location), token="t")  # type: ignore[arg-type]
+    with serving(app) as url:
+        r = httpx.get(f"{url}/stats", headers={"Authorization": "Bearer t"})
+    assert r.status_code == 200, r.text
+    assert r.json()["index"] == shown
+    assert "s3cret" not in r.text
+
+
+@pytest.mark.redis
+def test_a_password_in_a_redis_url_is_neither_answered_nor_logged(tmp_path):
+    import redis
+
+    password = "s3cret-" + secrets.token_hex(8)
+    redis_server = RedisServer(tmp_path)
+    try:
+        redis.Redis(port=redis_server.port).config_set("requirepass", password)
+        index = f"redis://:{password}@127.0.0.1:{redis_server.port}/0"
+        with subprocess_server(index, tmp_path / "server.log") as running:
+            r = httpx.get(f"{running.url}/stats", headers={"Authorization": f"Bearer {TOKEN}"})
+    finally:
+        redis_server.stop()
+    log = running.log.read_text()
+    assert r.status_code == 200, r.text
+    assert r.json()["index"] == f"redis://:***@127.0.0.1:{redis_server.port}/0"
+    assert r.json()["backend"] == "RedisStore"
+    assert password not in r.text
+    assert password not in log
 
 
 class BrokenGate:

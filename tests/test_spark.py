@@ -26,13 +26,15 @@ from dedup.models import ScanResult
 from dedup.scan.spark import (
     PYSPARK_MISSING,
     check_java,
-    connected_components,
     run_spark_scan,
     scan_spark,
     spark_session,
 )
 
-from .conftest import ROOT, rerun_articles
+from .support import ROOT, rerun_articles
+
+# Every test here needs pyspark and Java 17 (they start Spark, or check its errors).
+pytestmark = pytest.mark.spark
 
 REUTERS_STORIES = 300
 # Titles of Reuters stories that re-run each other often (dividends, stakes, oil, trade,
@@ -213,13 +215,6 @@ def test_parquet_input(spark, reuters_jsonl, tmp_path):
     rename = {f"subset.jsonl#{r['id']}": f"stories.parquet#{r['id']}" for r in rows}
     assert pair_set(result) == {(rename[a], rename[b], rel) for a, b, rel in pair_set(local)}
     assert [s.reason for s in result.skipped] == ["record has no 'text' field"]
-
-
-def test_connected_components_of_a_long_chain(spark):
-    # A chain of 6 vertices needs 5 rounds of label propagation (a checkpoint after 5).
-    chain = [(k, k + 1) for k in range(20, 25)]
-    edges = spark.sparkContext.parallelize([*chain, (3, 1), (1, 2), (9, 8)], 3)
-    assert connected_components(edges, 3) == [[1, 2, 3], [8, 9], list(range(20, 26))]
 
 
 def test_missing_pyspark_names_the_extra(monkeypatch, seeds_dir):

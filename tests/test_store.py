@@ -1,37 +1,33 @@
-"""The gate's stores: one suite, run against every backend (SQLite and a real Redis)."""
+"""The gate's stores: one contract suite, run against every backend (SQLite and a real Redis),
+then what only one backend does (the SQLite cache of document frequencies, schema upgrades, Redis
+URLs and prefixes)."""
 
 from __future__ import annotations
 
-import json
 import socket
 import sys
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-import lz4.block
 import numpy as np
 import pytest
 
 from dedup.errors import ConfigError, StoreError
 from dedup.gate import Gate
-from dedup.store import ConflictError, SQLiteStore, StoredDocument, open_store
+from dedup.store import (
+    ConflictError,
+    SQLiteStore,
+    Store,
+    StoredDocument,
+    display_location,
+    open_store,
+)
 from dedup.store.redis import RedisStore
 from dedup.text.features import term_key
-from tests.conftest import SEED_IDS, SEEDS, seed_id
-from tests.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
+from tests.support import SEED_IDS, SEEDS
 
-BACKENDS = ["sqlite", "redis"]
 BIG = 2**64 - 1  # band keys are uint64: the largest and one above int64's range
 HIGH = 2**63 + 5
-
-
-@pytest.fixture(params=BACKENDS)
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Where a fresh index lives, for each backend."""
-    if request.param == "sqlite":
-        return str(tmp_path / "index" / "gate.db")
-    return request.getfixturevalue("redis_url")
 
 
 @pytest.fixture
@@ -56,6 +52,13 @@ def frequencies(store, *terms: str) -> tuple[int, dict[str, int]]:
 def make(doc_id: str, text: str = "", **fields) -> StoredDocument:
     text = text or f"the text of {doc_id}"
     return StoredDocument(id=doc_id, fingerprint=f"fp:{text}", text=text, **fields)
+
+
+# --- the contract, on every backend ---------------------------------------------------------------
+
+
+def test_every_backend_is_a_store(store) -> None:
+    assert isinstance(store, Store)
 
 
 def test_add_get_get_many_remove_round_trip(store) -> None:
@@ -150,6 +153,95 @@ def test_document_frequencies_go_up_and_down(store) -> None:
     assert (count, found.tolist()) == (1, [0, 1, 1, 1])
 
 
+def test_count(store) -> None:
+    assert store.count() == 0
+    for i in range(5):
+        store.add(make(f"d{i}"))
+    store.remove("d2")
+    assert store.count() == 4
+
+
+def test_settings_are_recorded_once_and_kept(store, location: str) -> None:
+    assert store.settings() is None
+    first = {"num_perm": 128, "lsh_threshold": 0.3}
+    assert store.init_settings(first) == first
+    assert store.init_settings({"num_perm": 64, "lsh_threshold": 0.5}) == first
+    assert store.settings() == first
+    store.add(make("a", band_keys=[7], terms=keys("x")))
+    again = open_store(location)  # another connection, as another worker would open it
+    try:
+        assert again.settings() == first
+        assert again.get("a") is not None
+        assert again.candidates([7]) == {"a": 1}
+    finally:
+        again.close()
+
+
+def test_add_many_in_one_batch(store) -> None:
+    assert store.add(make("a", band_keys=[5], terms=keys("x"))) == "added"
+    batch = [
+        make("a", band_keys=[5], terms=keys("x")),  # the same document again
+        make("a", "another text", band_keys=[6]),  # another text under an existing id
+        make("b", band_keys=[5, 7], terms=keys("x", "y")),
+        make("c", band_keys=[7], terms=keys("y")),
+    ]
+    assert store.add_many(batch) == ["exists", "conflict", "added", "added"]
+    assert store.count() == 3
+    assert store.candidates([5, 7]) == {"a": 1, "b": 2, "c": 1}
+    assert frequencies(store, "x", "y") == (3, {"x": 2, "y": 2})
+    assert store.get("a").text == "the text of a"
+
+
+def test_a_key_held_by_more_documents_than_the_bucket_limit_is_left_out(store) -> None:
+    store.add_many(
+        [make(f"d{n}", band_keys=[7, 100 + n] + ([BIG] if n < 2 else [])) for n in range(4)]
+    )
+    everyone = {"d0": 2, "d1": 2, "d2": 1, "d3": 1}
+    assert store.candidates([7, BIG]) == everyone
+    assert store.candidates([7, BIG], max_bucket=4) == everyone  # 4 documents: not over
+    assert store.candidates([7, BIG], max_bucket=3) == {"d0": 1, "d1": 1}  # key 7 left out
+    assert store.candidates([7, BIG, 101], max_bucket=1) == {"d1": 1}
+    assert store.candidates([7], max_bucket=3) == {}
+
+
+# --- the factory ----------------------------------------------------------------------------------
+
+
+@pytest.mark.redis
+def test_open_store_picks_the_backend(tmp_path: Path, redis_url: str) -> None:
+    sqlite = open_store(tmp_path / "gate.db")
+    redis = open_store(redis_url)
+    try:
+        assert isinstance(sqlite, SQLiteStore)
+        assert isinstance(redis, RedisStore)
+        assert redis.prefix.startswith("test-")
+    finally:
+        sqlite.close()
+        redis.close()
+
+
+@pytest.mark.parametrize("location", ["ftp://host/index", "postgres://db/gate"])
+def test_unknown_scheme_is_a_config_error(location: str) -> None:
+    with pytest.raises(ConfigError, match="unknown index location"):
+        open_store(location)
+
+
+@pytest.mark.parametrize(
+    ("location", "shown"),
+    [
+        ("redis://:s3cret@db.example:6379/0", "redis://:***@db.example:6379/0"),
+        ("redis://user:s3cret@db/1", "redis://user:***@db/1"),
+        ("redis://db:6379/0", "redis://db:6379/0"),
+        ("/data/index.db", "/data/index.db"),
+    ],
+)
+def test_display_location_hides_a_password(location: str, shown: str) -> None:
+    assert display_location(location) == shown
+
+
+# --- SQLite only ----------------------------------------------------------------------------------
+
+
 def test_frequencies_read_again_follow_writes_of_this_and_other_connections(
     tmp_path: Path,
 ) -> None:
@@ -181,7 +273,7 @@ def test_frequencies_read_again_follow_writes_of_this_and_other_connections(
 def test_frequencies_are_right_when_the_cache_starts_again_during_a_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dedup.store.base import _FrequencyCache
+    from dedup.store.frequencies import FrequencyCache
 
     store = SQLiteStore(tmp_path / "gate.db")
     try:
@@ -189,225 +281,14 @@ def test_frequencies_are_right_when_the_cache_starts_again_during_a_read(
         store.add(make("a", terms=keys(*words)))
         store.add(make("b", terms=keys(*words[::2])))
         expected = (2, {w: 2 if n % 2 == 0 else 1 for n, w in enumerate(words)})
-        monkeypatch.setattr(_FrequencyCache, "LIMIT", 700)  # over it inside one read
+        monkeypatch.setattr(FrequencyCache, "LIMIT", 700)  # over it inside one read
         assert frequencies(store, *words) == expected
         assert frequencies(store, *words) == expected  # partly from the cache
     finally:
         store.close()
 
 
-def test_count(store) -> None:
-    assert store.count() == 0
-    for i in range(5):
-        store.add(make(f"d{i}"))
-    store.remove("d2")
-    assert store.count() == 4
-
-
-def test_settings_are_recorded_once_and_kept(store, location: str) -> None:
-    assert store.settings() is None
-    first = {"num_perm": 128, "lsh_threshold": 0.3}
-    assert store.init_settings(first) == first
-    assert store.init_settings({"num_perm": 64, "lsh_threshold": 0.5}) == first
-    assert store.settings() == first
-    store.add(make("a", band_keys=[7], terms=keys("x")))
-    again = open_store(location)  # another connection, as another worker would open it
-    try:
-        assert again.settings() == first
-        assert again.get("a") is not None
-        assert again.candidates([7]) == {"a": 1}
-    finally:
-        again.close()
-
-
-def test_open_store_picks_the_backend(tmp_path: Path, redis_url: str) -> None:  # noqa: F811
-    sqlite = open_store(tmp_path / "gate.db")
-    redis = open_store(redis_url)
-    try:
-        assert isinstance(sqlite, SQLiteStore)
-        assert isinstance(redis, RedisStore)
-        assert redis.prefix.startswith("test-")
-    finally:
-        sqlite.close()
-        redis.close()
-
-
-@pytest.mark.parametrize("location", ["ftp://host/index", "postgres://db/gate"])
-def test_unknown_scheme_is_a_config_error(location: str) -> None:
-    with pytest.raises(ConfigError, match="unknown index location"):
-        open_store(location)
-
-
-# --- Redis only -------------------------------------------------------------------------------
-
-
-def test_redis_prefixes_keep_indexes_apart(redis_url: str) -> None:  # noqa: F811
-    one = RedisStore(redis_url + "-one")
-    two = RedisStore(redis_url + "-two")
-    try:
-        one.add(make("a", band_keys=[1], terms=keys("x")))
-        assert two.count() == 0
-        assert two.get("a") is None
-        assert two.candidates([1]) == {}
-        assert frequencies(two, "x") == (0, {})
-        assert one.count() == 1
-    finally:
-        one.close()
-        two.close()
-
-
-def test_redis_default_prefix_is_dedup(redis_server: str) -> None:  # noqa: F811
-    store = RedisStore(redis_server)
-    try:
-        assert store.prefix == "dedup"
-        assert "prefix" not in store.url
-    finally:
-        store.close()
-
-
-def test_redis_unreachable_is_a_store_error_without_password() -> None:
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    with pytest.raises(StoreError) as caught:
-        RedisStore(f"redis://:s3cret@127.0.0.1:{port}/0?prefix=news")
-    message = str(caught.value)
-    assert f"redis://:***@127.0.0.1:{port}/0" in message
-    assert "s3cret" not in message
-    assert "start redis-server there, or check the host, port and password" in message
-
-
-def test_redis_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "redis", None)  # import redis now raises ImportError
-    with pytest.raises(ConfigError) as caught:
-        open_store("redis://127.0.0.1:6379/0")
-    assert str(caught.value) == (
-        "the Redis backend needs the redis package: pip install 'dedup[redis]'"
-    )
-
-
-def test_redis_empty_prefix_is_a_config_error(redis_server: str) -> None:  # noqa: F811
-    with pytest.raises(ConfigError, match="empty prefix"):
-        RedisStore(redis_server + "?prefix=")
-
-
-# --- the gate on each backend -----------------------------------------------------------------
-
-
-def test_gate_gives_the_seed_verdicts(location: str) -> None:
-    ids = {p: seed_id(p) for p in ("000", "001", "002", "003", "004")}
-    texts = {p: (SEEDS / name).read_text(encoding="utf-8") for p, name in ids.items()}
-    with Gate(location) as gate:
-        verdicts = {p: gate.add({"id": ids[p], "text": texts[p]}) for p in ids}
-        again = gate.add({"id": ids["000"], "text": texts["000"]})
-        count = gate.store.count()
-
-    assert verdicts["000"]["verdict"] == "new"
-    assert verdicts["000"]["syndicated_from"] == []
-    assert verdicts["001"]["verdict"] == "syndicated"
-    assert verdicts["001"]["syndicated_from"] == [ids["000"]]
-    assert verdicts["001"]["agencies"] == ["AFP"]
-    assert verdicts["002"]["verdict"] == "syndicated"
-    assert verdicts["002"]["syndicated_from"] == [ids["001"]]
-    assert verdicts["003"]["verdict"] == "syndicated"
-    assert verdicts["003"]["syndicated_from"] == [ids["002"]]
-    assert verdicts["004"]["verdict"] == "syndicated"
-    assert sorted(verdicts["004"]["syndicated_from"]) == [ids["001"], ids["002"], ids["003"]]
-    assert all(v["status"] == "added" for v in verdicts.values())
-
-    assert again["verdict"] == "duplicate"
-    assert again["duplicate_of"] == ids["000"]
-    assert again["status"] == "exists"
-    assert again["added"] is False
-    assert count == 5
-
-
-def test_add_many_in_one_batch(store) -> None:
-    assert store.add(make("a", band_keys=[5], terms=keys("x"))) == "added"
-    batch = [
-        make("a", band_keys=[5], terms=keys("x")),  # the same document again
-        make("a", "another text", band_keys=[6]),  # another text under an existing id
-        make("b", band_keys=[5, 7], terms=keys("x", "y")),
-        make("c", band_keys=[7], terms=keys("y")),
-    ]
-    assert store.add_many(batch) == ["exists", "conflict", "added", "added"]
-    assert store.count() == 3
-    assert store.candidates([5, 7]) == {"a": 1, "b": 2, "c": 1}
-    assert frequencies(store, "x", "y") == (3, {"x": 2, "y": 2})
-    assert store.get("a").text == "the text of a"
-
-
-def test_gate_index_many_then_check(location: str) -> None:
-    from dedup.gate import Gate
-
-    from .conftest import SEED_IDS, SEEDS
-
-    records = [{"id": n[:3], "text": (SEEDS / n).read_text()} for n in SEED_IDS]
-    with Gate(location) as gate:
-        assert gate.index_many(records) == ["added"] * 5
-        again = gate.check(records[3])
-        assert again["verdict"] == "duplicate" and again["duplicate_of"] == "003"
-        assert gate.stats()["documents"] == 5
-
-
-def test_gate_records_its_bands_and_keeps_them(location: str) -> None:
-    from dedup.gate import GATE_BANDS, GATE_ROWS
-
-    with Gate(location) as gate:
-        assert (gate.stats()["bands"], gate.stats()["rows"]) == (GATE_BANDS, GATE_ROWS)
-    with pytest.raises(ConfigError, match="bands=12 \\(asked 20\\)"):
-        Gate(location, bands=20)
-    with Gate(location, bands=GATE_BANDS) as gate:  # the recorded value is fine
-        assert gate.stats()["bands"] == GATE_BANDS
-
-
-def test_gate_index_built_before_gate_bands_keeps_the_scans_bands(location: str) -> None:
-    from dedup.config import ScanConfig
-    from dedup.gate import INDEX_SETTINGS
-    from dedup.match.lsh import lsh_params
-
-    config = ScanConfig()
-    store = open_store(location)
-    store.init_settings({k: getattr(config, k) for k in INDEX_SETTINGS})  # no bands/rows
-    with Gate(store) as gate:
-        stats = gate.stats()
-    assert (stats["bands"], stats["rows"]) == lsh_params(config.lsh_threshold, config.num_perm)
-
-
-def test_gate_finds_a_passage_lifted_from_the_middle_of_a_long_story(location: str) -> None:
-    # The incoming article quotes three sentences from the middle of an indexed story, inside
-    # text of its own: only its tiling windows are looked up, and the indexed story's windows
-    # start at every sentence, so the passage is found wherever it falls.
-    story = [
-        "The city council approved the new transport budget late on Tuesday after a long debate.",
-        "Councillors voted by a narrow margin to fund two new tram lines in the eastern suburbs.",
-        "The mayor said the plan would cut commuting times for tens of thousands of residents.",
-        "Opposition members argued that the cost estimates were far too optimistic.",
-        "Construction of the first line is expected to begin in the spring of next year.",
-        "The second line depends on a grant that the national government has yet to confirm.",
-        "Local businesses along the planned route have asked for compensation during the works.",
-        "Cyclists' groups welcomed the decision but called for safer lanes beside the tracks.",
-        "The budget also sets aside money for repairs to three bridges over the river.",
-        "A final vote on the detailed design is scheduled for the council's meeting in March.",
-        "Officials said public consultations would be held in every affected district.",
-        "The transport authority will publish a timetable for the works within a month.",
-    ]
-    own = [
-        "Residents of our town have followed the debate in the capital with great interest.",
-        "Many of them travel to the city every morning and spend hours on crowded buses.",
-        "The head of our chamber of commerce said the news came as a pleasant surprise.",
-        "We will keep our readers informed as the plans take shape over the coming months.",
-    ]
-    incoming = "\n\n".join(own[:2] + story[5:8] + own[2:])
-    with Gate(location) as gate:
-        gate.add({"id": "wire", "text": "\n\n".join(story)})
-        verdict = gate.check({"id": "local", "text": incoming})
-    assert verdict["verdict"] == "syndicated"
-    assert verdict["syndicated_from"] == ["wire"]
-    shared = verdict["matches"][0]["passages"]
-    assert any(story[6] in incoming[p["start"] : p["end"]] for p in shared)
-
-
+@pytest.mark.slow
 def test_workers_opening_a_new_sqlite_index_at_once_all_succeed(tmp_path: Path) -> None:
     # Four connections (threads here, processes in a deployment) open one new file at the
     # same moment: one switches it to WAL and creates the tables, the others wait for it
@@ -440,144 +321,12 @@ def test_workers_opening_a_new_sqlite_index_at_once_all_succeed(tmp_path: Path) 
     assert failures == []
 
 
-# --- bucket limit, stored features, screening, older indexes ----------------------------------
-
-
-def test_a_key_held_by_more_documents_than_the_bucket_limit_is_left_out(store) -> None:
-    store.add_many(
-        [make(f"d{n}", band_keys=[7, 100 + n] + ([BIG] if n < 2 else [])) for n in range(4)]
-    )
-    everyone = {"d0": 2, "d1": 2, "d2": 1, "d3": 1}
-    assert store.candidates([7, BIG]) == everyone
-    assert store.candidates([7, BIG], max_bucket=4) == everyone  # 4 documents: not over
-    assert store.candidates([7, BIG], max_bucket=3) == {"d0": 1, "d1": 1}  # key 7 left out
-    assert store.candidates([7, BIG, 101], max_bucket=1) == {"d1": 1}
-    assert store.candidates([7], max_bucket=3) == {}
-
-
-def test_gate_bucket_limit_skips_a_text_the_index_holds_too_often(location: str) -> None:
-    text = (SEEDS / seed_id("000")).read_text(encoding="utf-8")
-    with Gate(location, max_bucket=2) as gate:
-        gate.index_many([{"id": f"copy{n}", "text": text} for n in range(3)])
-        capped = gate.check({"id": "again", "text": text})
-    with Gate(location) as gate:  # the default limit (the scan's 1000)
-        assert gate.max_bucket == 1000
-        found = gate.check({"id": "again", "text": text})
-    assert capped["verdict"] == "new" and capped["matches"] == []
-    assert found["verdict"] == "duplicate" and found["duplicate_of"] == "copy0"
-
-
-def test_packed_features_give_back_what_tokenising_gives() -> None:
-    from dedup.gate import pack_features, unpack_features
-    from dedup.models import Document
-    from dedup.text.features import extract_features
-
-    texts = [(SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS]
-    texts += ["", "Zürich — “Straße” l’été ǅemal 字字. Ünïcödé!\n\nNew line, ŉ and ß.", "one"]
-    for text in texts:
-        removed = [(0, 40)] if len(text) > 200 else []
-        features = extract_features(Document(id="x", path="", text=text, removed=removed))
-        packed = pack_features(features)
-        assert packed is not None
-        # Version 1 (zlib) of the same body, as indexes built before LZ4 hold it.
-        older = b"\x01" + zlib.compress(lz4.block.decompress(packed[1:]), 1)
-        for got in (unpack_features(packed), unpack_features(older)):
-            assert got.words == features.words
-            assert [got.words[i] for i in range(len(got.words))] == list(features.words)
-            assert got.words[-2:] == features.words[-2:]
-            for name in ("starts", "ends", "hashes", "sentence_starts", "segments", "names"):
-                expected, actual = getattr(features, name), getattr(got, name)
-                assert actual.dtype == expected.dtype, name
-                assert np.array_equal(actual, expected), name
-    with pytest.raises(ValueError, match="version"):
-        unpack_features(b"\x09" + packed[1:])
-    with pytest.raises(ValueError, match="damaged"):
-        unpack_features(packed[:-3])
-
-
-def test_passages_of_packed_features_are_those_of_tokenised_ones() -> None:
-    """The gate aligns candidates read back from the index (words kept as bytes) with the
-    same passages as freshly tokenised texts (words as a tuple)."""
-    from dedup.gate import pack_features, unpack_features
-    from dedup.match.align import align
-    from dedup.models import Document
-    from dedup.text.features import extract_features
-
-    texts = [(SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS]
-    # Compounds split on one side (``deep fakes`` / ``deepfakes``) at a passage's edges.
-    base = " ".join(texts[0].split()[:80])
-    texts.append("A deep fakes note. " + base + " Hand out now.")
-    texts.append("A deepfakes note. " + base + " Handout now.")
-    tokenised = [
-        extract_features(Document(id=str(i), path="", text=t)) for i, t in enumerate(texts)
-    ]
-    packed = [unpack_features(pack_features(f)) for f in tokenised]  # type: ignore[arg-type]
-    shared = 0
-    for i in range(len(texts)):
-        for j in range(len(texts)):
-            if i != j:
-                expected = align(tokenised[i], tokenised[j], min_words=5)
-                assert align(packed[i], packed[j], min_words=5) == expected
-                assert align(tokenised[i], packed[j], min_words=5) == expected
-                shared += len(expected)
-    assert shared > 0
-    grown = align(packed[-2], packed[-1], min_words=5)
-    assert grown and grown[0].a_start == 0 and grown[0].b_start == 0  # over the compound
-
-
-def test_a_word_holding_a_space_is_not_packed() -> None:
-    from dedup.gate import pack_features
-    from dedup.models import Document
-    from dedup.text.features import extract_features
-
-    features = extract_features(Document(id="x", path="", text="two words"))
-    features.words = ("two two", *features.words[1:])
-    assert pack_features(features) is None
-
-
-def test_the_gates_comparison_of_candidates_is_the_scans(location: str) -> None:
-    """Candidates rebuilt from the index and compared through the incoming text's hash
-    tables score and align as ``pipeline.compare`` scores fully prepared documents; those it
-    leaves out are the ones compare calls ``none``."""
-    from dataclasses import asdict
-
-    from dedup.gate.gate import _document_of
-    from dedup.match.compare import compare, prepare
-
-    texts = {name: (SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS}
-    texts["unrelated"] = "Markets fell sharply on Monday. Traders blamed the weather in Chicago."
-    with Gate(location) as gate:
-        gate.index_many([{"id": n, "text": t} for n, t in texts.items()])
-        records = gate.store.get_many(list(texts))
-        candidates = gate._prepared_stored(records)
-        # The same documents tokenised again (as cleaned when added), signatures included.
-        docs = [_document_of(record) for record in records]
-        full = {p.doc.id: p for p in prepare(docs, gate.config, gate._hasher)}
-        related_pairs = 0
-        for name, text in texts.items():
-            incoming = gate._prepare_incoming(gate._document({"id": f"q-{name}", "text": text}))
-            compared = gate._related(incoming, candidates)
-            related = {c.doc.id: (score, found) for c, score, found in compared}
-            for other, prepared in full.items():
-                score, found = compare(incoming, prepared, 0.0, gate.config)
-                if score.relation == "none":
-                    assert other not in related
-                    continue
-                got, got_found = related[other]
-                assert got_found == found
-                expected = asdict(score) | {"jaccard_estimate": None}
-                assert asdict(got) | {"jaccard_estimate": None} == expected
-                related_pairs += 1
-            assert ("unrelated" in related) == (name == "unrelated")
-    assert related_pairs > len(texts)  # each text with itself, and pairs of seeds
-
-
 def written_terms(record: StoredDocument) -> list[str]:
     """A document's distinct TF-IDF terms as indexes before term keys wrote them: its words
     but stop words, and ``name:`` + each name."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    from dedup.gate import unpack_features
+    from dedup.text.packed import unpack_features
 
     features = unpack_features(record.features)
     terms = set()
@@ -664,9 +413,66 @@ def test_an_sqlite_index_of_an_earlier_schema_is_upgraded_and_answers_as_a_new_o
         Gate(path)
 
 
+# --- Redis only -----------------------------------------------------------------------------------
+
+
+@pytest.mark.redis
+def test_redis_prefixes_keep_indexes_apart(redis_url: str) -> None:
+    one = RedisStore(redis_url + "-one")
+    two = RedisStore(redis_url + "-two")
+    try:
+        one.add(make("a", band_keys=[1], terms=keys("x")))
+        assert two.count() == 0
+        assert two.get("a") is None
+        assert two.candidates([1]) == {}
+        assert frequencies(two, "x") == (0, {})
+        assert one.count() == 1
+    finally:
+        one.close()
+        two.close()
+
+
+@pytest.mark.redis
+def test_redis_default_prefix_is_dedup(redis_server: str) -> None:
+    store = RedisStore(redis_server)
+    try:
+        assert store.prefix == "dedup"
+        assert "prefix" not in store.url
+    finally:
+        store.close()
+
+
+def test_redis_unreachable_is_a_store_error_without_password() -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(StoreError) as caught:
+        RedisStore(f"redis://:s3cret@127.0.0.1:{port}/0?prefix=news")
+    message = str(caught.value)
+    assert f"redis://:***@127.0.0.1:{port}/0" in message
+    assert "s3cret" not in message
+    assert "start redis-server there, or check the host, port and password" in message
+
+
+def test_redis_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)  # import redis now raises ImportError
+    with pytest.raises(ConfigError) as caught:
+        open_store("redis://127.0.0.1:6379/0")
+    assert str(caught.value) == (
+        "the Redis backend needs the redis package: pip install 'dedup[redis]'"
+    )
+
+
+@pytest.mark.redis
+def test_redis_empty_prefix_is_a_config_error(redis_server: str) -> None:
+    with pytest.raises(ConfigError, match="empty prefix"):
+        RedisStore(redis_server + "?prefix=")
+
+
+@pytest.mark.redis
 @pytest.mark.parametrize("version", [3, 4])
 def test_a_redis_index_of_an_earlier_layout_is_upgraded_and_answers_as_a_new_one(
-    redis_url: str,  # noqa: F811
+    redis_url: str,
     version: int,
 ) -> None:
     from collections import Counter
@@ -703,52 +509,3 @@ def test_a_redis_index_of_an_earlier_layout_is_upgraded_and_answers_as_a_new_one
     with pytest.raises(StoreError, match="schema version 2, this dedup reads 5"):
         Gate(redis_url)
     client.close()
-
-
-def test_index_many_in_worker_processes_stores_what_one_process_does(tmp_path: Path) -> None:
-    texts = [(SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS]
-    records = [
-        {"id": f"d{n:03d}", "text": f"Story {n}, part {n % 7}.\n\n" + texts[n % len(texts)]}
-        for n in range(230)
-    ]
-    stored = {}
-    for workers in (1, 2):
-        with Gate(tmp_path / f"w{workers}.db", workers=workers) as gate:
-            assert gate.index_many(records) == ["added"] * len(records)
-            stored[workers] = [gate.store.get(r["id"]) for r in records]
-    for one, two in zip(stored[1], stored[2]):
-        one.added = two.added = 0.0
-        assert one == two
-
-
-def test_warm_up_loads_a_checks_kernels_and_changes_nothing(tmp_path: Path) -> None:
-    """In a fresh process (no kernel loaded yet), warm_up runs every compiled step of a check
-    and leaves the index as it was."""
-    import subprocess
-
-    index = tmp_path / "gate.db"
-    texts = {name: (SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS}
-    with Gate(index) as gate:
-        gate.index_many([{"id": n, "text": t} for n, t in texts.items()])
-    script = """
-import json, sys
-from dedup.match import align
-from dedup.text import features
-from dedup.gate import gate as gate_module
-from dedup.text import packed
-from dedup.match import score
-from dedup.store import base as store
-kernels = [align._probe_kernel, align._extend_kernel, score._overlap_kernel,
-           features._term_counts_kernel, packed._unpack_arrays, store._cached, store._keep]
-before = [len(k.signatures) for k in kernels]
-with gate_module.Gate(sys.argv[1]) as gate:
-    gate.warm_up()
-    print(json.dumps({"before": before, "after": [len(k.signatures) for k in kernels],
-                      "count": gate.stats()["documents"], "warm": gate.get("warm-up")}))
-"""
-    run = subprocess.run(
-        [sys.executable, "-c", script, str(index)], capture_output=True, text=True, check=True
-    )
-    report = json.loads(run.stdout)
-    assert report["before"] == [0] * 7 and all(report["after"])
-    assert report["count"] == len(texts) and report["warm"] is None

@@ -21,6 +21,7 @@ import html.entities
 import io
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -452,6 +453,7 @@ def map_annotation(
     r_pos = [i for i, ch in enumerate(raw) if not ch.isspace()]
     a_chars = "".join(annotated[i] for i in a_pos)
     r_chars = "".join(raw[i] for i in r_pos)
+    opcodes: Sequence[tuple[str, int, int, int, int]]
     if a_chars == r_chars:  # the usual case: only the white space differs
         opcodes = [("equal", 0, len(a_chars), 0, len(r_chars))]
     else:

@@ -19,10 +19,12 @@ from typing import Any
 import numpy as np
 
 from ..config import ScanConfig
-from ..group.cluster import derivation_label, word_overlap
+from ..group.derivation import derivation_label, word_overlap
+from ..match.align import char_spans, coverage
 from ..match.compare import compare, prepare
 from ..match.lsh import candidate_pairs
 from ..match.minhash import MinHasher
+from ..match.windows import window_signatures
 from ..models import Document, ScanResult
 from ..scan.local import analyse, scan
 from ..text.clean import clean_documents
@@ -96,35 +98,35 @@ def meter_predictions(root: Path, config: ScanConfig) -> dict[str, Any]:
     data = load_meter(root)
     docs = data.newspapers + list(data.pa.values())
     clean_documents(docs)
-    prepared = {p.doc.id: p for p in prepare(docs, config, MinHasher(config.num_perm, config.seed))}
+    hasher = MinHasher(config.num_perm, config.seed)
+    ready = prepare(docs, config, hasher)
+    prepared = {p.doc.id: p for p in ready}
     spans: dict[str, list[tuple[int, int]]] = {}
-    coverage: dict[str, float] = {}
+    covered: dict[str, float] = {}
     overlap: dict[str, float] = {}
     for paper in data.newspapers:
         mine = prepared[paper.id]
-        covered = np.zeros(len(mine.features), dtype=bool)
+        found = []
         spans[paper.id] = []
         for source in data.sources[paper.id]:
-            _, found = compare(mine, prepared[source], 0.0, config)
-            for x in found:
-                covered[x.a_start : x.a_end] = True
-                spans[paper.id].append(
-                    (int(mine.features.starts[x.a_start]), int(mine.features.ends[x.a_end - 1]))
-                )
-        coverage[paper.id] = float(covered.mean()) if len(covered) else 0.0
+            other = prepared[source]
+            _, alignments = compare(mine, other, 0.0, config)
+            found.extend(alignments)
+            spans[paper.id] += [
+                char_spans(mine.features, other.features, x)[:2] for x in alignments
+            ]
+        covered[paper.id] = coverage(found, len(mine.features), "a")
         overlap[paper.id] = word_overlap(
             mine.features.hashes, [prepared[s].features.hashes for s in data.sources[paper.id]]
         )
-    order = list(prepared)
-    window_docs = np.concatenate(
-        [np.full(len(prepared[i].window_signatures), n) for n, i in enumerate(order)]
-    )
+    windows = window_signatures([p.features for p in ready], config, hasher)
     pairs, _ = candidate_pairs(
-        np.concatenate([prepared[i].window_signatures for i in order]),
-        window_docs,
+        np.concatenate([w.signatures for w in windows]),
+        np.repeat(np.arange(len(ready)), [len(w) for w in windows]),
         threshold=config.lsh_threshold,
         max_bucket_size=config.max_bucket_size,
     )
+    order = [p.doc.id for p in ready]
     found_pairs = {(order[a], order[b]) for a, b in pairs.tolist()}
     found_pairs |= {(b, a) for a, b in found_pairs}
     recall = {
@@ -134,7 +136,7 @@ def meter_predictions(root: Path, config: ScanConfig) -> dict[str, Any]:
     return {
         "data": data,
         "spans": spans,
-        "coverage": coverage,
+        "coverage": covered,
         "overlap": overlap,
         "candidate": recall,
     }
@@ -208,7 +210,7 @@ def evaluate_ecbplus(path: Path, config: ScanConfig) -> list[Row]:
     loaded = load_ecbplus(path)
     docs = [doc for doc, _ in loaded]
     result = _run(docs, config)
-    group_of = {m: s["id"] for s in result.stories for m in s["members"]}
+    group_of = {m: s.id for s in result.stories for m in s.members}
     predicted = [group_of.get(d.id, f"alone:{d.id}") for d in docs]
     gold = [subtopic for _, subtopic in loaded]
     return [
@@ -256,10 +258,9 @@ def evaluate_seeds(path: Path, config: ScanConfig) -> list[Row]:
     000 and 003 single-source, 001, 002 and 004 mixed."""
     result = scan([path], config)
     groups = {
-        tuple(sorted(Path(m).name[:3] for m in g["members"])): g["agency"]
-        for g in result.provenance
+        tuple(sorted(Path(m).name[:3] for m in g.members)): g.agency for g in result.provenance
     }
-    stories = [sorted(Path(m).name[:3] for m in s["members"]) for s in result.stories]
+    stories = [sorted(Path(m).name[:3] for m in s.members) for s in result.stories]
     sources = {d.id[:3]: len((d.derivation or {}).get("groups", [])) for d in result.documents}
     checks = {
         "provenance groups and agencies": groups == SEED_GROUPS,

@@ -19,7 +19,7 @@ from numba import njit
 from ..models import Document, Passage, RecordTable
 from ..text.features import Features, shingle_hashes
 from ..text.packed import PackedWords
-from ..util.arrays import common, find, hash_index
+from ..util.arrays import common, find, hash_table
 
 EXCERPT_CHARS = 160
 
@@ -102,7 +102,9 @@ def _seed_chains(a: Features, b: Features, k: int) -> np.ndarray:
     counts the words inside the chain's seeds."""
     if len(a) < k or len(b) < k:
         return np.empty((0, 6), dtype=np.int64)
-    return _chain_kernel(*_seed_runs(a, k), *_seed_runs(b, k), a.segments, b.segments, k)
+    runs = (*_seed_runs(a, k), *_seed_runs(b, k))
+    # numba's Dispatcher is typed with a fixed signature: star-arguments upset mypy.
+    return _chain_kernel(*runs, a.segments, b.segments, k)  # type: ignore[call-arg]
 
 
 @njit(cache=True, nogil=True)
@@ -141,7 +143,7 @@ class SeedIndex:
         self.features = features
         self.k = k
         self._runs = _seed_runs(features, k)
-        self._table = hash_index(self._runs[0])
+        self._table = hash_table(self._runs[0])
 
     def chains(self, other: Features) -> np.ndarray:
         """The seed chains of this text and ``other``: ``_seed_chains(text, other, k)``, empty
@@ -149,7 +151,9 @@ class SeedIndex:
         a, k = self.features, self.k
         if len(a) < k or len(other) < k:
             return np.empty((0, 6), dtype=np.int64)
-        return _probe_kernel(self._table, *self._runs, other.hashes, a.segments, other.segments, k)
+        runs, segments = self._runs, (a.segments, other.segments)
+        # numba's Dispatcher is typed with a fixed signature: star-arguments upset mypy.
+        return _probe_kernel(self._table, *runs, other.hashes, *segments, k)  # type: ignore[call-arg]
 
     def align(
         self,
@@ -201,6 +205,8 @@ def _probe_kernel(  # type: ignore[no-untyped-def]
     return _chains(codes, span_b, segments_a, segments_b, k)
 
 
+# Long: one compiled pass over the seed matches; split, numba would call across the pieces
+# for every match.
 @njit(cache=True, nogil=True)
 def _chains(codes, span_b, segments_a, segments_b, k):  # type: ignore[no-untyped-def]
     """The chains of seed matches ``codes`` (``i * span_b + j``, sorted), as

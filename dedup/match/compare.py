@@ -1,6 +1,6 @@
-"""The matching stage every engine shares: a cleaned document prepared for comparison
-(features, shingle set, MinHash signatures of the text and of its sentence windows), and the
-comparison of two prepared documents (scores, passages, relation).
+"""The comparison every engine shares: a cleaned document prepared for comparison (features,
+shingle set, MinHash signature), and the comparison of two prepared documents (scores,
+passages, relation).
 
 The local scan, the Spark scan, the gate and ``dedup eval`` all call these functions: a
 change to how two texts are compared lands here once.
@@ -9,7 +9,8 @@ change to how two texts are compared lands here once.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,11 +19,8 @@ from ..models import Document, PairScore
 from ..text.features import (
     Features,
     extract_features,
-    sentence_windows,
     shingle_set,
-    window_shingles,
 )
-from ..util.progress import Progress, no_progress
 from .align import Alignment, align, coverage
 from .minhash import MinHasher, estimated_jaccard
 from .score import relation, set_overlap
@@ -30,73 +28,40 @@ from .score import relation, set_overlap
 
 @dataclass
 class Prepared:
-    """A cleaned document with everything matching needs: features, shingle set, MinHash
-    signature of the whole text and of each sentence window.
-
-    ``windows`` are the sentence windows' token ranges, one per row of
-    ``window_signatures`` (both empty when the windows were left out, and in a scan once
-    their band keys are known: see :class:`Corpus`)."""
+    """A cleaned document ready to compare: its token features, shingle set and the MinHash
+    signature of that set."""
 
     doc: Document
     features: Features
     shingles: np.ndarray
     signature: np.ndarray
-    window_signatures: np.ndarray
-    windows: list[tuple[int, int]] = field(default_factory=list)
 
 
 def prepare(
-    docs: list[Document],
+    docs: Sequence[Document],
     config: ScanConfig,
     hasher: MinHasher,
     *,
-    progress: Progress | None = None,
-    windows: bool = True,
-    features: list[Features] | None = None,
+    features: Sequence[Features] | None = None,
 ) -> list[Prepared]:
-    """Features and signatures of cleaned documents (the scan's and the gate's shared stage).
+    """Cleaned documents prepared for :func:`compare`.
 
-    ``windows=False`` leaves the sentence windows' signatures out (an empty array each): what
-    :func:`compare` needs of an already indexed document, at a fraction of the cost.
-    ``features``, when given, are the documents' features already known (the gate keeps
-    them in its index), not extracted again.
+    Args:
+        docs: The documents, cleaned.
+        config: The shingle size.
+        hasher: Computes the signatures.
+        features: The documents' features when already known (the gate keeps them in its
+            index, the scan keeps them between stages), else they are extracted.
     """
-    report = progress or no_progress
     if not docs:
         return []
     if features is None:
-        features = []
-        for index, doc in enumerate(docs):
-            features.append(extract_features(doc))
-            if index % 500 == 0:
-                report("features", index, len(docs))
+        features = [extract_features(doc) for doc in docs]
     shingles = [shingle_set(f.hashes, config.shingle_size) for f in features]
     signatures = hasher.signatures(shingles)
-    if not windows:
-        empty = np.empty((0, hasher.num_perm), dtype=signatures.dtype)
-        return [
-            Prepared(doc, feat, shingle, signature, empty)
-            for doc, feat, shingle, signature in zip(docs, features, shingles, signatures)
-        ]
-    # The windows of all documents in one call: their shingles end to end, each window a span.
-    windows_of = [sentence_windows(feat, config.window_words) for feat in features]
-    all_hashes: list[np.ndarray] = []
-    all_spans: list[np.ndarray] = []
-    offset = 0
-    for feat, windows in zip(features, windows_of):
-        hashes, spans = window_shingles(feat, windows, config.seed_words)
-        all_hashes.append(hashes)
-        all_spans.append(spans + offset)
-        offset += len(hashes)
-    window_signatures = np.split(
-        hasher.span_signatures(np.concatenate(all_hashes), np.concatenate(all_spans)),
-        np.cumsum([len(spans) for spans in all_spans])[:-1],
-    )
     return [
-        Prepared(doc, feat, shingle, signature, rows, windows)
-        for doc, feat, shingle, signature, rows, windows in zip(
-            docs, features, shingles, signatures, window_signatures, windows_of
-        )
+        Prepared(doc, feat, shingle, signature)
+        for doc, feat, shingle, signature in zip(docs, features, shingles, signatures)
     ]
 
 

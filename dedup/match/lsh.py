@@ -217,19 +217,48 @@ def _band_pairs(
             band_key, band_doc, windows = band_key[first], band_doc[first], windows[first]
             starts = np.flatnonzero(np.r_[True, band_key[1:] != band_key[:-1]])
             sizes = np.diff(np.r_[starts, len(band_key)])
-            stats.buckets += int(np.count_nonzero(sizes > 1))
-            oversized = sizes > max_bucket_size
-            stats.oversized_buckets += int(np.count_nonzero(oversized))
-            expanded = (sizes > 1) & ~oversized
+            band_codes, expanded = expand_buckets(band_doc, starts, n_docs, max_bucket_size, stats)
+            codes.append(band_codes)
             if buckets is not None:
                 inside = np.repeat(expanded, sizes)
                 buckets[band, windows[inside]] = np.repeat(np.arange(len(sizes)), sizes)[inside]
-            for size in unique(sizes[expanded]).tolist():
-                # All buckets of one size at once: a (buckets, size) matrix of documents.
-                members = band_doc[starts[sizes == size][:, None] + np.arange(size)]
-                first, second = np.triu_indices(size, k=1)
-                codes.append(members[:, first].ravel() * n_docs + members[:, second].ravel())
         yield np.concatenate([np.empty(0, dtype=np.int64), *codes])
+    log_oversized(stats, max_bucket_size)
+
+
+def expand_buckets(
+    docs: np.ndarray, starts: np.ndarray, n_docs: int, max_bucket_size: int, stats: CandidateStats
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of documents that share a bucket, as codes ``i * n_docs + j`` (``i < j``).
+
+    Args:
+        docs: Each bucket's documents, distinct and ascending, one bucket after another.
+        starts: Where each bucket starts in ``docs``.
+        n_docs: The number of documents (the codes' base).
+        max_bucket_size: A bucket of more documents is a shared boilerplate window, not
+            reuse: it is left out (expanding it would be quadratic).
+        stats: Counts the buckets of two or more documents and those left out.
+
+    Returns:
+        The pair codes (unordered, a pair once per bucket it shares), and for each bucket
+        whether it was expanded.
+    """
+    sizes = np.diff(np.r_[starts, len(docs)])
+    stats.buckets += int(np.count_nonzero(sizes > 1))
+    oversized = sizes > max_bucket_size
+    stats.oversized_buckets += int(np.count_nonzero(oversized))
+    expanded = (sizes > 1) & ~oversized
+    codes = [np.empty(0, dtype=np.int64)]
+    for size in unique(sizes[expanded]).tolist():
+        # All buckets of one size at once: a (buckets, size) matrix of documents.
+        members = docs[starts[sizes == size][:, None] + np.arange(size)].astype(np.int64)
+        first, second = np.triu_indices(size, k=1)
+        codes.append(members[:, first].ravel() * n_docs + members[:, second].ravel())
+    return np.concatenate(codes), expanded
+
+
+def log_oversized(stats: CandidateStats, max_bucket_size: int) -> None:
+    """Say how many buckets were too large to expand (when any were)."""
     if stats.oversized_buckets:
         log.info(
             "%d LSH buckets held more than %d documents and were not expanded into pairs",

@@ -90,8 +90,8 @@ def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
 
 
 # Compiled (numba): one pass over the values, the permutations in the innermost loop
-# (vectorised by the compiler), no temporary (values x permutations) matrix: 13x numpy's
-# multiply-add-reduceat, measured on 20,000 sets of up to 600 shingles.
+# (vectorised by the compiler), no temporary (values x permutations) matrix, which numpy's
+# multiply-add-reduceat needs (an order of magnitude slower: docs/performance.md).
 
 
 @njit(cache=True, nogil=True)

@@ -55,7 +55,7 @@ def _number(value: float) -> str:
 
 
 def summary(
-    result: ScanResult, out_dir: Path | None = None, files: list[str] | None = None
+    result: ScanResult, out_dir: str | Path | None = None, files: list[str] | None = None
 ) -> dict[str, Any]:
     """The machine-readable summary of a scan (``summary.json`` and ``--json``)."""
     skipped_kinds: dict[str, int] = {}
@@ -86,9 +86,7 @@ def write_documents(result: ScanResult, path: Path) -> None:
     """``documents.jsonl``: one object per document, in scan order."""
     with _atomic_writer(path) as handle:
         for doc in result.documents:
-            record = doc.to_record()
-            record["credit_lines"] = [c.to_record() for c in getattr(doc, "credit_lines", [])]
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            handle.write(json.dumps(doc.to_record(), ensure_ascii=False) + "\n")
 
 
 def write_matrix(result: ScanResult, path: Path) -> None:
@@ -136,9 +134,9 @@ def write_clusters(result: ScanResult, path: Path) -> None:
     """``clusters.json``: the groups (duplicates now; provenance and stories extend it)."""
     with _atomic_writer(path) as handle:
         groups = {
-            "duplicates": result.duplicates,
-            "provenance": result.provenance,
-            "stories": result.stories,
+            "duplicates": [group.to_dict() for group in result.duplicates],
+            "provenance": [group.to_dict() for group in result.provenance],
+            "stories": [group.to_dict() for group in result.stories],
         }
         json.dump(groups, handle, ensure_ascii=False, indent=2)
         handle.write("\n")
@@ -169,7 +167,10 @@ def write_heatmap(result: ScanResult, path: Path, *, order: list[int] | None = N
 
 
 def write_report(
-    result: ScanResult, out_dir: str | Path, *, report_max_pairs: int = DEFAULT_MAX_PAIRS
+    result: ScanResult,
+    out_dir: str | os.PathLike[str],
+    *,
+    report_max_pairs: int = DEFAULT_MAX_PAIRS,
 ) -> dict[str, Any]:
     """Write every output file of a scan into ``out_dir`` and return the summary.
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata, resources
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 import numpy as np
@@ -31,7 +31,15 @@ from markupsafe import Markup
 
 from ..errors import ConfigError
 from ..match.align import PassageTable
-from ..models import Document, PairScore, Passage, ScanResult
+from ..models import (
+    Document,
+    DuplicateGroup,
+    PairScore,
+    Passage,
+    ProvenanceGroup,
+    ScanResult,
+    StoryGroup,
+)
 
 DEFAULT_MAX_PAIRS = 200
 HEATMAP_MAX_DOCS = 50  # an HTML table of 50 x 50 cells is still readable and small
@@ -390,7 +398,10 @@ def _embed_text(view: DocView, doc: Document, spans: list[tuple[int, int, str]])
 
 
 def _passage_view(
-    passage: Passage, flipped: bool, group_of: dict[str, dict], colour_of: dict[str, str]
+    passage: Passage,
+    flipped: bool,
+    group_of: dict[str, ProvenanceGroup],
+    colour_of: dict[str, str],
 ) -> PassageView:
     a, b = (passage.a_start, passage.a_end), (passage.b_start, passage.b_end)
     group = group_of.get(passage.provenance or "")
@@ -399,7 +410,7 @@ def _passage_view(
         a=b if flipped else a,
         b=a if flipped else b,
         group=passage.provenance,
-        agency=group.get("agency") if group else None,
+        agency=group.agency if group else None,
         colour=colour_of.get(passage.provenance or "", "x"),
         words=passage.words,
         similarity=passage.similarity,
@@ -418,17 +429,20 @@ def _members(ids: Sequence[str], views: dict[str, DocView], labels: dict[str, st
     ]
 
 
+Group = TypeVar("Group", DuplicateGroup, ProvenanceGroup, StoryGroup)
+
+
 def _group_views(
-    groups: Sequence[dict], limit: int, views: dict[str, DocView], labels: dict[str, str]
-) -> list[tuple[GroupView, dict]]:
+    groups: Sequence[Group], limit: int, views: dict[str, DocView], labels: dict[str, str]
+) -> list[tuple[GroupView, Group]]:
     """The ``limit`` largest groups in their original order (members cut at MEMBER_LIMIT)."""
-    keep = sorted(range(len(groups)), key=lambda k: (-len(groups[k]["members"]), k))[:limit]
+    keep = sorted(range(len(groups)), key=lambda k: (-len(groups[k].members), k))[:limit]
     return [
         (
             GroupView(
-                id=groups[k]["id"],
-                members=_members(groups[k]["members"], views, labels),
-                more=max(0, len(groups[k]["members"]) - MEMBER_LIMIT),
+                id=groups[k].id,
+                members=_members(groups[k].members, views, labels),
+                more=max(0, len(groups[k].members) - MEMBER_LIMIT),
             ),
             groups[k],
         )
@@ -454,11 +468,11 @@ def _heatmap(
         row = []
         for j in shown:
             value = float(result.matrix[i, j])
-            pair = pair_of.get((i, j))
+            shared = pair_of.get((i, j))
             title = f"{views[i].label} × {views[j].label}: cosine {value:.2f}"
-            if pair is not None:
-                title += f", {pair.score.relation.replace('_', ' ')}"
-            row.append(Cell(value, _level(value), pair.number if pair else None, title))
+            if shared is not None:
+                title += f", {shared.score.relation.replace('_', ' ')}"
+            row.append(Cell(value, _level(value), shared.number if shared else None, title))
         rows.append(row)
     return Heatmap(True, [views[k] for k in shown], rows, n, len(shown) <= ANNOTATE_MAX_DOCS)
 
@@ -471,7 +485,7 @@ def _pair_views(
     Embeds the text of every document of a shown pair, cut at its passages' boundaries.
     """
     position = {doc.id: index for index, doc in enumerate(result.documents)}
-    group_of = {g["id"]: g for g in result.provenance}
+    group_of = {g.id: g for g in result.provenance}
     ranked = ranked_pairs(result.pairs, max_pairs)
     passages_of = _passages_between(result, ranked)
     pairs: list[PairView] = []
@@ -540,12 +554,12 @@ def _provenance_views(
     colours = _colours(result)
     shown = []
     for view, group in _group_views(result.provenance, limit, listed, labels):
-        view.agency = group.get("agency")
-        view.colour = colours[group["id"]]
-        view.passages = len(group.get("passages", []))
+        view.agency = group.agency
+        view.colour = colours[group.id]
+        view.passages = len(group.passages)
         credits: dict[str, list[str]] = {}
-        for evidence in group.get("evidence", []):
-            credits.setdefault(evidence["id"], []).extend(evidence.get("credits", []))
+        for evidence in group.evidence:
+            credits.setdefault(evidence.id, []).extend(evidence.credits)
         for member in view.members:
             member.credits = credits.get(member.id, [])
         shown.append(view)
@@ -554,7 +568,7 @@ def _provenance_views(
 
 def _colours(result: ScanResult) -> dict[str, str]:
     """Colour class of each provenance group (g0 .. g7, repeating)."""
-    return {g["id"]: str(k % PALETTE_SIZE) for k, g in enumerate(result.provenance)}
+    return {g.id: str(k % PALETTE_SIZE) for k, g in enumerate(result.provenance)}
 
 
 def _overview(result: ScanResult) -> list[tuple[str, int]]:

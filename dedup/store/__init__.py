@@ -7,7 +7,14 @@ index location:
 - ``redis://host:port/db``: :class:`~dedup.store.redis.RedisStore`, for several gate workers
   sharing one index (``pip install 'dedup[redis]'``, imported only when asked for).
 
-Every backend stores the same things and passes the same test suite.
+Every backend subclasses :class:`Store` (:mod:`dedup.store.base`, where the contract is
+written once), stores the same things and passes the same test suite (``tests/test_store.py``).
+
+The modules: ``base`` (the contract, :class:`StoredDocument`, shared helpers), ``keys`` (how
+64-bit keys are written), ``sqlite`` (the embedded store), ``sqlite_schema`` (its tables and
+upgrades), ``frequencies`` (its cache of document frequencies), ``redis`` (the shared store),
+``redis_scripts`` (its key layout and Lua scripts), ``redis_schema`` (its layout version and
+upgrades).
 """
 
 from __future__ import annotations
@@ -15,15 +22,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigError
-from .base import (
-    SCHEMA_VERSION,
-    ConflictError,
-    SQLiteStore,
-    Store,
-    StoredDocument,
-    display_location,
-    keyed_terms,
-)
+from .base import ConflictError, Store, StoredDocument, display_location, keyed_terms
+from .sqlite import SQLiteStore
+from .sqlite_schema import SCHEMA_VERSION
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -178,7 +178,7 @@ def clean_documents(
         doc.text = repair_text(doc.text)
         credits = find_credits(doc.text)
         doc.credits = credited_agencies(credits)
-        doc.credit_lines = credits  # type: ignore[attr-defined]
+        doc.credit_lines = credits
         units_of.append(_units(doc.text))
     _mark_repeated_lines(docs, units_of, repeated)
     for doc, units in zip(docs, units_of):

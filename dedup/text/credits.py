@@ -8,7 +8,8 @@ earlier") or a photo credit ("Photo: Reuters/Thomas Peter") is not a credit for 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from ..models import Credit
 
 # Canonical agency name -> alias patterns. Upper-case acronyms that are also ordinary words or
 # abbreviations (AP, PA, ANI) match only in upper case; the rest match in any case.
@@ -83,27 +84,6 @@ _ANCHORED_PATTERNS = [(k, p) for k, p in _CREDIT_PATTERNS if k not in ("dateline
 
 
 _PHOTO_RE = re.compile(r"(?i)\b(?:photo|picture|image|file\s+photo|pic|video)\s*:")
-
-
-@dataclass(frozen=True)
-class Credit:
-    """One agency credited by one line of a document (offsets into ``text``)."""
-
-    agency: str
-    kind: str
-    start: int
-    end: int
-    line: str
-
-    def to_record(self) -> dict[str, object]:
-        """The credit as a JSON object."""
-        return {
-            "agency": self.agency,
-            "kind": self.kind,
-            "start": self.start,
-            "end": self.end,
-            "line": self.line,
-        }
 
 
 def agencies_in(fragment: str) -> list[str]:

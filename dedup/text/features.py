@@ -20,7 +20,7 @@ from numba import njit
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..models import Document
-from ..util.arrays import find, hash_index
+from ..util.arrays import find, hash_table
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END_CODES = np.array([ord(c) for c in ".!?\n"], dtype=np.uint32)
@@ -129,15 +129,15 @@ def extract_features(doc: Document) -> Features:
         ends_before = np.concatenate(([0], np.cumsum(np.isin(codes, _SENTENCE_END_CODES))))
         is_start[1:] = ends_before[starts[1:]] > ends_before[ends[:-1]]
         is_start[segment_firsts] = True
-    words = [w.casefold() for w in raw]
+    folded = [w.casefold() for w in raw]
     if "’" in text:
-        words = [w.replace("’", "'") for w in words]
+        folded = [w.replace("’", "'") for w in folded]
     # One string object per distinct word, not per token: a corpus's features hold a few
     # hundred thousand words, not tens of millions of copies of them (and pickle each once).
     # A tuple: the cycle collector stops tracking a tuple of strings, so a process holding
-    # many documents' features (the gate's cache of candidates) does not walk every word of
-    # them in each full collection (10-15 ms pauses at 2,048 cached documents).
-    words = tuple(map(sys.intern, words))
+    # many documents' features (a scan holds every document's) does not walk every word of
+    # them in each full collection.
+    words = tuple(map(sys.intern, folded))
     return Features(
         words=words,
         starts=starts,
@@ -151,7 +151,7 @@ def extract_features(doc: Document) -> Features:
 
 # Compiled (numba), and callable from compiled code (the seed runs of alignment): a gate check
 # builds the shingles of up to 50 stored candidates of a few hundred tokens each, where
-# numpy's per-call overhead was most of the time.
+# numpy's per-call overhead would be most of the time.
 
 
 @njit(cache=True, nogil=True)
@@ -253,7 +253,7 @@ def window_shingles(
     bounds = np.asarray(windows, dtype=np.int64)
     first, stop = bounds[:, 0], bounds[:, 1]
     spans = np.stack([first, np.minimum(np.maximum(first + 1, stop - shingle_size + 1), count)], 1)
-    short = np.flatnonzero(stop - first < shingle_size) if count > 1 else []
+    short = np.flatnonzero(stop - first < shingle_size).tolist() if count > 1 else []
     extra = [shingle_hashes(features.hashes[first[w] : stop[w]], shingle_size) for w in short]
     for w in short:  # each short window is one shingle
         spans[w] = (count, count + 1)
@@ -274,9 +274,9 @@ def term_counts(features: Features) -> tuple[np.ndarray, np.ndarray]:
 
 @functools.cache
 def _stop_table() -> np.ndarray:
-    """The stop words' keys in a hash table (:func:`~dedup.util.arrays.hash_index`): a lookup per
+    """The stop words' keys in a hash table (:func:`~dedup.util.arrays.hash_table`): a lookup per
     token, a third of counting terms when it was a binary search."""
-    return hash_index(_STOP_KEYS)
+    return hash_table(_STOP_KEYS)
 
 
 @njit(cache=True, nogil=True)

@@ -52,6 +52,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _WESTERN_CODECS = ("cp1252", "latin_1")
 _WESTERN_COHERENCE_MARGIN = 0.1
 _BLANK_PEEK_BYTES = 65536
+_URI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 @dataclass
@@ -91,44 +92,78 @@ def load_corpus(paths: Iterable[str | Path], *, max_file_bytes: int = 20_000_000
         because their type is not an article format.
     """
     result = LoadResult()
-    seen_ids: dict[str, str] = {}
+    ids = FirstIdWins()
     for item in iter_inputs(paths, max_file_bytes=max_file_bytes):
-        if isinstance(item, Skipped):
-            if item.kind == "ignored":
-                result.ignored += 1
-            else:
-                result.skipped.append(item)
-                log.warning("skipped %s", item)
-            continue
-        if item.id in seen_ids:
-            skip = Skipped(item.path, f"duplicate document id {item.id!r}", "duplicate-id")
-            result.skipped.append(skip)
-            log.warning("skipped %s", skip)
-            continue
-        seen_ids[item.id] = item.path
-        result.documents.append(item)
+        if isinstance(item, Document):
+            repeat = ids.check(item.id, item.path)
+            if repeat is None:
+                result.documents.append(item)
+                continue
+            item = repeat
+        if item.kind == "ignored":
+            result.ignored += 1
+        else:
+            result.skipped.append(item)
+            log.warning("skipped %s", item)
     return result
+
+
+class FirstIdWins:
+    """The rule for documents that share an id: the first in input order is read, each later
+    one is skipped. Feed it the documents in input order."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def check(self, doc_id: str, path: str) -> Skipped | None:
+        """None for the first document of an id, else why this one is skipped."""
+        if doc_id not in self._seen:
+            self._seen.add(doc_id)
+            return None
+        return Skipped(path, f"duplicate document id {doc_id!r}", "duplicate-id")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file to read: where it is, and its name in ids and messages (its path relative to
+    the folder scanned, or its file name when it was given itself)."""
+
+    path: Path
+    rel: str
+
+
+def plan_inputs(paths: Iterable[str | os.PathLike[str]]) -> Iterator[InputFile | Skipped]:
+    """Every file under ``paths`` in the order a scan reads them, or a Skipped for a path
+    that cannot be read (missing, a broken link, an unreadable folder)."""
+    for raw in paths:
+        root = Path(raw)
+        if root.is_dir():
+            for path, problem in walk_files(root):
+                rel = path.relative_to(root).as_posix()
+                yield Skipped(rel, problem, "unreadable") if problem else InputFile(path, rel)
+        elif root.exists():
+            yield InputFile(root, root.name)
+        elif root.is_symlink():
+            yield Skipped(str(raw), "broken symbolic link", "unreadable")
+        else:
+            yield Skipped(str(raw), "no such file or folder", "unreadable")
 
 
 def iter_inputs(
     paths: Iterable[str | Path], *, max_file_bytes: int = 20_000_000
 ) -> Iterator[Document | Skipped]:
     """Yield a Document or a Skipped for every file (or record) under ``paths``, in order."""
-    for raw in paths:
-        root = Path(raw)
-        if root.is_dir():
-            for path, problem in walk_files(root):
-                rel = path.relative_to(root).as_posix()
-                if problem:
-                    yield Skipped(rel, problem, "unreadable")
-                    continue
-                yield from read_file(path, rel, max_file_bytes)
-        elif root.exists():
-            yield from read_file(root, root.name, max_file_bytes)
-        elif root.is_symlink():
-            yield Skipped(str(raw), "broken symbolic link", "unreadable")
+    for item in plan_inputs(paths):
+        if isinstance(item, Skipped):
+            yield item
         else:
-            yield Skipped(str(raw), "no such file or folder", "unreadable")
+            yield from read_file(item.path, item.rel, max_file_bytes)
+
+
+def is_uri(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a URI (``hdfs://``, ``s3a://``, ``file://``, ...), which only the
+    Spark engine reads, rather than a local path."""
+    return bool(_URI_RE.match(str(path)))
 
 
 def walk_files(root: Path) -> Iterator[tuple[Path, str]]:

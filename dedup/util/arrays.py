@@ -10,8 +10,8 @@ def unique(values: np.ndarray) -> np.ndarray:
     """The distinct values of a 1-D array, ascending: ``np.unique(values)`` by sorting.
 
     numpy 2.3 and later find the distinct values of an integer array with a hash table, which
-    is 5x slower than sorting for 500 values and 25x slower for 100,000 (measured with numpy
-    2.4 on this project's shingle hashes and pair codes).
+    is several times slower than sorting on the shingle hashes and pair codes dedup makes
+    distinct (docs/performance.md).
     """
     ordered = np.sort(values)
     return ordered[_run_starts(ordered)] if len(ordered) > 1 else ordered
@@ -61,7 +61,7 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
 
 
 @njit(cache=True, nogil=True)
-def hash_index(keys):  # type: ignore[no-untyped-def]
+def hash_table(keys):  # type: ignore[no-untyped-def]
     """The slots of distinct ``keys`` (uint64) for :func:`find`."""
     table = _empty_table(len(keys))
     for index in range(len(keys)):

@@ -21,9 +21,9 @@ Result = TypeVar("Result")
 _state: Any = None  # the stage's state inside a worker, inherited from the parent
 # Chunks a worker process works before a fresh one is forked in its place. Reading the
 # parent's objects writes their reference counts, so a long-lived worker copies page after
-# page of the inherited state until it holds most of it: at a million articles two workers
-# held 3.9 GB each of copied pages when a 24 GB machine ran out of memory. A fresh worker
-# shares them again (forking costs a few tens of milliseconds).
+# page of the inherited state until it holds most of it, and a scan of a million articles
+# then runs out of memory. A fresh worker shares them again (forking costs a few tens of
+# milliseconds).
 TASKS_PER_WORKER = 32
 
 

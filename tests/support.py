@@ -1,23 +1,76 @@
-"""A real redis-server for the Redis backend's tests (and the benchmark), never a fake.
+"""What test modules share that is not a fixture: the seed corpus, corpus builders, and a
+real redis-server process (the Redis backend's tests and the benchmarks start one; the
+fixtures are in ``conftest.py``).
 
-Import the fixtures into a test module (``from tests.redis_server import redis_server,
-redis_url``). ``redis_server`` starts one server per session on a free loopback port, with no
-persistence, in a temporary folder; ``redis_url`` gives each test its own key prefix on it.
-A missing redis-server fails the tests that need it: CI installs it.
+Test modules import from here (``from tests.support import SEEDS``), never from another test
+module or from ``conftest.py``.
 """
 
 from __future__ import annotations
 
-import re
+import random
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SEED_IDS = sorted(p.name for p in SEEDS.iterdir() if p.suffix == ".txt")
+
+
+def seed_id(prefix: str) -> str:
+    """The seed file whose name starts with ``prefix`` ('000' .. '004')."""
+    (name,) = [s for s in SEED_IDS if s.startswith(prefix)]
+    return name
+
+
+# The columns of METER's labels.csv (the fixtures of the METER loader and of dedup eval).
+METER_LABEL_COLUMNS = [
+    "newspaper_file",
+    "domain",
+    "date",
+    "catchline",
+    "newspaper",
+    "label",
+    "pa_source_files",
+    "annotated_sgml",
+]
+
+
+def rerun_articles(count: int, seed: int = 7, footer: str | None = None) -> list[dict]:
+    """``count`` articles re-running the seeds' paragraphs (kept, dropped, reordered, lightly
+    edited, mixed from two seeds) between paragraphs of their own: a corpus with reuse of every
+    kind, built from files in the repository. ``footer``, when given, ends every article (a
+    site's chrome line)."""
+    paragraphs = [
+        [p for p in (SEEDS / name).read_text(encoding="utf-8").split("\n\n") if len(p) > 80]
+        for name in SEED_IDS
+    ]
+    words = sorted({w for ps in paragraphs for p in ps for w in p.split() if w.isalpha()})
+    rng = random.Random(seed)
+    articles = []
+    for number in range(count):
+        body = []
+        for source in rng.sample(paragraphs, rng.choice((1, 1, 2))):
+            for paragraph in rng.sample(source, max(1, len(source) // rng.choice((1, 2, 3)))):
+                tokens = paragraph.split()
+                for _ in range(rng.randrange(3)):  # a light edit
+                    tokens[rng.randrange(len(tokens))] = rng.choice(words)
+                body.append(" ".join(tokens))
+        for _ in range(rng.randrange(1, 4)):  # the outlet's own paragraphs
+            own = " ".join(rng.choice(words) for _ in range(rng.randrange(15, 40)))
+            body.insert(rng.randrange(len(body) + 1), own.capitalize() + ".")
+        if footer:
+            body.append(footer)
+        articles.append(
+            {"id": f"a{number}", "title": f"Article {number}", "text": "\n\n".join(body)}
+        )
+    return articles
+
+
+# --- a real redis-server ---------------------------------------------------------------------
 
 STARTUP_SECONDS = 10.0
 
@@ -95,28 +148,3 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[str]:
-    """The URL of a redis-server started for this test session."""
-    with tempfile.TemporaryDirectory(prefix="dedup-redis-") as folder:
-        try:
-            server = RedisServer(Path(folder))
-        except (FileNotFoundError, RuntimeError) as exc:
-            problem = str(exc)
-        else:
-            problem = ""
-        if problem:
-            pytest.fail(problem, pytrace=False)
-        try:
-            yield server.url
-        finally:
-            server.stop()
-
-
-@pytest.fixture
-def redis_url(redis_server: str, request: pytest.FixtureRequest) -> str:
-    """The session server's URL with a key prefix of this test's own."""
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.nodeid).strip("-")
-    return f"{redis_server}?prefix=test-{name}"

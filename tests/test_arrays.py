@@ -12,8 +12,8 @@ from dedup.match.align import MAX_SEED_REPEATS, SeedIndex, _seed_chains, align
 from dedup.match.score import ShingleIndex, set_overlap
 from dedup.models import Document
 from dedup.text.features import Features, extract_features, shingle_set
-from dedup.util.arrays import distinct_shared, find, hash_index
-from tests.conftest import SEED_IDS, SEEDS
+from dedup.util.arrays import distinct_shared, find, hash_table
+from tests.support import SEED_IDS, SEEDS
 
 
 def random_features(rng: np.random.Generator, length: int, vocabulary: int) -> Features:
@@ -35,13 +35,13 @@ def random_features(rng: np.random.Generator, length: int, vocabulary: int) -> F
 def test_a_hash_index_finds_each_key_and_nothing_else() -> None:
     rng = np.random.default_rng(7)
     keys = np.unique(rng.integers(0, 2**64 - 1, 3000, dtype=np.uint64))
-    table = hash_index(keys)
+    table = hash_table(keys)
     assert len(table) >= 2 * len(keys) and len(table) & (len(table) - 1) == 0
     assert [find(table, keys, k) for k in keys] == list(range(len(keys)))
     absent = np.setdiff1d(rng.integers(0, 2**64 - 1, 3000, dtype=np.uint64), keys)
     assert all(find(table, keys, k) == -1 for k in absent)
     empty = np.empty(0, dtype=np.uint64)
-    assert find(hash_index(empty), empty, np.uint64(5)) == -1
+    assert find(hash_table(empty), empty, np.uint64(5)) == -1
 
 
 def test_distinct_and_shared_counts_are_those_of_sets() -> None:
@@ -49,7 +49,7 @@ def test_distinct_and_shared_counts_are_those_of_sets() -> None:
     for _ in range(200):
         values = rng.integers(0, 40, int(rng.integers(0, 120))).astype(np.uint64)
         keys = np.unique(rng.integers(0, 40, int(rng.integers(0, 30))).astype(np.uint64))
-        distinct, shared = distinct_shared(values, hash_index(keys), keys)
+        distinct, shared = distinct_shared(values, hash_table(keys), keys)
         assert distinct == len(set(values.tolist()))
         assert shared == len(set(values.tolist()) & set(keys.tolist()))
 

@@ -1,0 +1,121 @@
+"""The last stage of every engine (local or Spark): the groups, the passages' records, each
+document's derivation, the story groups and the dense matrix, from the scored pairs."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..config import ScanConfig
+from ..group.derivation import document_derivations
+from ..group.duplicates import duplicate_groups
+from ..group.provenance import Link, LinkTable, provenance_groups
+from ..group.stories import story_groups
+from ..match.align import PassageTable
+from ..match.tfidf import cosine_matrix
+from ..models import (
+    RELATIONS,
+    Document,
+    PairScore,
+    PairTable,
+    ProvenanceGroup,
+    ScanResult,
+    StoryGroup,
+)
+from ..text.load import LoadResult
+from ..util.parallel import resolve_workers
+
+log = logging.getLogger(__name__)
+
+
+def assemble(
+    loaded: LoadResult,
+    hashes: Sequence[np.ndarray],
+    scores: Sequence[PairScore],
+    links: Sequence[Link],
+    chars: np.ndarray,
+    tfidf: Any,
+    config: ScanConfig,
+    *,
+    candidates: dict[str, int] | None = None,
+    timings: dict[str, float] | None = None,
+) -> ScanResult:
+    """The scan's result from its scored pairs.
+
+    Args:
+        loaded: The documents (cleaned) and the skipped inputs.
+        hashes: Each document's token hashes
+            (:attr:`~dedup.text.features.Features.hashes`, in ``loaded.documents`` order):
+            nothing else of the prepared documents is needed here, so an engine lets the
+            rest go before this stage (most of its memory at a million articles).
+        scores: The pairs' scores.
+        links: Their passages (document indices, token coordinates).
+        chars: The passages' character offsets (:func:`~dedup.match.align.char_spans`,
+            one row per link).
+        tfidf: The documents' TF-IDF rows.
+        config: The parameters.
+        candidates: Statistics of candidate generation.
+        timings: Seconds per stage; this one's is added as ``cluster``.
+    """
+    timings = timings if timings is not None else {}
+    docs = loaded.documents
+    ids = [d.id for d in docs]
+    table = scores if isinstance(scores, PairTable) else PairTable.from_scores(ids, scores)
+    clock = time.perf_counter()
+    duplicates = duplicate_groups(ids, table.docs[table.relations == RELATIONS.index("duplicate")])
+    groups, passages = _provenance(docs, hashes, LinkTable.of(links), chars)
+    stories = [
+        StoryGroup(f"story-{number}", [ids[m] for m in members])
+        for number, members in enumerate(
+            story_groups(tfidf, workers=resolve_workers(config.workers)), start=1
+        )
+    ]
+    matrix = _matrix(tfidf, len(docs), config.matrix_limit)
+    timings["cluster"] = time.perf_counter() - clock
+    return ScanResult(
+        documents=docs,
+        skipped=loaded.skipped,
+        ignored=loaded.ignored,
+        pairs=table,
+        passages=passages,
+        duplicates=duplicates,
+        provenance=groups,
+        stories=stories,
+        matrix=matrix,
+        config=config,
+        candidates=candidates or {},
+        timings=timings,
+    )
+
+
+def _provenance(
+    docs: list[Document], hashes: Sequence[np.ndarray], links: LinkTable, chars: np.ndarray
+) -> tuple[list[ProvenanceGroup], PassageTable]:
+    """The provenance groups and the passages' records (each naming its group); each
+    document's derivation is set on it."""
+    groups = provenance_groups(links, [d.credits for d in docs])
+    group_of_link = np.full(len(links), -1, dtype=np.int32)
+    for number, group in enumerate(groups):
+        group_of_link[group.links] = number
+    passages = PassageTable(docs, links.rows, chars, group_of_link, [g.id for g in groups])
+    for doc, found in zip(docs, document_derivations(hashes, links, groups, group_of_link)):
+        doc.derivation = found
+    return [group.to_group(docs) for group in groups], passages
+
+
+def _matrix(tfidf: Any, n: int, limit: int) -> np.ndarray | None:
+    """The dense cosine matrix, or None above ``limit`` documents (said in the log)."""
+    if 0 < n <= limit:
+        return cosine_matrix(tfidf)
+    if n:
+        log.warning(
+            "%d documents exceed the dense matrix limit of %d: matrix.csv is not written, "
+            "pairs.csv is the sparse form",
+            n,
+            limit,
+        )
+    return None
