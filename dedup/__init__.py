@@ -9,23 +9,39 @@ Library use::
 
 from .config import ScanConfig
 from .errors import ConfigError, DedupError, InputError, StoreError
-from .models import Document, PairScore, Passage, ScanResult, Skipped
+from .models import (
+    Credit,
+    Document,
+    DuplicateGroup,
+    Evidence,
+    PairScore,
+    Passage,
+    ProvenanceGroup,
+    ScanResult,
+    Skipped,
+    StoryGroup,
+)
 from .output.files import write_report
 from .scan.local import scan
 from .text.load import LoadResult, load_corpus
 
 __all__ = [
     "ConfigError",
+    "Credit",
     "DedupError",
     "Document",
+    "DuplicateGroup",
+    "Evidence",
     "InputError",
     "LoadResult",
     "PairScore",
     "Passage",
+    "ProvenanceGroup",
     "ScanConfig",
     "ScanResult",
     "Skipped",
     "StoreError",
+    "StoryGroup",
     "load_corpus",
     "scan",
     "write_report",

@@ -1,7 +1,7 @@
 """Parameters of a scan, with their defaults and validation.
 
-Defaults were chosen on the development data (seeds/, METER, Reuters-21578); the README's
-"Parameters" section says which value came from where.
+Defaults were chosen on the development data (seeds/, METER, Reuters-21578); the docs'
+"How it works" page says which value came from where.
 """
 
 from __future__ import annotations

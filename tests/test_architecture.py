@@ -194,3 +194,12 @@ def test_a_long_unit_without_a_reason_is_found():
 def test_public_api_is_exported():
     for name in dedup.__all__:
         assert hasattr(dedup, name), name
+
+
+def test_the_import_paths_users_have_still_work():
+    # The paths of the README and of earlier versions' docs.
+    from dedup import scan, write_report
+    from dedup.gate import Gate
+    from dedup.gate.server import create_app, run
+
+    assert all(callable(f) for f in (scan, write_report, Gate, create_app, run))

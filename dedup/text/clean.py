@@ -117,7 +117,7 @@ _QUOTED_RE = re.compile(r"``.*?''|[\"“”«»].*?[\"“”«»]|‘[^’]*’"
 _ADDRESS_WORDS = frozenset({"we", "us", "our", "ours", "you", "your", "yours"})
 _STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
 
-# Thresholds of the line classifier, tuned on seeds/ and METER (see README, "Cleaning").
+# Thresholds of the line classifier, tuned on seeds/ and METER (docs/scan.md, "Cleaning").
 FRAGMENT_MAX_WORDS = 40  # a line without sentence punctuation and fewer words is not prose
 MIN_STOPWORD_SHARE = 0.12  # prose has many function words; menus and tag lists do not
 REPEAT_MIN_DOCS = 3  # a line in this many documents of one source is that source's chrome
