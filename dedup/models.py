@@ -171,9 +171,21 @@ class PairScore:
     coverage_a: float = 0.0
     coverage_b: float = 0.0
     relation: str = "none"
+    origin: str = "unknown"
+    origin_reason: str = ""
 
 
 RELATIONS = ("none", "shares_text", "duplicate")  # PairTable's relation codes, in order
+# Which text of a pair is the origin, and why (PairTable's codes, in order;
+# :mod:`dedup.group.origin` says how they are told).
+ORIGINS = ("unknown", "a", "b")
+ORIGIN_REASONS = (
+    "",
+    "earlier date",
+    "the wire's byline or dateline",
+    "credits an agency",
+    "the other text lies within it",
+)
 # PairTable's score columns, in order.
 SCORE_COLUMNS = (
     "cosine",
@@ -232,6 +244,9 @@ class PairTable(RecordTable[PairScore]):
         scores: ``(n, 7)`` float64, the columns of ``SCORE_COLUMNS``.
         passages: Passages of each pair.
         relations: Each pair's relation, as its index in ``RELATIONS``.
+        origins: Each pair's origin, as its index in ``ORIGINS`` (0, unknown, until the
+            groups stage tells them).
+        origin_reasons: Why, as an index in ``ORIGIN_REASONS``.
     """
 
     def __init__(
@@ -241,19 +256,33 @@ class PairTable(RecordTable[PairScore]):
         scores: np.ndarray,
         passages: np.ndarray,
         relations: np.ndarray,
+        origins: np.ndarray | None = None,
+        origin_reasons: np.ndarray | None = None,
     ) -> None:
         self.ids = ids
         self.docs = docs
         self.scores = scores
         self.passages = passages
         self.relations = relations
+        unknown = np.zeros(len(docs), dtype=np.uint8)
+        self.origins = unknown if origins is None else origins
+        self.origin_reasons = unknown.copy() if origin_reasons is None else origin_reasons
+        self._by_doc: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def from_scores(cls, ids: Sequence[str], scores: Sequence[PairScore]) -> PairTable:
         """The table of records (whose ``a`` and ``b`` are among ``ids``)."""
         position = {doc_id: index for index, doc_id in enumerate(ids)}
         docs = np.array([(position[s.a], position[s.b]) for s in scores], dtype=np.int32)
-        return cls(ids, docs.reshape(-1, 2), *cls.columns(scores))
+        origins = [ORIGINS.index(s.origin) for s in scores]
+        reasons = [ORIGIN_REASONS.index(s.origin_reason) for s in scores]
+        return cls(
+            ids,
+            docs.reshape(-1, 2),
+            *cls.columns(scores),
+            np.array(origins, dtype=np.uint8),
+            np.array(reasons, dtype=np.uint8),
+        )
 
     @staticmethod
     def columns(scores: Sequence[PairScore]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -268,6 +297,16 @@ class PairTable(RecordTable[PairScore]):
 
     def __len__(self) -> int:
         return len(self.docs)
+
+    def rows_of(self, doc: int) -> np.ndarray:
+        """The rows of the pairs that have document ``doc`` at one end."""
+        if self._by_doc is None:
+            ends = self.docs.ravel(order="F")
+            order = np.argsort(ends, kind="stable")
+            bounds = np.searchsorted(ends[order], np.arange(len(self.ids) + 1))
+            self._by_doc = (order % max(len(self.docs), 1), bounds)
+        rows, bounds = self._by_doc
+        return rows[bounds[doc] : bounds[doc + 1]]
 
     def _record(self, row: int) -> PairScore:
         a, b = self.docs[row].tolist()
@@ -284,6 +323,8 @@ class PairTable(RecordTable[PairScore]):
             cover_a,
             cover_b,
             RELATIONS[self.relations[row]],
+            ORIGINS[self.origins[row]],
+            ORIGIN_REASONS[self.origin_reasons[row]],
         )
 
 
@@ -314,6 +355,9 @@ class ProvenanceGroup(Record):
         agency: The agency the members credit for it, or None.
         passages: Ids of the passages of the reused text.
         evidence: The members that credit the agency.
+        origin: The member that is most likely the text the others copy, or None when the
+            evidence does not tell (:mod:`dedup.group.origin`).
+        origin_reason: Why that member.
     """
 
     id: str
@@ -321,6 +365,8 @@ class ProvenanceGroup(Record):
     agency: str | None
     passages: list[str]
     evidence: list[Evidence] = field(default_factory=list)
+    origin: str | None = None
+    origin_reason: str = ""
 
 
 @dataclass

@@ -159,7 +159,10 @@ def test_clusters_json_has_provenance_and_stories(seeds_scan, tmp_path):
     clusters = json.loads((tmp_path / "clusters.json").read_text())
     assert set(clusters) == {"duplicates", "provenance", "stories"}
     for group in clusters["provenance"]:
-        assert set(group) == {"id", "members", "agency", "passages", "evidence"}
+        assert set(group) == {
+            *("id", "members", "agency", "passages", "evidence"),
+            *("origin", "origin_reason"),  # added 2026-12-02
+        }
     record = json.loads((tmp_path / "documents.jsonl").read_text().splitlines()[1])
     assert record["derivation"]["label"] in {"wholly_derived", "partially_derived", "independent"}
     passage = json.loads((tmp_path / "passages.jsonl").read_text().splitlines()[0])

@@ -49,6 +49,9 @@ class Predictions:
         linked: Story id -> whether a passage links it to its PA copy.
         wire_derived: PA texts labelled derived themselves (the folder scan only).
         wire_texts: PA texts scanned.
+        wire_origin: Linked pairs of a derived story and its PA copy where the PA copy is
+            named the origin (the folder scan only).
+        linked_pairs: Linked pairs of a derived story and its PA copy.
     """
 
     labels: dict[str, str] = field(default_factory=dict)
@@ -57,6 +60,8 @@ class Predictions:
     linked: dict[str, bool] = field(default_factory=dict)
     wire_derived: int = 0
     wire_texts: int = 0
+    wire_origin: int = 0
+    linked_pairs: int = 0
 
 
 def evaluate_meter(root: Path, config: ScanConfig) -> list[Row]:
@@ -72,6 +77,14 @@ def evaluate_meter(root: Path, config: ScanConfig) -> list[Row]:
             None,
             f"of {folder.wire_texts} PA wire texts (they are the origin, not a copy)",
         ),
+        Row(
+            "meter",
+            "folder scan: PA copy named the origin (linked derived pairs)",
+            folder.wire_origin / folder.linked_pairs if folder.linked_pairs else 0.0,
+            None,
+            f"{folder.wire_origin} of {folder.linked_pairs} pairs of a derived story and its PA "
+            "copy",
+        ),
         *_rows(data, protocol(data, config), "", "METER protocol: each story and its PA copy"),
     ]
 
@@ -81,6 +94,12 @@ def folder_scan(data: MeterData, result: ScanResult) -> Predictions:
     found = Predictions()
     documents = {doc.id: doc for doc in result.documents}
     pairs = {frozenset((p.a, p.b)): p.passages for p in result.pairs}
+    for pair in result.pairs:
+        paper, copy = (pair.b, pair.a) if pair.a.startswith("PA/") else (pair.a, pair.b)
+        if pair.passages and data.labels.get(paper, "non_derived") != "non_derived":
+            if copy in data.sources[paper]:
+                found.linked_pairs += 1
+                found.wire_origin += {"a": pair.a, "b": pair.b}.get(pair.origin) == copy
     for story in data.newspapers:
         doc = documents.get(story.id)
         label = ((doc.derivation or {}) if doc else {}).get("label", "independent")
@@ -96,10 +115,10 @@ def folder_scan(data: MeterData, result: ScanResult) -> Predictions:
         ):
             if mine in found.spans and theirs in data.sources[mine]:
                 found.spans[mine].append((start, end))
-    wire = [doc for doc in result.documents if doc.id.startswith("PA/")]
-    found.wire_texts = len(wire)
+    wires = [doc for doc in result.documents if doc.id.startswith("PA/")]
+    found.wire_texts = len(wires)
     found.wire_derived = sum(
-        (doc.derivation or {}).get("label", "independent") != "independent" for doc in wire
+        (doc.derivation or {}).get("label", "independent") != "independent" for doc in wires
     )
     return found
 

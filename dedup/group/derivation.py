@@ -95,10 +95,13 @@ def document_derivations(
     links: LinkTable,
     groups: Sequence[ProvenanceCluster],
     group_of_link: np.ndarray,
+    origin_of_link: np.ndarray | None = None,
 ) -> list[dict]:
     """:func:`derivation` of every document, from each one's token hashes (in corpus order),
     the passages (``links``) and the provenance group of each passage (its index in
-    ``groups``, -1 for none)."""
+    ``groups``, -1 for none). A passage whose ``origin_of_link`` is the document itself (the
+    document that is surely the origin of the pair, -1 for none) does not make it derived:
+    a wire story is not derived from its own re-runs."""
     n = len(hashes)
     # Each document's passages (in passage order) and the documents they link it to.
     ends = links.rows[:, :2].ravel(order="F")
@@ -108,6 +111,8 @@ def document_derivations(
     found = []
     for i in range(n):
         mine = owners[by_doc[bounds[i] : bounds[i + 1]]]
+        if origin_of_link is not None:
+            mine = mine[origin_of_link[mine] != i]
         partners = unique(links.rows[mine, :2].ravel())
         overlap = word_overlap(hashes[i], [hashes[j] for j in partners.tolist() if j != i])
         found.append(

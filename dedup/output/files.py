@@ -25,6 +25,8 @@ PAIR_COLUMNS = (
     "passages",
     "coverage_a",
     "coverage_b",
+    "origin",
+    "origin_reason",
 )
 
 
@@ -119,6 +121,8 @@ def write_pairs(result: ScanResult, path: Path) -> None:
                     p.passages,
                     _number(p.coverage_a),
                     _number(p.coverage_b),
+                    p.origin,
+                    p.origin_reason,
                 ]
             )
 

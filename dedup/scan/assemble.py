@@ -13,6 +13,7 @@ import numpy as np
 from ..config import ScanConfig
 from ..group.derivation import document_derivations
 from ..group.duplicates import duplicate_groups
+from ..group.origin import group_origin, set_pair_origins, sure_origin_of_links
 from ..group.provenance import Link, LinkTable, provenance_groups
 from ..group.stories import story_groups
 from ..match.align import PassageTable
@@ -67,7 +68,8 @@ def assemble(
     table = scores if isinstance(scores, PairTable) else PairTable.from_scores(ids, scores)
     clock = time.perf_counter()
     duplicates = duplicate_groups(ids, table.docs[table.relations == RELATIONS.index("duplicate")])
-    groups, passages = _provenance(docs, hashes, LinkTable.of(links), chars)
+    set_pair_origins(table, docs)
+    groups, passages = _provenance(docs, hashes, LinkTable.of(links), chars, table)
     stories = [
         StoryGroup(f"story-{number}", [ids[m] for m in members])
         for number, members in enumerate(
@@ -93,18 +95,30 @@ def assemble(
 
 
 def _provenance(
-    docs: list[Document], hashes: Sequence[np.ndarray], links: LinkTable, chars: np.ndarray
+    docs: list[Document],
+    hashes: Sequence[np.ndarray],
+    links: LinkTable,
+    chars: np.ndarray,
+    table: PairTable,
 ) -> tuple[list[ProvenanceGroup], PassageTable]:
-    """The provenance groups and the passages' records (each naming its group); each
-    document's derivation is set on it."""
+    """The provenance groups (with their origins) and the passages' records (each naming
+    its group); each document's derivation is set on it."""
     groups = provenance_groups(links, [d.credits for d in docs])
     group_of_link = np.full(len(links), -1, dtype=np.int32)
     for number, group in enumerate(groups):
         group_of_link[group.links] = number
     passages = PassageTable(docs, links.rows, chars, group_of_link, [g.id for g in groups])
-    for doc, found in zip(docs, document_derivations(hashes, links, groups, group_of_link)):
+    origins = sure_origin_of_links(table, links.rows[:, :2])
+    derived = document_derivations(hashes, links, groups, group_of_link, origins)
+    for doc, found in zip(docs, derived):
         doc.derivation = found
-    return [group.to_group(docs) for group in groups], passages
+    records = []
+    for group in groups:
+        record = group.to_group(docs)
+        origin, record.origin_reason = group_origin(group.members, table)
+        record.origin = docs[origin].id if origin is not None else None
+        records.append(record)
+    return records, passages
 
 
 def _matrix(tfidf: Any, n: int, limit: int) -> np.ndarray | None:

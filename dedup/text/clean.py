@@ -20,7 +20,7 @@ import xxhash
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..models import Document
-from .credits import credited_agencies, find_credits
+from .credits import credited_agencies, filed_at, find_credits
 
 # --- encoding repair -----------------------------------------------------------------------
 
@@ -179,6 +179,7 @@ def clean_documents(
         credits = find_credits(doc.text)
         doc.credits = credited_agencies(credits)
         doc.credit_lines = credits
+        doc.date = doc.date or filed_at(credits)
         units_of.append(_units(doc.text))
     _mark_repeated_lines(docs, units_of, repeated)
     for doc, units in zip(docs, units_of):

@@ -1,5 +1,6 @@
 """Credit lines that name a wire agency: ``– AFP``, ``Source: Reuters/afp``, ``Via AP news
-wire``, ``BEIJING (AP) —``, ``Copyright 2020 The Associated Press``, ``By X, PA News``.
+wire``, ``BEIJING (AP) —``, ``Copyright 2020 The Associated Press``, ``By X, PA News``, and
+wire headers (the Press Association's slug line ``16:54 01/03/00: Page 1 (ZSM) COURTS ...``).
 
 Only structural credits count: a sentence that mentions an agency ("Reuters reported
 earlier") or a photo credit ("Photo: Reuters/Thomas Peter") is not a credit for the text.
@@ -83,6 +84,18 @@ _CREDIT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 _ANCHORED_PATTERNS = [(k, p) for k, p in _CREDIT_PATTERNS if k not in ("dateline", "copyright")]
 
 
+# Wire headers: the slug line an agency's system puts above its copy, naming the agency by
+# its format alone. The Press Association's: "16:54 01/03/00: Page 1 (ZSM) COURTS Burstein".
+_WIRE_HEADERS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "PA",
+        re.compile(
+            r"^\W*(?P<hour>\d{1,2}):(?P<minute>\d{2}) (?P<day>\d{2})/(?P<month>\d{2})/"
+            r"(?P<year>\d{2}): Page \d+ \([A-Z0-9]{2,5}\) "
+        ),
+    ),
+]
+
 _PHOTO_RE = re.compile(r"(?i)\b(?:photo|picture|image|file\s+photo|pic|video)\s*:")
 
 
@@ -106,6 +119,10 @@ def find_credits(text: str) -> list[Credit]:
         pos += len(raw_line)
         if not line.strip() or len(line) > 2000:
             continue
+        header = next((agency for agency, pattern in _WIRE_HEADERS if pattern.match(line)), None)
+        if header is not None:
+            credits.append(Credit(header, "header", start, start + len(line), line.strip()))
+            continue
         # line.lower() has "copyr" wherever (?i:copyright) matches: re's IGNORECASE gives c, o,
         # p, y and r no forms but their ASCII ones.
         scanning = "(" in line or "©" in line or "copyr" in line.lower()
@@ -119,6 +136,23 @@ def find_credits(text: str) -> list[Credit]:
                 credits.append(Credit(agency, kind, start, start + len(line), line.strip()))
             break
     return credits
+
+
+def filed_at(credits: list[Credit]) -> str | None:
+    """When the copy was filed, as its wire header says (ISO ``YYYY-MM-DDTHH:MM``), or None."""
+    for credit in credits:
+        if credit.kind != "header":
+            continue
+        for _, pattern in _WIRE_HEADERS:
+            match = pattern.match(credit.line)
+            if match:
+                year = int(match["year"])
+                century = 2000 if year < 50 else 1900
+                return (
+                    f"{century + year:04d}-{match['month']}-{match['day']}"
+                    f"T{int(match['hour']):02d}:{match['minute']}"
+                )
+    return None
 
 
 def credited_agencies(credits: list[Credit]) -> list[str]:
