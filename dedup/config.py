@@ -36,6 +36,10 @@ class ScanConfig:
         workers: Processes for the per-document and per-pair stages (cleaning, features,
             signatures, scoring, alignment); 0 is one per available CPU core. The results do
             not depend on it.
+        neighbours: Besides the LSH's candidates, each document is compared with this many
+            of its most similar documents by distinctive terms (they reach rewritten copy,
+            which shares names, numbers and rare words more than sentences); 0 turns it off.
+        neighbour_cosine: The least TF-IDF cosine of such a neighbour.
     """
 
     shingle_size: int = 5
@@ -51,6 +55,8 @@ class ScanConfig:
     max_bucket_size: int = 1_000
     seed: int = 1
     workers: int = 0
+    neighbours: int = 10
+    neighbour_cosine: float = 0.2
 
     def __post_init__(self) -> None:
         _check_int("shingle_size", self.shingle_size, 1, 20, "word 3-5 is usual for news text")
@@ -71,6 +77,8 @@ class ScanConfig:
         _check_int("max_bucket_size", self.max_bucket_size, 2, 10_000_000, "try 1000")
         _check_int("seed", self.seed, 0, 2**32 - 1, "any 32-bit number")
         _check_int("workers", self.workers, 0, 1024, "0 means one per CPU core")
+        _check_int("neighbours", self.neighbours, 0, 1000, "try 10; 0 turns them off")
+        _check_fraction("neighbour_cosine", self.neighbour_cosine, "try 0.2")
 
     def to_dict(self) -> dict[str, Any]:
         """The parameters as a plain dict (written into the scan summary)."""

@@ -9,10 +9,7 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix
 
-from ..match.lsh import pairs_by_band
-from ..match.minhash import MinHasher
-from ..match.tfidf import pair_cosines
-from ..util.arrays import unique
+from ..match.candidates import term_pairs
 from ..util.parallel import fork_map
 from .graph import components
 
@@ -63,7 +60,6 @@ def _link_components(
     ]
 
 
-STORY_TOP_TERMS = 20  # the terms that say what a story is about
 STORY_MAX_BUCKET = 200  # more documents than this with the same top terms: a genre, not a story
 STORY_LSH_THRESHOLD = 0.1  # same-story articles share more of their top terms (ECB+)
 COMPONENTS_PER_TASK = 200  # story components clustered per task of a worker process
@@ -72,28 +68,15 @@ COMPONENTS_PER_TASK = 200  # story components clustered per task of a worker pro
 def _story_pairs(
     tfidf: csr_matrix, threshold: float, workers: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of documents sharing enough of their top TF-IDF terms (MinHash LSH) whose
-    cosine reaches ``threshold``, sorted, and their cosines. The candidates are scored band
-    by band of the LSH and only those kept are held: a million articles have hundreds of
-    millions of candidates, and few reach the threshold."""
-    sets = []
-    for row in range(tfidf.shape[0]):
-        start, end = tfidf.indptr[row], tfidf.indptr[row + 1]
-        values, columns = tfidf.data[start:end], tfidf.indices[start:end]
-        top = columns[np.argsort(-values, kind="stable")[:STORY_TOP_TERMS]]
-        sets.append(unique(top.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
-    signatures = MinHasher(num_perm=64).signatures(sets)
-    kept_pairs, kept_similarity = [np.empty((0, 2), dtype=np.int64)], [np.empty(0)]
-    for pairs in pairs_by_band(
-        signatures, threshold=STORY_LSH_THRESHOLD, max_bucket_size=STORY_MAX_BUCKET
-    ):
-        similarity = pair_cosines(tfidf, pairs, workers=workers)
-        keep = similarity >= threshold
-        kept_pairs.append(pairs[keep])
-        kept_similarity.append(similarity[keep])
-    pairs, similarity = np.concatenate(kept_pairs), np.concatenate(kept_similarity)
-    order = np.lexsort((pairs[:, 1], pairs[:, 0]))
-    return pairs[order], similarity[order]
+    """Pairs of documents sharing enough of their top TF-IDF terms whose cosine reaches
+    ``threshold``, sorted, and their cosines."""
+    return term_pairs(
+        tfidf,
+        threshold=STORY_LSH_THRESHOLD,
+        max_bucket=STORY_MAX_BUCKET,
+        min_cosine=threshold,
+        workers=workers,
+    )
 
 
 def _cluster_components(

@@ -20,21 +20,27 @@ from ..text.features import (
     Features,
     extract_features,
     shingle_set,
+    text_key,
 )
 from .align import Alignment, align, coverage
 from .minhash import MinHasher, estimated_jaccard
 from .score import relation, set_overlap
 
+# Shared words, in shortest passages, a pair found by its terms alone must have.
+TERMS_ONLY_MIN_FACTOR = 2
+
 
 @dataclass
 class Prepared:
-    """A cleaned document ready to compare: its token features, shingle set and the MinHash
-    signature of that set."""
+    """A cleaned document ready to compare: its token features, shingle set, the MinHash
+    signature of that set, and the key of its whole text
+    (:func:`~dedup.text.features.text_key`: equal keys, identical texts)."""
 
     doc: Document
     features: Features
     shingles: np.ndarray
     signature: np.ndarray
+    text_key: int
 
 
 def prepare(
@@ -60,15 +66,20 @@ def prepare(
     shingles = [shingle_set(f.hashes, config.shingle_size) for f in features]
     signatures = hasher.signatures(shingles)
     return [
-        Prepared(doc, feat, shingle, signature)
+        Prepared(doc, feat, shingle, signature, text_key(doc.text))
         for doc, feat, shingle, signature in zip(docs, features, shingles, signatures)
     ]
 
 
 def compare(
-    a: Prepared, b: Prepared, cosine: float, config: ScanConfig
+    a: Prepared, b: Prepared, cosine: float, config: ScanConfig, *, shares_window: bool = True
 ) -> tuple[PairScore, list[Alignment]]:
-    """Score and align one pair: Jaccard, containment, passages, coverage and relation."""
+    """Score and align one pair: Jaccard, containment, passages, coverage and relation.
+
+    A pair that shares no sentence window (a candidate by its terms alone) must share
+    ``TERMS_ONLY_MIN_FACTOR`` times the shortest passage in all, or its passages do not
+    count: a single short passage between two such texts is more likely a stock phrase or a
+    source both quote (a statement's wording) than copy."""
     found = align(
         a.features,
         b.features,
@@ -76,6 +87,10 @@ def compare(
         min_words=config.min_passage_words,
         min_similarity=config.min_passage_similarity,
     )
+    if not shares_window and sum(x.words for x in found) < (
+        TERMS_ONLY_MIN_FACTOR * config.min_passage_words
+    ):
+        found = []
     score = pair_score(
         (a.doc.id, len(a.features)),
         (b.doc.id, len(b.features)),
@@ -84,6 +99,7 @@ def compare(
         config,
         cosine=cosine,
         jaccard_estimate=estimated_jaccard(a.signature, b.signature),
+        identical=a.text_key == b.text_key,
     )
     return score, found
 
@@ -97,9 +113,11 @@ def pair_score(
     *,
     cosine: float = 0.0,
     jaccard_estimate: float = math.nan,
+    identical: bool = False,
 ) -> PairScore:
     """The score and relation of a pair from its parts: each side's id and number of tokens,
-    the shingle overlap (Jaccard, containment of a, of b) and the passages."""
+    the shingle overlap (Jaccard, containment of a, of b) and the passages; ``identical``
+    texts are duplicates whatever their cleaning kept."""
     jaccard, contained_a, contained_b = overlap
     score = PairScore(
         a=a[0],
@@ -113,5 +131,5 @@ def pair_score(
         coverage_a=coverage(found, a[1], "a"),
         coverage_b=coverage(found, b[1], "b"),
     )
-    score.relation = relation(score, config)
+    score.relation = relation(score, config, identical=identical)
     return score

@@ -35,7 +35,9 @@ _KEY_BLOCK = 8192  # windows per block of band_keys (a few MB: stays in the cach
 
 @dataclass
 class CandidateStats:
-    """What candidate generation did: windows indexed, buckets, and buckets left out."""
+    """What candidate generation did: windows indexed, buckets, and buckets left out; the
+    candidate pairs (``pairs``: all of them, each once) and how many each source found:
+    the windows' LSH, shared distinctive terms, identical texts."""
 
     windows: int = 0
     bands: int = 0
@@ -43,6 +45,9 @@ class CandidateStats:
     buckets: int = 0
     oversized_buckets: int = 0
     pairs: int = 0
+    window_pairs: int = 0
+    term_pairs: int = 0
+    identical_pairs: int = 0
 
 
 @lru_cache(maxsize=64)

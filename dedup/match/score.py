@@ -47,12 +47,13 @@ def _overlap_kernel(table, shingles, token_hashes, size):  # type: ignore[no-unt
     return distinct_shared(shingle_hashes(token_hashes, size), table, shingles)
 
 
-def relation(score: PairScore, config: ScanConfig) -> str:
+def relation(score: PairScore, config: ScanConfig, *, identical: bool = False) -> str:
     """``duplicate`` when shared passages cover most of both texts (or the shingle sets are
-    nearly equal, for texts too short for a passage), ``shares_text`` when they share at
-    least one passage, else ``none``."""
+    nearly equal, for texts too short for a passage, or the texts are ``identical``),
+    ``shares_text`` when they share at least one passage, else ``none``."""
     if (
-        min(score.coverage_a, score.coverage_b) >= config.duplicate_coverage
+        identical
+        or min(score.coverage_a, score.coverage_b) >= config.duplicate_coverage
         or score.jaccard >= config.duplicate_coverage
     ):
         return "duplicate"

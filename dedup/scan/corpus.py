@@ -15,7 +15,7 @@ from ..match.minhash import MinHasher
 from ..match.windows import window_signatures
 from ..models import Document
 from ..text.clean import clean_documents, line_keys, repeated_lines
-from ..text.features import Features, extract_features
+from ..text.features import Features, extract_features, text_key
 from ..util.parallel import fork_map, spans
 from ..util.progress import Progress, no_progress
 
@@ -35,11 +35,13 @@ class Corpus:
         features: Every document's features, in corpus order.
         window_keys: Consecutive blocks of windows' band keys, each ``(bands, windows)``.
         window_counts: Each document's number of windows.
+        text_keys: Each document's :func:`~dedup.text.features.text_key`.
     """
 
     features: list[Features]
     window_keys: list[np.ndarray]
     window_counts: np.ndarray
+    text_keys: np.ndarray
 
 
 def clean_and_prepare(
@@ -69,12 +71,15 @@ def clean_and_prepare(
     )
     first_pass = time.perf_counter() - clock
     clock = time.perf_counter()
-    corpus = Corpus([], [], np.empty(0, dtype=np.int32))
+    corpus = Corpus([], [], np.empty(0, dtype=np.int32), np.empty(0, dtype=np.uint64))
     counts: list[np.ndarray] = []
+    text_keys: list[np.ndarray] = []
     cleaning = preparing = 0.0
     state = (docs, repeated, config, hasher)
     for (start, end), done in zip(chunks, fork_map(_prepare_chunk, state, chunks, workers)):
-        cleaned, features, keys, chunk_counts, clean_seconds, prepare_seconds = done
+        cleaned, features, keys, chunk_counts, chunk_text_keys, clean_seconds, prepare_seconds = (
+            done
+        )
         # The cleaned copies replace the documents as they come (the workers have their
         # own): the corpus is not held twice.
         docs[start:end] = cleaned
@@ -85,10 +90,12 @@ def clean_and_prepare(
         corpus.features.extend(features)
         corpus.window_keys.append(keys)
         counts.append(chunk_counts)
+        text_keys.append(chunk_text_keys)
         cleaning += clean_seconds
         preparing += prepare_seconds
         progress("features", len(corpus.features), len(docs))
     corpus.window_counts = np.concatenate(counts)
+    corpus.text_keys = np.concatenate(text_keys)
     second_pass = time.perf_counter() - clock
     # The second pass cleans and prepares in the same task: its wall time is split between
     # the two stages as the workers' own clocks saw it.
@@ -117,7 +124,7 @@ def _in_this_process(
             progress("features", index, len(docs))
     keys, counts = _window_keys(features, config, hasher)
     timings["features_minhash"] = time.perf_counter() - clock
-    return Corpus(features, [keys], counts)
+    return Corpus(features, [keys], counts, _text_keys(docs))
 
 
 def _window_keys(
@@ -133,17 +140,22 @@ def _window_keys(
     return keys.T, counts
 
 
+def _text_keys(docs: list[Document]) -> np.ndarray:
+    return np.fromiter((text_key(doc.text) for doc in docs), dtype=np.uint64, count=len(docs))
+
+
 def _line_keys_chunk(docs: list[Document], span: tuple[int, int]) -> list[np.ndarray]:
     return [np.fromiter(line_keys(doc), dtype=np.uint64) for doc in docs[span[0] : span[1]]]
 
 
 def _prepare_chunk(
     state: tuple[list[Document], set[int], ScanConfig, MinHasher], span: tuple[int, int]
-) -> tuple[list[Document], list[Features], np.ndarray, np.ndarray, float, float]:
+) -> tuple[list[Document], list[Features], np.ndarray, np.ndarray, np.ndarray, float, float]:
     docs, repeated, config, hasher = state
     clock = time.perf_counter()
     cleaned = clean_documents(docs[span[0] : span[1]], repeated)
     cleaning = time.perf_counter() - clock
     features = [extract_features(doc) for doc in cleaned]
     keys, counts = _window_keys(features, config, hasher)
-    return cleaned, features, keys, counts, cleaning, time.perf_counter() - clock - cleaning
+    preparing = time.perf_counter() - clock - cleaning
+    return cleaned, features, keys, counts, _text_keys(cleaned), cleaning, preparing

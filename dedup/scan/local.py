@@ -20,6 +20,7 @@ import numpy as np
 
 from ..config import ScanConfig
 from ..errors import NoDocumentsError
+from ..match.candidates import candidate_pairs
 from ..match.lsh import bucket_pairs, lsh_params
 from ..match.minhash import MinHasher
 from ..match.tfidf import pair_cosines, tfidf_matrix
@@ -104,16 +105,24 @@ def analyse(
         rows=lsh_params(config.lsh_threshold, config.num_perm)[1],
         max_bucket_size=config.max_bucket_size,
     )
+    text_keys = corpus.text_keys
     del corpus
     timings["lsh"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     tfidf = tfidf_matrix(features)
-    cosines = pair_cosines(tfidf, pairs, workers=workers)
     timings["tfidf"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    pairs, shares_window = candidate_pairs(
+        pairs, text_keys, tfidf, config, candidate_stats, workers=workers
+    )
+    cosines = pair_cosines(tfidf, pairs, workers=workers)
+    timings["candidates"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    scored = score_pairs(docs, features, pairs, cosines, config, workers=workers, progress=report)
+    scored = score_pairs(
+        docs, features, pairs, cosines, shares_window, config, workers=workers, progress=report
+    )
     timings["score_align"] = time.perf_counter() - clock
     # Only the token hashes are read from here on: the rest of the features (words and
     # offsets) is let go.

@@ -41,20 +41,23 @@ def score_pairs(
     features: list[Features],
     pairs: np.ndarray,
     cosines: np.ndarray,
+    shares_window: np.ndarray,
     config: ScanConfig,
     *,
     workers: int,
     progress: Progress = no_progress,
 ) -> ScoredPairs:
     """Score and align the candidate ``pairs`` (document indices, with their TF-IDF
-    ``cosines``) in chunks of ``PAIRS_PER_TASK`` on ``workers`` processes."""
+    ``cosines`` and whether they share a sentence window) in chunks of ``PAIRS_PER_TASK`` on
+    ``workers`` processes."""
     hasher = MinHasher(config.num_perm, config.seed)
     chunks = [
-        (pairs[start:end], cosines[start:end]) for start, end in spans(len(pairs), PAIRS_PER_TASK)
+        (pairs[start:end], cosines[start:end], shares_window[start:end])
+        for start, end in spans(len(pairs), PAIRS_PER_TASK)
     ]
     state = (docs, features, config, hasher)
     # An empty chunk first: the columns' shapes when there is no pair.
-    parts = [_compare_chunk(state, (pairs[:0], cosines[:0]))]
+    parts = [_compare_chunk(state, (pairs[:0], cosines[:0], shares_window[:0]))]
     done = 0
     for part in fork_map(_compare_chunk, state, chunks, workers):
         parts.append(part)
@@ -67,14 +70,14 @@ def score_pairs(
 
 def _compare_chunk(
     state: tuple[list[Document], list[Features], ScanConfig, MinHasher],
-    chunk: tuple[np.ndarray, np.ndarray],
+    chunk: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Score and align a chunk of pairs; the results as arrays (what a worker sends back is a
     few arrays, not an object per pair and passage): the pairs' score columns
     (``SCORE_COLUMNS``), passage counts and relation codes, then one row per passage (the
     pair's ``a, b`` and the alignment, as a ``LinkTable`` row) and its character offsets."""
     docs, features, config, hasher = state
-    pairs, cosines = chunk
+    pairs, cosines, shares_window = chunk
     # Each document of the chunk prepared once (shingle set, signature), however many of
     # the chunk's pairs it is in.
     needed = unique(pairs.ravel()).tolist()
@@ -85,9 +88,9 @@ def _compare_chunk(
     scores: list[PairScore] = []
     rows: list[tuple[int, ...]] = []
     chars: list[tuple[int, int, int, int]] = []
-    for (i, j), cosine in zip(pairs.tolist(), cosines.tolist()):
+    for (i, j), cosine, windowed in zip(pairs.tolist(), cosines.tolist(), shares_window.tolist()):
         a, b = prepared[i], prepared[j]
-        score, found = compare(a, b, cosine, config)
+        score, found = compare(a, b, cosine, config, shares_window=windowed)
         scores.append(score)
         for x in found:
             rows.append((i, j, x.a_start, x.a_end, x.b_start, x.b_end, x.matched_a, x.matched_b))

@@ -63,6 +63,14 @@ class Features:
         return len(self.words)
 
 
+def text_key(text: str) -> int:
+    """A 64-bit key of a whole text, case and white space aside: two texts with equal keys
+    are the same text, whatever cleaning keeps of them."""
+    return xxhash.xxh3_64_intdigest(
+        " ".join(text.split()).casefold().encode("utf-8", "surrogatepass")
+    )
+
+
 def normalise_word(word: str) -> str:
     """The matching form of a token: case-folded, with ’ as '."""
     return word.casefold().replace("’", "'")

@@ -16,7 +16,9 @@ from scipy import sparse
 from ...config import ScanConfig
 from ...group.provenance import Link
 from ...match.align import char_spans
+from ...match.candidates import candidate_pairs as all_candidates
 from ...match.compare import Prepared, prepare
+from ...match.lsh import CandidateStats
 from ...match.minhash import MinHasher
 from ...match.windows import Windows, window_signatures
 from ...models import Document, ScanResult
@@ -123,9 +125,11 @@ class _Scan:
         self.timings["lsh"] = time.perf_counter() - clock
         self.report("lsh", stats.pairs, stats.pairs)
         records, width = self._tfidf(prepared, n_docs)
+        docs, features, tfidf, text_keys = self._collect(records, n_docs, width)
+        pairs = self._all_candidates(pairs, text_keys, tfidf, stats, parts)
         scored = self._compare(pairs, records, n_docs, parts)
-        prepared.unpersist()
-        docs, features, tfidf = self._collect(records, n_docs, width)
+        for rdd in self.cached:
+            rdd.unpersist()
         links = [Link(i, j, found) for i, j, _, alignments in scored for found in alignments]
         chars = np.array(
             [char_spans(features[x.a], features[x.b], x.alignment) for x in links],
@@ -195,17 +199,45 @@ class _Scan:
         self.timings["tfidf"] = time.perf_counter() - clock  # rows are made with the next stage
         return records, len(entries)
 
+    def _all_candidates(
+        self,
+        window_pairs: Any,
+        text_keys: np.ndarray,
+        tfidf: sparse.csr_matrix,
+        stats: CandidateStats,
+        parts: int,
+    ) -> Any:
+        """Every candidate pair, as locally (:func:`~dedup.match.candidates.candidate_pairs`
+        on the driver, from the windows' pairs the LSH stage found and the TF-IDF rows),
+        sent back as one block a partition: ``(pair codes, shares a window)``."""
+        clock = time.perf_counter()
+        n_docs = max(len(text_keys), 1)
+        codes = np.concatenate([np.empty(0, dtype=np.int64), *window_pairs.collect()])
+        found, shares_window = all_candidates(
+            np.stack([codes // n_docs, codes % n_docs], axis=1),
+            text_keys,
+            tfidf,
+            self.config,
+            stats,
+        )
+        codes = found[:, 0] * n_docs + found[:, 1]
+        part = (found[:, 0] % parts) if len(found) else np.empty(0, dtype=np.int64)
+        blocks = [(codes[part == p], shares_window[part == p]) for p in range(parts)]
+        blocks = [block for block in blocks if len(block[0])]
+        self.timings["candidates"] = time.perf_counter() - clock
+        return self.spark.sparkContext.parallelize(blocks, max(len(blocks), 1))
+
     def _compare(self, pairs: Any, records: Any, n_docs: int, parts: int) -> list[tuple]:
         """Score and align every pair where its first document's partition is; each record
         travels once to every partition that scores a pair of it (not once per pair)."""
         clock = time.perf_counter()
         config = self.config
         shipped = (
-            pairs.flatMap(lambda codes: requests(codes, n_docs, parts))
+            pairs.flatMap(lambda block: requests(block[0], n_docs, parts))
             .join(records.mapValues(pair_side), parts)
             .map(lambda kv: (kv[1][0], (kv[0], kv[1][1])))
         )
-        blocks = pairs.flatMap(lambda codes: pair_blocks(codes, n_docs, parts))
+        blocks = pairs.flatMap(lambda block: pair_blocks(block, n_docs, parts))
         results = (
             shipped.union(blocks)
             .partitionBy(parts, lambda part: part)
@@ -218,12 +250,13 @@ class _Scan:
 
     def _collect(
         self, records: Any, n_docs: int, width: int
-    ) -> tuple[list[Document], list[Features], sparse.csr_matrix]:
-        """The documents, their features and TF-IDF rows, brought to the driver in order
-        for the last stage; every persisted RDD let go."""
+    ) -> tuple[list[Document], list[Features], sparse.csr_matrix, np.ndarray]:
+        """The documents, their features, TF-IDF rows and text keys, brought to the driver
+        in order (the candidates by terms and the last stage need them)."""
         clock = time.perf_counter()
         documents: list[Document] = []
         features: list[Features] = []
+        text_keys: list[int] = []
         indptr, columns, values = [0], [], []
         rows = records.map(lambda kv: (kv[0], kv[1].prepared.doc, kv[1].prepared.features, kv[1]))
         stream = (
@@ -236,6 +269,7 @@ class _Scan:
                 raise RuntimeError(f"document {index} arrived out of order")  # a bug, not input
             documents.append(doc)
             features.append(feat)
+            text_keys.append(record.prepared.text_key)
             columns.append(record.columns)
             values.append(record.values)
             indptr.append(indptr[-1] + len(record.columns))
@@ -248,10 +282,8 @@ class _Scan:
             shape=(n_docs, max(width, 1)),
             dtype=np.float32,
         )
-        for rdd in self.cached:
-            rdd.unpersist()
         self.timings["collect"] = time.perf_counter() - clock
-        return documents, features, tfidf
+        return documents, features, tfidf, np.array(text_keys, dtype=np.uint64)
 
 
 def _clean_partition(

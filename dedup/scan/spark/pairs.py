@@ -66,7 +66,8 @@ def document_records(
 def pair_side(record: DocumentRecord) -> DocumentRecord:
     """A record without the document text (a pair needs only the id and the features)."""
     p = record.prepared
-    light = Prepared(Document(id=p.doc.id, path="", text=""), p.features, p.shingles, p.signature)
+    doc = Document(id=p.doc.id, path="", text="")
+    light = Prepared(doc, p.features, p.shingles, p.signature, p.text_key)
     return DocumentRecord(light, record.columns, record.values)
 
 
@@ -80,11 +81,16 @@ def requests(codes: np.ndarray, n_docs: int, partitions: int) -> Iterator[tuple[
     yield from zip((wanted // partitions).tolist(), (wanted % partitions).tolist())
 
 
-def pair_blocks(codes: np.ndarray, n_docs: int, partitions: int) -> Iterator[tuple]:
-    """The pair codes of a block by the partition that scores them."""
+def pair_blocks(
+    block: tuple[np.ndarray, np.ndarray], n_docs: int, partitions: int
+) -> Iterator[tuple]:
+    """A block of pair codes (and whether each pair shares a sentence window) by the
+    partition that scores them."""
+    codes, shares_window = block
     part = (codes // n_docs) % partitions
     for where in unique(part).tolist():
-        yield where, (None, codes[part == where])
+        mine = part == where
+        yield where, (None, (codes[mine], shares_window[mine]))
 
 
 def compare_partition(
@@ -100,10 +106,13 @@ def compare_partition(
             records[doc] = value
     if not blocks:
         return
-    batch: list[tuple[int, int, DocumentRecord, DocumentRecord]] = []
-    for code in np.sort(np.concatenate(blocks)).tolist():
+    codes = np.concatenate([codes for codes, _ in blocks])
+    shares_window = np.concatenate([shares for _, shares in blocks])
+    order = np.argsort(codes)
+    batch: list[tuple[int, int, DocumentRecord, DocumentRecord, bool]] = []
+    for code, windowed in zip(codes[order].tolist(), shares_window[order].tolist()):
         i, j = divmod(code, n_docs)
-        batch.append((i, j, records[i], records[j]))
+        batch.append((i, j, records[i], records[j], windowed))
         if len(batch) >= COMPARE_BATCH:
             yield from _compare_batch(batch, config)
             batch = []
@@ -112,21 +121,23 @@ def compare_partition(
 
 
 def _compare_batch(
-    batch: list[tuple[int, int, DocumentRecord, DocumentRecord]], config: ScanConfig
+    batch: list[tuple[int, int, DocumentRecord, DocumentRecord, bool]], config: ScanConfig
 ) -> Iterator[tuple[int, int, PairScore, list[Alignment]]]:
     """``(i, j, score, alignments)`` per pair, by :func:`~dedup.match.compare.compare` with
     the pair's TF-IDF cosine."""
     cosines = _batch_cosines(batch).tolist()
-    for (i, j, a, b), cosine in zip(batch, cosines):
-        score, found = compare(a.prepared, b.prepared, cosine, config)
+    for (i, j, a, b, windowed), cosine in zip(batch, cosines):
+        score, found = compare(a.prepared, b.prepared, cosine, config, shares_window=windowed)
         yield i, j, score, found
 
 
-def _batch_cosines(batch: list[tuple[int, int, DocumentRecord, DocumentRecord]]) -> np.ndarray:
+def _batch_cosines(
+    batch: list[tuple[int, int, DocumentRecord, DocumentRecord, bool]],
+) -> np.ndarray:
     """:func:`~dedup.match.tfidf.pair_cosines` of a batch of pairs, on a matrix of their
     rows alone (columns renumbered, their order kept): the values the corpus matrix gives."""
-    rows = [a.columns for _, _, a, _ in batch] + [b.columns for _, _, _, b in batch]
-    values = [a.values for _, _, a, _ in batch] + [b.values for _, _, _, b in batch]
+    rows = [a.columns for _, _, a, _, _ in batch] + [b.columns for _, _, _, b, _ in batch]
+    values = [a.values for _, _, a, _, _ in batch] + [b.values for _, _, _, b, _ in batch]
     flat = np.concatenate(rows)
     used = unique(flat)
     matrix = sparse.csr_matrix(

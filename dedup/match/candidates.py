@@ -1,0 +1,136 @@
+"""Candidate pairs besides the sentence windows' LSH (:mod:`dedup.match.lsh`):
+
+- **identical texts**, whatever their cleaning left of them (a price table whose every line
+  is boilerplate to the cleaning is still the same text as its re-run);
+- **shared distinctive terms**: documents whose most distinctive terms (highest TF-IDF
+  weights) overlap, found by MinHash LSH over those term sets and kept when their TF-IDF
+  cosine is high: a rewritten story keeps the names, numbers and rare words of the wire copy
+  it rewrites while sharing few exact sentences with it.
+
+Both stay near-linear: identical texts are linked in a star (each to the first), and each
+document keeps only its ``k`` most similar neighbours by terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from scipy import sparse
+
+from ..config import ScanConfig
+from ..util.arrays import unique
+from .lsh import CandidateStats, pairs_by_band
+from .minhash import MinHasher
+from .tfidf import pair_cosines
+
+TOP_TERMS = 20  # the terms that say what a document is about
+# LSH over the top terms of candidates: a low threshold, for a rewrite may share only a few
+# of its top terms with its source (on METER dev 0.03 makes the PA copy a candidate for 415
+# of the 422 derived stories, 0.05 for 412), and buckets of at most 200 documents.
+TERM_LSH_THRESHOLD = 0.03
+TERM_MAX_BUCKET = 200
+TERM_PERMUTATIONS = 64  # MinHash permutations of the term sets
+_SPREAD = np.uint64(0x9E3779B97F4A7C15)  # column numbers spread over 64 bits for MinHash
+
+
+def candidate_pairs(
+    window_pairs: np.ndarray,
+    text_keys: np.ndarray,
+    tfidf: sparse.csr_matrix,
+    config: ScanConfig,
+    stats: CandidateStats,
+    *,
+    workers: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every candidate pair, each once, sorted: the windows' LSH pairs, identical texts, and
+    each document's ``config.neighbours`` most similar documents by terms; and for each pair
+    whether it shares a sentence window or an identical text (the others were found by their
+    terms alone: :func:`~dedup.match.compare.compare` asks more shared text of them)."""
+    found = [window_pairs.astype(np.int64), identical_pairs(text_keys)]
+    stats.window_pairs, stats.identical_pairs = len(found[0]), len(found[1])
+    if config.neighbours:
+        pairs, cosines = term_pairs(
+            tfidf,
+            threshold=TERM_LSH_THRESHOLD,
+            max_bucket=TERM_MAX_BUCKET,
+            min_cosine=config.neighbour_cosine,
+            workers=workers,
+        )
+        found.append(pairs[nearest(pairs, cosines, tfidf.shape[0], config.neighbours)])
+        stats.term_pairs = len(found[-1])
+    n = max(tfidf.shape[0], 1)
+    code = [p[:, 0] * n + p[:, 1] for p in found]
+    codes = unique(np.concatenate(code))
+    textual = unique(np.concatenate(code[:2]))
+    at = np.minimum(np.searchsorted(textual, codes), max(len(textual) - 1, 0))
+    shares_text = textual[at] == codes if len(textual) else np.zeros(len(codes), dtype=bool)
+    stats.pairs = len(codes)
+    return np.stack([codes // n, codes % n], axis=1), shares_text
+
+
+def identical_pairs(keys: np.ndarray) -> np.ndarray:
+    """Pairs ``(i, j)``, ``i < j``, of documents with equal text keys
+    (:func:`~dedup.text.features.text_key`): each document linked to the first with its
+    key. ``(n, 2)``, sorted."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    first = order[np.flatnonzero(starts)][np.cumsum(starts) - 1]
+    pairs = np.stack([first, order], axis=1)[first != order]
+    pairs.sort(axis=1)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))].astype(np.int64)
+
+
+def term_pairs(
+    tfidf: sparse.csr_matrix,
+    *,
+    threshold: float,
+    max_bucket: int,
+    min_cosine: float,
+    workers: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of documents sharing enough of their top TF-IDF terms (MinHash LSH at
+    ``threshold``; a bucket of more than ``max_bucket`` documents is a genre, not a story,
+    and left out) whose cosine reaches ``min_cosine``, sorted, and their cosines. The
+    candidates are scored band by band of the LSH and only those kept are held: a million
+    articles have hundreds of millions of candidates, and few reach the cosine."""
+    kept_pairs, kept_cosines = [np.empty((0, 2), dtype=np.int64)], [np.empty(0)]
+    for pairs in _term_candidates(tfidf, threshold, max_bucket):
+        cosines = pair_cosines(tfidf, pairs, workers=workers)
+        keep = cosines >= min_cosine
+        kept_pairs.append(pairs[keep])
+        kept_cosines.append(cosines[keep])
+    pairs, cosines = np.concatenate(kept_pairs), np.concatenate(kept_cosines)
+    order = np.lexsort((pairs[:, 1], pairs[:, 0]))
+    return pairs[order], cosines[order]
+
+
+def _term_candidates(
+    tfidf: sparse.csr_matrix, threshold: float, max_bucket: int
+) -> Iterator[np.ndarray]:
+    sets = []
+    for row in range(tfidf.shape[0]):
+        start, end = tfidf.indptr[row], tfidf.indptr[row + 1]
+        values, columns = tfidf.data[start:end], tfidf.indices[start:end]
+        top = columns[np.argsort(-values, kind="stable")[:TOP_TERMS]]
+        sets.append(unique(top.astype(np.uint64) * _SPREAD))
+    signatures = MinHasher(num_perm=TERM_PERMUTATIONS).signatures(sets)
+    yield from pairs_by_band(signatures, threshold=threshold, max_bucket_size=max_bucket)
+
+
+def nearest(pairs: np.ndarray, cosines: np.ndarray, n_docs: int, k: int) -> np.ndarray:
+    """Which pairs are among the ``k`` most similar of either of their documents (ties
+    broken by the other document's index): a boolean mask over ``pairs``."""
+    if not len(pairs):
+        return np.zeros(0, dtype=bool)
+    ends = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    others = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    rows = np.tile(np.arange(len(pairs)), 2)
+    order = np.lexsort((others, -np.tile(cosines, 2), ends))
+    ends_sorted = ends[order]
+    starts = np.searchsorted(ends_sorted, np.arange(n_docs))
+    rank = np.arange(len(order)) - starts[ends_sorted]
+    keep = np.zeros(len(pairs), dtype=bool)
+    keep[rows[order[rank < k]]] = True
+    return keep
