@@ -124,7 +124,7 @@ class Passage:
     """A stretch of text shared by two documents (offsets are ``[start, end)`` into ``text``).
 
     ``id`` numbers the passage in ``passages.jsonl``; ``provenance`` is the id of the
-    provenance group it belongs to.
+    provenance group it belongs to; ``kind`` is ``verbatim``, ``rewrite`` or ``quote``.
     """
 
     a: str
@@ -138,6 +138,7 @@ class Passage:
     excerpt: str
     id: str = ""
     provenance: str | None = None
+    kind: str = "verbatim"
 
     def to_record(self) -> dict[str, Any]:
         """The passage as the ``passages.jsonl`` object (public contract)."""
@@ -153,6 +154,7 @@ class Passage:
             "words": self.words,
             "excerpt": self.excerpt,
             "provenance": self.provenance,
+            "kind": self.kind,
         }
 
 
@@ -173,6 +175,10 @@ class PairScore:
     relation: str = "none"
     origin: str = "unknown"
     origin_reason: str = ""
+    verbatim_a: float = 0.0
+    verbatim_b: float = 0.0
+    rewrite_a: float = 0.0
+    rewrite_b: float = 0.0
 
 
 RELATIONS = ("none", "shares_text", "duplicate")  # PairTable's relation codes, in order
@@ -195,6 +201,10 @@ SCORE_COLUMNS = (
     "containment_b",
     "coverage_a",
     "coverage_b",
+    "verbatim_a",
+    "verbatim_b",
+    "rewrite_a",
+    "rewrite_b",
 )
 
 
@@ -241,7 +251,7 @@ class PairTable(RecordTable[PairScore]):
     Attributes:
         ids: Every document id, in document order.
         docs: ``(n, 2)`` document indices of each pair (into ``ids``).
-        scores: ``(n, 7)`` float64, the columns of ``SCORE_COLUMNS``.
+        scores: ``(n, 11)`` float64, the columns of ``SCORE_COLUMNS``.
         passages: Passages of each pair.
         relations: Each pair's relation, as its index in ``RELATIONS``.
         origins: Each pair's origin, as its index in ``ORIGINS`` (0, unknown, until the
@@ -310,21 +320,15 @@ class PairTable(RecordTable[PairScore]):
 
     def _record(self, row: int) -> PairScore:
         a, b = self.docs[row].tolist()
-        cosine, jaccard, estimate, in_a, in_b, cover_a, cover_b = self.scores[row].tolist()
+        values = dict(zip(SCORE_COLUMNS, self.scores[row].tolist()))
         return PairScore(
             self.ids[a],
             self.ids[b],
-            cosine,
-            jaccard,
-            estimate,
-            in_a,
-            in_b,
-            int(self.passages[row]),
-            cover_a,
-            cover_b,
-            RELATIONS[self.relations[row]],
-            ORIGINS[self.origins[row]],
-            ORIGIN_REASONS[self.origin_reasons[row]],
+            passages=int(self.passages[row]),
+            relation=RELATIONS[self.relations[row]],
+            origin=ORIGINS[self.origins[row]],
+            origin_reason=ORIGIN_REASONS[self.origin_reasons[row]],
+            **values,
         )
 
 

@@ -91,6 +91,10 @@ def test_passage_offsets_slice_the_shared_text(seeds_report):
     for p in passages:
         a = docs[p["a"]][p["a_start"] : p["a_end"]]
         b = docs[p["b"]][p["b_start"] : p["b_end"]]
+        assert p["kind"] in ("verbatim", "rewrite")
+        if p["kind"] == "rewrite":  # sentences sharing word pairs, not words in a row
+            assert p["words"] >= 12 and 0 < p["similarity"] <= 1
+            continue
         assert p["words"] >= 12 and 0.5 <= p["similarity"] <= 1
         words_a, words_b = a.lower().split(), b.lower().split()
         assert words_a[-1].strip('.,”"') == words_b[-1].strip('.,”"') or p["similarity"] < 1

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import ScanConfig
-from ..match.align import Alignment, SeedIndex, char_spans, excerpt
-from ..match.compare import Prepared, pair_score
+from ..match.align import KINDS, Alignment, SeedIndex, char_spans, excerpt
+from ..match.compare import Prepared, pair_score, with_rewrites
 from ..match.score import ShingleIndex
 from ..match.tfidf import Vocabulary, pair_cosines
 from ..models import PairScore
@@ -51,12 +51,13 @@ def related_candidates(
         overlap = shingles.overlap(features.hashes)
         if not len(chains) and overlap[0] < config.duplicate_coverage:
             continue  # no passage without a shared seed: ``none``
-        found = seeds.align(
+        verbatim = seeds.align(
             features,
             min_words=config.min_passage_words,
             min_similarity=config.min_passage_similarity,
             chains=chains,
         )
+        found = with_rewrites(incoming.features, features, verbatim, config)
         score = pair_score(
             (incoming.doc.id, length), (candidate.doc.id, len(features)), overlap, found, config
         )
@@ -100,6 +101,7 @@ def to_match(incoming: Prepared, related: Related) -> Match:
                 words=found.words,
                 similarity=round(found.similarity, 4),
                 excerpt=excerpt(text[start:end]),
+                kind=KINDS[found.kind],
             )
         )
     return Match(
@@ -113,4 +115,6 @@ def to_match(incoming: Prepared, related: Related) -> Match:
         coverage_other=round(score.coverage_b, 4),
         agency=credits[0] if credits else None,
         passages=passages,
+        verbatim=round(score.verbatim_a, 4),
+        rewrite=round(score.rewrite_a, 4),
     )

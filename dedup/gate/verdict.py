@@ -16,7 +16,8 @@ Status = Literal["checked", "added", "exists", "updated"]
 @dataclass
 class MatchPassage(Record):
     """A passage the incoming article shares with a matched one (character offsets, end
-    exclusive: ``start``/``end`` in the incoming text, ``other_*`` in the indexed one)."""
+    exclusive: ``start``/``end`` in the incoming text, ``other_*`` in the indexed one), and
+    its ``kind``: ``verbatim`` or ``rewrite``."""
 
     start: int
     end: int
@@ -25,6 +26,7 @@ class MatchPassage(Record):
     words: int
     similarity: float
     excerpt: str
+    kind: str = "verbatim"
 
 
 @dataclass
@@ -33,6 +35,7 @@ class Match(Record):
 
     ``containment`` and ``coverage`` are the incoming article's (the share of its shingles
     found in the other, of its words inside shared passages); ``*_other`` the indexed one's.
+    ``verbatim`` and ``rewrite`` split the incoming article's coverage by passage kind.
     """
 
     id: str
@@ -45,6 +48,8 @@ class Match(Record):
     coverage_other: float
     agency: str | None
     passages: list[MatchPassage]
+    verbatim: float = 0.0
+    rewrite: float = 0.0
 
 
 @dataclass

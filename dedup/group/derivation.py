@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..match.align import REWRITE
 from ..util.arrays import common, unique
 from .provenance import LinkTable, ProvenanceCluster
 
@@ -24,14 +25,17 @@ def derivation(
     spans: np.ndarray,
     groups: Sequence[ProvenanceCluster | None],
     overlap: float = 0.0,
+    rewritten: Sequence[bool] | None = None,
 ) -> dict:
-    """How much of a document's body is reused text, per provenance group and agency.
+    """How much of a document's body is reused text, per provenance group and agency, and
+    how much of it verbatim and rewritten.
 
     Args:
         length: Its number of body tokens.
         spans: The token spans (``(n, 2)``) of the passages touching it, in passage order.
         groups: The provenance group of each of those passages.
         overlap: Share of its distinct words found in the documents it shares passages with.
+        rewritten: Whether each passage is a rewritten one (none, when not given).
     """
     if length == 0:
         return {
@@ -41,12 +45,18 @@ def derivation(
             "groups": [],
             "agencies": {},
             "label": "independent",
+            "verbatim": 0.0,
+            "rewrite": 0.0,
         }
     covered = np.zeros(length, dtype=bool)
+    verbatim = np.zeros(length, dtype=bool)
     per_group: dict[str, np.ndarray] = {}
     by_id: dict[str, ProvenanceCluster] = {}
-    for (start, end), group in zip(np.asarray(spans).tolist(), groups):
+    kinds = rewritten if rewritten is not None else [False] * len(spans)
+    for (start, end), group, rewrite in zip(np.asarray(spans).tolist(), groups, kinds):
         covered[start:end] = True
+        if not rewrite:
+            verbatim[start:end] = True
         if group is not None:
             mask = per_group.setdefault(group.id, np.zeros(length, dtype=bool))
             mask[start:end] = True
@@ -66,6 +76,8 @@ def derivation(
         ],
         "agencies": {a: round(float(m.mean()), 4) for a, m in sorted(agencies.items())},
         "label": derivation_label(reused, overlap) if len(spans) else "independent",
+        "verbatim": round(float(verbatim.mean()), 4),
+        "rewrite": round(reused - float(verbatim.mean()), 4),
     }
 
 
@@ -121,6 +133,7 @@ def document_derivations(
                 links.spans(mine, i),
                 [groups[g] if g >= 0 else None for g in group_of_link[mine].tolist()],
                 overlap,
+                (links.rows[mine, 8] == REWRITE).tolist(),
             )
         )
     return found

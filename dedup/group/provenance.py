@@ -43,12 +43,13 @@ class Link:
 
 
 class LinkTable(RecordTable[Link]):
-    """Many links as one ``(n, 8)`` int32 array, read as :class:`Link` records one at a time:
-    row k is link k's ``a, b, a_start, a_end, b_start, b_end, matched_a, matched_b`` (32 bytes
-    a link, against about 250 as objects; a scan of a million articles finds millions)."""
+    """Many links as one ``(n, 9)`` int32 array, read as :class:`Link` records one at a time:
+    row k is link k's ``a, b, a_start, a_end, b_start, b_end, matched_a, matched_b, kind``
+    (36 bytes a link, against about 250 as objects; a scan of a million articles finds
+    millions)."""
 
     def __init__(self, rows: np.ndarray) -> None:
-        self.rows = np.asarray(rows, dtype=np.int32).reshape(-1, 8)
+        self.rows = np.asarray(rows, dtype=np.int32).reshape(-1, 9)
 
     @classmethod
     def of(cls, links: Sequence[Link]) -> LinkTable:
@@ -67,6 +68,7 @@ class LinkTable(RecordTable[Link]):
                         x.alignment.b_end,
                         x.alignment.matched_a,
                         x.alignment.matched_b,
+                        x.alignment.kind,
                     )
                     for x in links
                 ],

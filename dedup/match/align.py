@@ -31,9 +31,18 @@ MAX_SKEW = 8
 MAX_SEED_REPEATS = 4
 
 
+# A passage's kind (Alignment.kind, passages.jsonl's ``kind``): copied word for word (give or
+# take a word, the seed-and-extend passages below), rewritten (:mod:`dedup.match.rewrite`),
+# or nothing but what a speaker said inside quotation marks in both texts.
+VERBATIM, REWRITE, QUOTE = 0, 1, 2
+KINDS = ("verbatim", "rewrite", "quote")
+
+
 @dataclass(frozen=True, slots=True)
 class Alignment:
-    """One shared passage in token coordinates (``[start, end)`` in each text's tokens)."""
+    """One shared passage in token coordinates (``[start, end)`` in each text's tokens);
+    ``matched_a`` and ``matched_b`` count its words inside matching seeds (or, for a
+    rewritten passage, the content words shared); ``kind`` is an index in ``KINDS``."""
 
     a_start: int
     a_end: int
@@ -41,6 +50,7 @@ class Alignment:
     b_end: int
     matched_a: int
     matched_b: int
+    kind: int = VERBATIM
 
     @property
     def words(self) -> int:
@@ -476,6 +486,7 @@ def to_passage(a: Document, fa: Features, b: Document, fb: Features, found: Alig
         similarity=found.similarity,
         words=found.words,
         excerpt=excerpt(a.text[a_start:a_end]),
+        kind=KINDS[found.kind],
     )
 
 
@@ -499,7 +510,7 @@ class PassageTable(RecordTable[Passage]):
         chars: np.ndarray,
         groups: np.ndarray,
         group_ids: Sequence[str],
-    ) -> None:
+    ) -> None:  # rows: a, b, then the alignment's fields (LinkTable's rows)
         self.documents = documents
         self.rows = rows
         self.chars = chars
@@ -527,4 +538,5 @@ class PassageTable(RecordTable[Passage]):
             excerpt=excerpt(doc_a.text[a_start:a_end]),
             id=f"p{row + 1}",
             provenance=self.group_ids[group] if group >= 0 else None,
+            kind=KINDS[found.kind],
         )

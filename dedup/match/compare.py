@@ -22,8 +22,9 @@ from ..text.features import (
     shingle_set,
     text_key,
 )
-from .align import Alignment, align, coverage
+from .align import REWRITE, Alignment, align, coverage
 from .minhash import MinHasher, estimated_jaccard
+from .rewrite import rewrite_passages
 from .score import relation, set_overlap
 
 # Shared words, in shortest passages, a pair found by its terms alone must have.
@@ -80,13 +81,7 @@ def compare(
     ``TERMS_ONLY_MIN_FACTOR`` times the shortest passage in all, or its passages do not
     count: a single short passage between two such texts is more likely a stock phrase or a
     source both quote (a statement's wording) than copy."""
-    found = align(
-        a.features,
-        b.features,
-        seed_words=config.seed_words,
-        min_words=config.min_passage_words,
-        min_similarity=config.min_passage_similarity,
-    )
+    found = passages(a.features, b.features, config)
     if not shares_window and sum(x.words for x in found) < (
         TERMS_ONLY_MIN_FACTOR * config.min_passage_words
     ):
@@ -102,6 +97,31 @@ def compare(
         identical=a.text_key == b.text_key,
     )
     return score, found
+
+
+def passages(a: Features, b: Features, config: ScanConfig) -> list[Alignment]:
+    """The shared passages of two texts, in text order: the verbatim ones
+    (:func:`~dedup.match.align.align`) and the rewritten ones outside them
+    (:func:`~dedup.match.rewrite.rewrite_passages`)."""
+    verbatim = align(
+        a,
+        b,
+        seed_words=config.seed_words,
+        min_words=config.min_passage_words,
+        min_similarity=config.min_passage_similarity,
+    )
+    return with_rewrites(a, b, verbatim, config)
+
+
+def with_rewrites(
+    a: Features, b: Features, verbatim: list[Alignment], config: ScanConfig
+) -> list[Alignment]:
+    """The ``verbatim`` passages of two texts and the rewritten ones outside them, in text
+    order."""
+    rewritten = rewrite_passages(a, b, verbatim, min_words=config.min_passage_words)
+    if not rewritten:
+        return verbatim
+    return sorted(verbatim + rewritten, key=lambda x: (x.a_start, x.b_start))
 
 
 def pair_score(
@@ -131,5 +151,13 @@ def pair_score(
         coverage_a=coverage(found, a[1], "a"),
         coverage_b=coverage(found, b[1], "b"),
     )
+    verbatim = [x for x in found if x.kind != REWRITE]
+    if len(verbatim) < len(found):
+        score.verbatim_a = coverage(verbatim, a[1], "a")
+        score.verbatim_b = coverage(verbatim, b[1], "b")
+        score.rewrite_a = score.coverage_a - score.verbatim_a
+        score.rewrite_b = score.coverage_b - score.verbatim_b
+    else:
+        score.verbatim_a, score.verbatim_b = score.coverage_a, score.coverage_b
     score.relation = relation(score, config, identical=identical)
     return score

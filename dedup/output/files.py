@@ -27,6 +27,10 @@ PAIR_COLUMNS = (
     "coverage_b",
     "origin",
     "origin_reason",
+    "verbatim_a",
+    "verbatim_b",
+    "rewrite_a",
+    "rewrite_b",
 )
 
 
@@ -123,6 +127,10 @@ def write_pairs(result: ScanResult, path: Path) -> None:
                     _number(p.coverage_b),
                     p.origin,
                     p.origin_reason,
+                    _number(p.verbatim_a),
+                    _number(p.verbatim_b),
+                    _number(p.rewrite_a),
+                    _number(p.rewrite_b),
                 ]
             )
 

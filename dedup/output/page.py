@@ -127,14 +127,15 @@ class PassageView:
     colour: str
     words: int
     similarity: float
+    kind: str = "verbatim"
 
     @property
     def detail(self) -> str:
-        """Where the passage comes from, its length and alignment quality."""
+        """Its kind, where it comes from, its length and alignment quality."""
         origin = self.group or "no provenance group"
         if self.agency:
             origin += f" ({self.agency})"
-        return f"{origin} · {self.words} words · similarity {self.similarity:.2f}"
+        return f"{self.kind} · {origin} · {self.words} words · similarity {self.similarity:.2f}"
 
 
 @dataclass
@@ -173,6 +174,8 @@ class GroupView:
     agency: str | None = None
     colour: str = "x"
     passages: int = 0
+    origin: str | None = None
+    origin_reason: str = ""
 
 
 @dataclass
@@ -414,6 +417,7 @@ def _passage_view(
         colour=colour_of.get(passage.provenance or "", "x"),
         words=passage.words,
         similarity=passage.similarity,
+        kind=passage.kind,
     )
 
 
@@ -555,6 +559,8 @@ def _provenance_views(
     shown = []
     for view, group in _group_views(result.provenance, limit, listed, labels):
         view.agency = group.agency
+        view.origin = labels.get(group.origin, group.origin) if group.origin else None
+        view.origin_reason = group.origin_reason
         view.colour = colours[group.id]
         view.passages = len(group.passages)
         credits: dict[str, list[str]] = {}

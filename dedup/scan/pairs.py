@@ -93,10 +93,12 @@ def _compare_chunk(
         score, found = compare(a, b, cosine, config, shares_window=windowed)
         scores.append(score)
         for x in found:
-            rows.append((i, j, x.a_start, x.a_end, x.b_start, x.b_end, x.matched_a, x.matched_b))
+            rows.append(
+                (i, j, x.a_start, x.a_end, x.b_start, x.b_end, x.matched_a, x.matched_b, x.kind)
+            )
             chars.append(char_spans(a.features, b.features, x))
     return (
         *PairTable.columns(scores),
-        np.array(rows, dtype=np.int32).reshape(-1, 8),
+        np.array(rows, dtype=np.int32).reshape(-1, 9),
         np.array(chars, dtype=np.int64).reshape(-1, 4),
     )

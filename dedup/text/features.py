@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import Stemmer
 import xxhash
+from breame.spelling import get_american_spelling as _american
 from numba import njit
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -23,8 +25,45 @@ from ..models import Document
 from ..util.arrays import find, hash_table
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-_SENTENCE_END_CODES = np.array([ord(c) for c in ".!?\n"], dtype=np.uint32)
+# A sentence ends at ".", "!" or "?" before white space, a closing quote or bracket, or the
+# end (not inside "2.5" or "U.S.A"), and at a line break, unless the line is long and
+# unfinished: a hard-wrapped paragraph (wire copy and Reuters-21578 wrap lines at about 70
+# characters), as the cleaning joins such lines.
+_SENTENCE_END_RE = re.compile(r"[.!?](?=[\s\"'”’)\]<]|$)")
+_WRAPPED_LINE_CHARS = 50
+_LINE_CLOSERS = "\"'”’)]<"
+_SENTENCE_ENDS = (".", "!", "?")
 _HASH_CACHE: dict[str, int] = {}
+_MATCH_KEYS: dict[str, int] = {}
+_STEMMER = Stemmer.Stemmer("english")
+_NUMBER_WORDS = {
+    word: str(number)
+    for number, word in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+} | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000"}
 _HASH_CACHE_LIMIT = 2_000_000
 # Odd 64-bit multiplier of the polynomial rolling hash that combines token hashes into shingles.
 _ROLL = np.uint64(0x9E3779B97F4A7C15)
@@ -76,6 +115,36 @@ def normalise_word(word: str) -> str:
     return word.casefold().replace("’", "'")
 
 
+def match_key(word: str) -> int:
+    """The key under which a normalised word matches its variants in a rewritten sentence:
+    number words as digits (``two`` is ``2``), British spelling as American (``organise`` is
+    ``organize``), then its Snowball stem (``accused``, ``accusing``: ``accus``). Cached."""
+    key = _MATCH_KEYS.get(word)
+    if key is None:
+        if len(_MATCH_KEYS) >= _HASH_CACHE_LIMIT:
+            _MATCH_KEYS.clear()
+        form = _NUMBER_WORDS.get(word, word)
+        if form.isalpha():
+            form = _american(form)
+        key = _MATCH_KEYS[word] = word_hash(_STEMMER.stemWord(form))
+    return key
+
+
+def match_keys(words: Sequence[str]) -> np.ndarray:
+    """:func:`match_key` of every word (uint64)."""
+    return np.fromiter(map(match_key, words), dtype=np.uint64, count=len(words))
+
+
+def content_words(words: Sequence[str]) -> np.ndarray:
+    """Which words carry content: not a stop word, and longer than two letters (or a
+    number)."""
+    return np.fromiter(
+        (w not in _STOP_SET and (len(w) > 2 or w.isdigit()) for w in words),
+        dtype=bool,
+        count=len(words),
+    )
+
+
 def word_hash(word: str) -> int:
     """Stable 64-bit hash of a normalised word (xxh3), cached."""
     value = _HASH_CACHE.get(word)
@@ -105,12 +174,28 @@ def _word_hashes(words: Sequence[str]) -> np.ndarray:
     return np.fromiter(map(_HASH_CACHE.__getitem__, words), dtype=np.uint64, count=len(words))
 
 
+def sentence_ends(text: str) -> np.ndarray:
+    """For each character of ``text``, whether a sentence ends there (see
+    ``_SENTENCE_END_RE``): a boolean array of ``len(text)``."""
+    marks = np.zeros(len(text), dtype=bool)
+    marks[[m.start() for m in _SENTENCE_END_RE.finditer(text)]] = True
+    position = 0
+    for line in text.split("\n")[:-1]:
+        position += len(line)
+        unfinished = not line.rstrip().rstrip(_LINE_CLOSERS).endswith(_SENTENCE_ENDS)
+        if len(line) < _WRAPPED_LINE_CHARS or not unfinished:
+            marks[position] = True
+        position += 1
+    return marks
+
+
 def extract_features(doc: Document) -> Features:
     """Tokenise the kept text of ``doc`` and find its sentence starts.
 
     A sentence starts at the first token, at the first token after removed text, and at a
-    token with a sentence end (``.``, ``!``, ``?`` or a line break) between it and the token
-    before. A name is a capitalised token that does not start a sentence.
+    token with a sentence end (:func:`sentence_ends`: ``.``, ``!``, ``?``, or a line break
+    that does not wrap a paragraph) between it and the token before. A name is a capitalised
+    token that does not start a sentence.
     """
     text = doc.text
     matches: list[re.Match[str]] = []
@@ -133,8 +218,7 @@ def extract_features(doc: Document) -> Features:
     is_start = np.zeros(count, dtype=bool)
     if count:
         # Sentence ends before each character, counted once over the whole text.
-        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        ends_before = np.concatenate(([0], np.cumsum(np.isin(codes, _SENTENCE_END_CODES))))
+        ends_before = np.concatenate(([0], np.cumsum(sentence_ends(text))))
         is_start[1:] = ends_before[starts[1:]] > ends_before[ends[:-1]]
         is_start[segment_firsts] = True
     folded = [w.casefold() for w in raw]
@@ -334,3 +418,6 @@ def term_key(term: str) -> int:
 
 _NAME_SALT = np.uint64(xxhash.xxh3_64_intdigest(b"name:"))
 _STOP_KEYS = np.sort(np.array([word_hash(w) for w in ENGLISH_STOP_WORDS], dtype=np.uint64))
+# Stop words of the content-word test of rewritten sentences: scikit-learn's English list,
+# and the words every news sentence attributes with.
+_STOP_SET = frozenset(ENGLISH_STOP_WORDS) | {"said", "says", "told", "mr", "mrs", "ms"}

@@ -17,7 +17,8 @@
       for (const span of copy.querySelectorAll("span[data-p]")) {
         const hits = span.dataset.p.split(" ").filter((id) => passages.has(id));
         if (hits.length === 0) continue;
-        span.classList.add("hl", "g" + passages.get(hits[0]).dataset.c);
+        const first = passages.get(hits[0]);
+        span.classList.add("hl", "g" + first.dataset.c, "k-" + first.dataset.k);
         span.title = hits.map((id) => passages.get(id).textContent.trim()).join("\n");
       }
       box.replaceChildren(copy);

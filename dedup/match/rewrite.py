@@ -1,0 +1,202 @@
+"""Rewritten passages: sentences of one text that keep much of the wording of a sentence of
+the other, reworded.
+
+Newspapers rewrite the wire: the same facts, names, numbers and quotes in shortened,
+reordered sentences with changed words, where exact word runs (:mod:`dedup.match.align`) find
+only fragments. As in the text-alignment approaches that did best at PAN, sentences are the
+seeds: each sentence of either text is paired with the sentence of the other that shares
+most of its word pairs (two words in a row, compared by
+:func:`~dedup.text.features.match_key`: stems, spelling and number variants alike), when
+they share at least ``MIN_SHARED`` of them and at least ``MIN_SHARE`` of the shorter
+sentence's; paired sentences that follow each other in both texts within ``SENTENCE_GAP``
+sentences are merged into one passage, and passages shorter than the shortest passage are
+dropped.
+
+Word pairs, not content words: two agencies reporting one event independently share its
+names, numbers and facts sentence by sentence, but seldom its phrasing (on METER dev, content
+words at the same thresholds cover a third of the stories written without the PA copy; word
+pairs a tenth).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from ..text.features import Features, match_keys
+from .align import REWRITE, Alignment
+
+MIN_SHARED = 3  # word pairs a sentence shares with the sentence it rewrites, at least
+MIN_SHARE = 0.4  # and this share of the shorter one's word pairs
+# A sentence of fewer word pairs (numbers aside) is not paired as rewritten: a line of a table
+# or a headline shares its few word pairs with any line of the same form.
+MIN_SENTENCE_PAIRS = 6
+SENTENCE_GAP = 1  # sentences left out between two paired ones of one passage, at most
+_PAIR_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+@dataclass(frozen=True)
+class SentenceKeys:
+    """A text's sentences as sets of word-pair keys.
+
+    Attributes:
+        bounds: Where each sentence's tokens start, then the number of tokens.
+        keys: The distinct (key, sentence) entries' keys, ascending.
+        sentences: Each entry's sentence.
+        sizes: Each sentence's number of distinct word-pair keys.
+    """
+
+    bounds: np.ndarray
+    keys: np.ndarray
+    sentences: np.ndarray
+    sizes: np.ndarray
+
+
+def sentence_keys(features: Features) -> SentenceKeys:
+    """The text's :class:`SentenceKeys`, kept on its features (a text meets many
+    others)."""
+    cached = features.__dict__.get("_sentence_keys")
+    if cached is None:
+        n = len(features)
+        bounds = np.append(features.sentence_starts, n).astype(np.int64)
+        sentence = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
+        listed = list(features.words)
+        words = match_keys(listed)
+        # Pairs of words inside one sentence, neither a number: the numbers of two tables of
+        # one form differ, and their lines share the rest.
+        wordy = ~np.fromiter((w.isdigit() for w in listed), dtype=bool, count=n)
+        inside = (sentence[1:] == sentence[:-1]) & wordy[1:] & wordy[:-1]
+        with np.errstate(over="ignore"):
+            keys = (words[:-1] * _PAIR_MIX + words[1:])[inside]
+        owners = sentence[:-1][inside]
+        order = np.lexsort((owners, keys))
+        keys, owners = keys[order], owners[order]
+        distinct = np.r_[True, (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])]
+        keys, owners = keys[distinct], owners[distinct]
+        sizes = np.bincount(owners, minlength=len(bounds) - 1)
+        cached = SentenceKeys(bounds, keys, owners.astype(np.int64), sizes.astype(np.int64))
+        features.__dict__["_sentence_keys"] = cached
+    return cached
+
+
+def rewrite_passages(
+    a: Features,
+    b: Features,
+    taken: list[Alignment],
+    *,
+    min_words: int,
+) -> list[Alignment]:
+    """The rewritten passages of ``a`` and ``b``, in text order, outside the ``taken``
+    (verbatim) passages: a sentence mostly inside one on either side is not paired again,
+    and a passage does not reach across it."""
+    ka, kb = sentence_keys(a), sentence_keys(b)
+    if not len(ka.keys) or not len(kb.keys):
+        return []
+    firsts, seconds, shared = _sentence_matches(
+        ka.keys, ka.sentences, ka.sizes, kb.keys, kb.sentences, kb.sizes, MIN_SHARED, MIN_SHARE
+    )
+    if not len(firsts):
+        return []
+    free = ~(_taken_sentences(ka.bounds, taken, "a")[firsts])
+    free &= ~(_taken_sentences(kb.bounds, taken, "b")[seconds])
+    passages = []
+    for row in _runs(firsts[free], seconds[free], shared[free], SENTENCE_GAP).tolist():
+        first_a, last_a, first_b, last_b, words = row
+        found = Alignment(
+            int(ka.bounds[first_a]),
+            int(ka.bounds[last_a + 1]),
+            int(kb.bounds[first_b]),
+            int(kb.bounds[last_b + 1]),
+            words,
+            words,
+            REWRITE,
+        )
+        if found.words >= min_words:
+            passages.append(found)
+    return passages
+
+
+def _taken_sentences(bounds: np.ndarray, taken: list[Alignment], side: str) -> np.ndarray:
+    """Which sentences (``bounds``: their token starts, then the length) are mostly inside
+    the ``taken`` passages on one side."""
+    inside = np.zeros(int(bounds[-1]), dtype=np.int64)
+    for found in taken:
+        start, end = (found.a_start, found.a_end) if side == "a" else (found.b_start, found.b_end)
+        inside[start:end] = 1
+    counted = np.concatenate(([0], np.cumsum(inside)))
+    return 2 * (counted[bounds[1:]] - counted[bounds[:-1]]) > np.diff(bounds)
+
+
+@njit(cache=True, nogil=True)
+def _sentence_matches(  # type: ignore[no-untyped-def]
+    keys_a, sentences_a, sizes_a, keys_b, sentences_b, sizes_b, min_shared, min_share
+):
+    """The paired sentences ``(i, j)`` and the content keys they share: each sentence of
+    either text with the sentence of the other that shares most (the first of a tie), when
+    enough (``min_shared``, and ``min_share`` of the shorter's keys); sorted, each once."""
+    counts = np.zeros((len(sizes_a), len(sizes_b)), dtype=np.int64)
+    x = y = 0
+    while x < len(keys_a) and y < len(keys_b):
+        if keys_a[x] < keys_b[y]:
+            x += 1
+        elif keys_a[x] > keys_b[y]:
+            y += 1
+        else:
+            end_x, end_y = x, y
+            while end_x < len(keys_a) and keys_a[end_x] == keys_a[x]:
+                end_x += 1
+            while end_y < len(keys_b) and keys_b[end_y] == keys_b[y]:
+                end_y += 1
+            for i in range(x, end_x):
+                for j in range(y, end_y):
+                    counts[sentences_a[i], sentences_b[j]] += 1
+            x, y = end_x, end_y
+    paired = np.zeros((len(sizes_a), len(sizes_b)), dtype=np.bool_)
+    for i in range(len(sizes_a)):
+        j = np.argmax(counts[i]) if len(sizes_b) else -1
+        if j >= 0 and _enough(counts[i, j], sizes_a[i], sizes_b[j], min_shared, min_share):
+            paired[i, j] = True
+    for j in range(len(sizes_b)):
+        i = np.argmax(counts[:, j]) if len(sizes_a) else -1
+        if i >= 0 and _enough(counts[i, j], sizes_a[i], sizes_b[j], min_shared, min_share):
+            paired[i, j] = True
+    firsts, seconds = np.nonzero(paired)
+    shared = np.empty(len(firsts), dtype=np.int64)
+    for k in range(len(firsts)):
+        shared[k] = counts[firsts[k], seconds[k]]
+    return firsts.astype(np.int64), seconds.astype(np.int64), shared
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _enough(count, size_a, size_b, min_shared, min_share):  # type: ignore[no-untyped-def]
+    return (
+        count >= min_shared
+        and count >= min_share * min(size_a, size_b)
+        and min(size_a, size_b) >= MIN_SENTENCE_PAIRS
+    )
+
+
+@njit(cache=True, nogil=True)
+def _runs(firsts, seconds, shared, gap):  # type: ignore[no-untyped-def]
+    """Paired sentences (sorted by the first text's) merged into passages: a pair joins the
+    passage before it when it is at most ``gap`` sentences past it in the first text and
+    within ``gap`` of its sentences in the second. Rows: first and last sentence of each
+    side, and the content keys shared."""
+    out = np.empty((len(firsts), 5), dtype=np.int64)
+    count = 0
+    for k in range(len(firsts)):
+        i, j = firsts[k], seconds[k]
+        if count:
+            row = out[count - 1]
+            if i <= row[1] + gap + 1 and row[2] - gap - 1 <= j <= row[3] + gap + 1:
+                row[1] = max(row[1], i)
+                row[2] = min(row[2], j)
+                row[3] = max(row[3], j)
+                row[4] += shared[k]
+                continue
+        out[count, 0], out[count, 1], out[count, 2], out[count, 3] = i, i, j, j
+        out[count, 4] = shared[k]
+        count += 1
+    return out[:count]

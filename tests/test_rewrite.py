@@ -1,0 +1,92 @@
+"""Rewritten passages: sentences that keep another text's wording, reworded."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dedup.config import ScanConfig
+from dedup.match.compare import passages
+from dedup.match.rewrite import rewrite_passages
+from dedup.models import Document
+from dedup.text.clean import clean_documents
+from dedup.text.features import extract_features, match_key, sentence_ends
+
+WIRE = (
+    "The organisation accused the two directors of hiding losses of twelve million pounds from "
+    "investors over three years, the court heard on Monday. Prosecutors said the directors had "
+    "moved the money through companies registered in Jersey and Guernsey before the collapse. "
+    "Both men deny fraud and the trial, expected to last eight weeks, continues."
+)
+# The same sentences reworded: clauses moved, inflections, American spelling, digits; no run
+# of 12 words kept.
+REWRITE = (
+    "On Monday the court heard the organization accusing the two directors of hiding from "
+    "investors, over three years, losses of 12 million pounds. Money was moved by the "
+    "directors through companies registered in Jersey and in Guernsey ahead of the collapse, "
+    "prosecutors said. The trial is expected to last eight weeks, and both men are denying "
+    "the fraud."
+)
+# The same event reported independently: its names, numbers and facts, not its wording.
+INDEPENDENT = (
+    "Investors lost twelve million pounds, jurors were told, after two company bosses hid the "
+    "scale of the damage for three years. Money went via Jersey and Guernsey firms, according "
+    "to the Crown. The pair, who face eight weeks in the dock, insist they are innocent of "
+    "fraud."
+)
+
+
+def features(text: str):
+    (doc,) = clean_documents([Document(id="d", path="", text=text)])
+    return extract_features(doc)
+
+
+def test_a_reworded_story_is_one_rewrite_passage():
+    wire = features(WIRE)
+    found = passages(wire, features(REWRITE), ScanConfig())
+    assert [x.kind for x in found] == [1]  # rewritten, nothing verbatim
+    (rewrite,) = found
+    assert (rewrite.a_start, rewrite.a_end) == (0, len(wire))  # all three sentences
+    assert rewrite.words >= 12
+
+
+def test_the_same_event_in_other_words_is_not_a_rewrite():
+    assert passages(features(WIRE), features(INDEPENDENT), ScanConfig()) == []
+
+
+def test_a_sentence_inside_a_verbatim_passage_is_not_paired_again():
+    wire, copy = features(WIRE), features(WIRE)
+    verbatim = passages(wire, copy, ScanConfig())
+    assert [x.kind for x in verbatim] == [0]
+    assert rewrite_passages(wire, copy, verbatim, min_words=12) == []
+
+
+def test_lines_of_two_tables_of_one_form_are_not_rewrites():
+    table = "Shr {} cts vs 57 cts net profit\nNet {} vs 2,437,914 dlrs\nRevs {} mln vs 23.1 mln\n"
+    first = features(table.format(81, "3,660,273", 28.5))
+    second = features(table.format(29, "1,325,755", 31.7))
+    assert rewrite_passages(first, second, [], min_words=3) == []
+
+
+def test_match_keys_compare_variants():
+    assert match_key("organisation") == match_key("organization")
+    assert match_key("accused") == match_key("accusing")
+    assert match_key("twelve") == match_key("12")
+    assert match_key("courts") == match_key("court")
+    assert match_key("court") != match_key("crown")
+
+
+def test_sentences_end_at_punctuation_and_at_lines_that_do_not_wrap():
+    text = (
+        "HOUSTON, March 3 - Tenneco Inc said it will redeem on April\n"
+        "eight all outstanding shares. It paid 2.5 dlrs\n"
+        "Short line\n"
+        "Next."
+    )
+    ends = np.flatnonzero(sentence_ends(text)).tolist()
+    assert ends == [
+        text.index("shares.") + 6,  # "." before white space
+        text.index("dlrs\n") + 4,  # a short line's break
+        text.index("line\n") + 4,
+        len(text) - 1,  # "." at the end
+    ]
+    assert text.index("2.5") + 1 not in ends  # not inside a number
