@@ -82,6 +82,9 @@ class Document:
     group: str = ""
     derivation: dict[str, Any] | None = None
     credit_lines: list[Credit] = field(default_factory=list)
+    # What the derivation label model read of the document (not written out): for fitting
+    # and measuring the model.
+    label_features: list[float] | None = field(default=None, repr=False, compare=False)
 
     def to_record(self) -> dict[str, Any]:
         """The document as the ``documents.jsonl`` object (public contract)."""

@@ -26,6 +26,23 @@ REWRITE = (
     "prosecutors said. The trial is expected to last eight weeks, and both men are denying "
     "the fraud."
 )
+# Reworded with synonyms too (charged, concealing, shifted, firms, prior to, hearing, jury)
+# and clauses reordered.
+SYNONYMS = (
+    "On Monday the court was told the body charged the two directors with concealing from "
+    "investors, over three years, losses of 12 million pounds. The money was shifted by the "
+    "directors through firms registered in Jersey and in Guernsey prior to the collapse, "
+    "prosecutors told the jury. The hearing is expected to last eight weeks, and both men are "
+    "denying the fraud."
+)
+# Two unrelated stories that end with the same stock sentence.
+STOCK = (
+    "Shares of the company rose sharply after the results were published on Tuesday. The "
+    "company did not immediately respond to a request for comment. Analysts expect more cuts.",
+    "Flooding closed three roads in the north of the county overnight, the council said. The "
+    "company did not immediately respond to a request for comment. Police urged drivers to "
+    "stay at home.",
+)
 # The same event reported independently: its names, numbers and facts, not its wording.
 INDEPENDENT = (
     "Investors lost twelve million pounds, jurors were told, after two company bosses hid the "
@@ -47,6 +64,18 @@ def test_a_reworded_story_is_one_rewrite_passage():
     (rewrite,) = found
     assert (rewrite.a_start, rewrite.a_end) == (0, len(wire))  # all three sentences
     assert rewrite.words >= 12
+
+
+def test_a_story_reworded_with_synonyms_is_one_rewrite_passage():
+    wire = features(WIRE)
+    found = passages(wire, features(SYNONYMS), ScanConfig())
+    assert [(x.kind, x.a_start, x.a_end) for x in found] == [(1, 0, len(wire))]
+
+
+def test_a_shared_stock_sentence_is_neither_a_rewrite_nor_a_passage():
+    first, second = (features(text) for text in STOCK)
+    assert rewrite_passages(first, second, [], min_words=12) == []
+    assert passages(first, second, ScanConfig()) == []
 
 
 def test_the_same_event_in_other_words_is_not_a_rewrite():

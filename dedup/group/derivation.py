@@ -8,7 +8,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..match.align import REWRITE
+from ..models import SCORE_COLUMNS, Document, PairTable
 from ..util.arrays import common, unique
+from .labels import FEATURES, label_features, label_model
+from .origin import WIRE_MARKS
 from .provenance import LinkTable, ProvenanceCluster
 
 # Derivation labels, tuned on METER's dev split (see the docs, "Evaluation"): a story is wholly
@@ -103,18 +106,27 @@ def word_overlap(words: np.ndarray, partner_words: Sequence[np.ndarray]) -> floa
 
 
 def document_derivations(
+    docs: Sequence[Document],
     hashes: Sequence[np.ndarray],
     links: LinkTable,
     groups: Sequence[ProvenanceCluster],
     group_of_link: np.ndarray,
-    origin_of_link: np.ndarray | None = None,
+    origins: tuple[np.ndarray, np.ndarray] | None = None,
+    pairs: PairTable | None = None,
 ) -> list[dict]:
     """:func:`derivation` of every document, from each one's token hashes (in corpus order),
     the passages (``links``) and the provenance group of each passage (its index in
-    ``groups``, -1 for none). A passage whose ``origin_of_link`` is the document itself (the
-    document that is surely the origin of the pair, -1 for none) does not make it derived:
-    a wire story is not derived from its own re-runs."""
+    ``groups``, -1 for none); each labelled by the label model (:mod:`dedup.group.labels`),
+    whose features are kept on the document (``label_features``).
+
+    ``origins`` holds, for each link, the document that is surely the origin of its pair and
+    the one that is its origin for any reason (-1 for none). A passage whose sure origin is
+    the document itself does not make it derived: a wire story is not derived from its own
+    re-runs. ``pairs`` (the candidate pairs' scores) gives the features of the candidates
+    that share no passage."""
     n = len(hashes)
+    wire = np.array([bool({c.kind for c in d.credit_lines} & WIRE_MARKS) for d in docs])
+    sure, likely = origins if origins is not None else (np.full(len(links), -1),) * 2
     # Each document's passages (in passage order) and the documents they link it to.
     ends = links.rows[:, :2].ravel(order="F")
     owners = np.tile(np.arange(len(links)), 2)
@@ -122,18 +134,104 @@ def document_derivations(
     bounds = np.searchsorted(ends[by_doc], np.arange(n + 1))
     found = []
     for i in range(n):
-        mine = owners[by_doc[bounds[i] : bounds[i + 1]]]
-        if origin_of_link is not None:
-            mine = mine[origin_of_link[mine] != i]
-        partners = unique(links.rows[mine, :2].ravel())
-        overlap = word_overlap(hashes[i], [hashes[j] for j in partners.tolist() if j != i])
-        found.append(
-            derivation(
-                len(hashes[i]),
-                links.spans(mine, i),
-                [groups[g] if g >= 0 else None for g in group_of_link[mine].tolist()],
-                overlap,
-                (links.rows[mine, 8] == REWRITE).tolist(),
-            )
+        every = owners[by_doc[bounds[i] : bounds[i + 1]]]
+        mine = every[sure[every] != i]
+        others = np.where(links.rows[mine, 0] == i, links.rows[mine, 1], links.rows[mine, 0])
+        partners = unique(others)
+        overlap = word_overlap(hashes[i], [hashes[j] for j in partners.tolist()])
+        spans = links.spans(mine, i)
+        record = derivation(
+            len(hashes[i]),
+            spans,
+            [groups[g] if g >= 0 else None for g in group_of_link[mine].tolist()],
+            overlap,
+            (links.rows[mine, 8] == REWRITE).tolist(),
         )
+        docs[i].label_features = label_features(
+            len(hashes[i]),
+            record,
+            spans,
+            _partner_cover(len(hashes[i]), spans, others),
+            set(likely[mine][likely[mine] != i].tolist()) & set(partners.tolist()),
+            _origin_of(i, links.rows[every], likely[every]),
+            1.0 if wire[i] else 0.5 if docs[i].credits else 0.0,
+            _candidates(i, pairs, wire, hashes) if pairs is not None else (0.0,) * 5,
+        )
+        found.append(record)
+    _label(docs, found)
     return found
+
+
+def _candidates(
+    doc: int, pairs: PairTable, wire: np.ndarray, hashes: Sequence[np.ndarray]
+) -> tuple[float, float, float, float, float]:
+    """The candidate features of ``doc`` (:data:`~dedup.group.labels.FEATURES`)."""
+    rows = pairs.rows_of(doc)
+    if not len(rows):
+        return 0.0, 0.0, 0.0, 0.0, 0.0
+    first = pairs.docs[rows, 0] == doc
+    others = np.where(first, pairs.docs[rows, 1], pairs.docs[rows, 0])
+    cosines = pairs.scores[rows, SCORE_COLUMNS.index("cosine")]
+    contained = np.where(
+        first,
+        pairs.scores[rows, SCORE_COLUMNS.index("containment_a")],
+        pairs.scores[rows, SCORE_COLUMNS.index("containment_b")],
+    )
+    wired = wire[others]
+    if not wired.any():
+        return float(cosines.max()), float(contained.max()), 0.0, 0.0, 0.0
+    best = int(others[wired][np.argmax(cosines[wired])])
+    return (
+        float(cosines.max()),
+        float(contained.max()),
+        float(cosines[wired].max()),
+        float(contained[wired].max()),
+        word_overlap(hashes[doc], [hashes[best]]),
+    )
+
+
+def _origin_of(doc: int, rows: np.ndarray, origins: np.ndarray) -> float:
+    """The share of the texts its links (``rows``) reach that ``doc`` is the origin of."""
+    others = np.where(rows[:, 0] == doc, rows[:, 1], rows[:, 0])
+    reached = unique(others)
+    return len(unique(others[origins == doc])) / len(reached) if len(reached) else 0.0
+
+
+def compared(values: Sequence[float] | None) -> bool:
+    """Whether the label model labels a document (else it is ``independent``): it shares
+    passages, or it is at least a candidate pair of another text, the origin of none and not
+    wire copy itself (a wire story re-run by others is not derived from them)."""
+    if not values:
+        return False
+    if values[FEATURES.index("reused")] > 0:
+        return True
+    return (
+        values[FEATURES.index("best_cosine")] > 0
+        and values[FEATURES.index("origin_of")] == 0
+        and values[FEATURES.index("credits")] < 1
+    )
+
+
+def _partner_cover(length: int, spans: np.ndarray, others: np.ndarray) -> dict[int, float]:
+    """Share of the body inside the passages shared with each partner."""
+    cover: dict[int, float] = {}
+    for partner in unique(others).tolist():
+        mask = np.zeros(max(length, 1), dtype=bool)
+        for start, end in spans[others == partner].tolist():
+            mask[start:end] = True
+        cover[partner] = float(mask[:length].mean()) if length else 0.0
+    return cover
+
+
+def _label(docs: Sequence[Document], records: list[dict]) -> None:
+    """Each record's ``label`` by the label model (``independent`` for a document that is
+    not even a candidate pair of another)."""
+    model = label_model()
+    if model is None:
+        return  # fitting a new model: the records keep the rule's labels
+    linked = [k for k in range(len(records)) if compared(docs[k].label_features)]
+    if not linked:
+        return
+    values = np.array([docs[k].label_features for k in linked], dtype=np.float64)
+    for k, label in zip(linked, model.predict(values)):
+        records[k]["label"] = label

@@ -102,10 +102,12 @@ def set_pair_origins(table: PairTable, documents: Sequence[Document]) -> None:
 SURE_REASONS = frozenset({"earlier date", "the wire's byline or dateline"})
 
 
-def sure_origin_of_links(table: PairTable, link_pairs: np.ndarray) -> np.ndarray:
-    """For each link (a pair's documents, ``(n, 2)``), the document that is surely the
-    origin of its pair (:data:`SURE_REASONS`), or -1."""
-    sure = np.array([ORIGIN_REASONS[k] in SURE_REASONS for k in range(len(ORIGIN_REASONS))])
+def origin_of_links(table: PairTable, link_pairs: np.ndarray, *, sure: bool = False) -> np.ndarray:
+    """For each link (a pair's documents, ``(n, 2)``), the document that is the origin of its
+    pair (with ``sure``, only for :data:`SURE_REASONS`), or -1."""
+    wanted_reasons = np.array(
+        [not sure or ORIGIN_REASONS[k] in SURE_REASONS for k in range(len(ORIGIN_REASONS))]
+    )
     width = np.int64(len(table.ids) + 1)
     codes = table.docs[:, 0].astype(np.int64) * width + table.docs[:, 1]
     order = np.argsort(codes)
@@ -115,7 +117,11 @@ def sure_origin_of_links(table: PairTable, link_pairs: np.ndarray) -> np.ndarray
     if not len(codes):
         return found
     rows = order[at]
-    known = (codes[rows] == wanted) & sure[table.origin_reasons[rows]] & (table.origins[rows] > 0)
+    known = (
+        (codes[rows] == wanted)
+        & wanted_reasons[table.origin_reasons[rows]]
+        & (table.origins[rows] > 0)
+    )
     side = np.where(table.origins[rows] == 1, 0, 1)
     ends = link_pairs[np.arange(len(link_pairs)), side]
     found[known] = ends[known]

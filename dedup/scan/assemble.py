@@ -13,7 +13,7 @@ import numpy as np
 from ..config import ScanConfig
 from ..group.derivation import document_derivations
 from ..group.duplicates import duplicate_groups
-from ..group.origin import group_origin, set_pair_origins, sure_origin_of_links
+from ..group.origin import group_origin, origin_of_links, set_pair_origins
 from ..group.provenance import Link, LinkTable, provenance_groups
 from ..group.stories import story_groups
 from ..match.align import PassageTable
@@ -108,8 +108,11 @@ def _provenance(
     for number, group in enumerate(groups):
         group_of_link[group.links] = number
     passages = PassageTable(docs, links.rows, chars, group_of_link, [g.id for g in groups])
-    origins = sure_origin_of_links(table, links.rows[:, :2])
-    derived = document_derivations(hashes, links, groups, group_of_link, origins)
+    origins = (
+        origin_of_links(table, links.rows[:, :2], sure=True),
+        origin_of_links(table, links.rows[:, :2]),
+    )
+    derived = document_derivations(docs, hashes, links, groups, group_of_link, origins, table)
     for doc, found in zip(docs, derived):
         doc.derivation = found
     records = []
