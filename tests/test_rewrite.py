@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from dedup.config import ScanConfig
 from dedup.match.compare import passages
@@ -94,6 +95,13 @@ def test_lines_of_two_tables_of_one_form_are_not_rewrites():
     first = features(table.format(81, "3,660,273", 28.5))
     second = features(table.format(29, "1,325,755", 31.7))
     assert rewrite_passages(first, second, [], min_words=3) == []
+
+
+@pytest.mark.parametrize("text", ["Carryforwards", "", "Net 12 vs 9", "Up. Down. Out."])
+def test_a_text_without_word_pairs_has_no_rewrites(text):
+    one = features(text)
+    assert rewrite_passages(one, features(WIRE), [], min_words=0) == []
+    assert rewrite_passages(features(WIRE), one, [], min_words=0) == []
 
 
 def test_match_keys_compare_variants():

@@ -73,7 +73,8 @@ def sentence_keys(features: Features) -> SentenceKeys:
         owners = sentence[:-1][inside]
         order = np.lexsort((owners, keys))
         keys, owners = keys[order], owners[order]
-        distinct = np.r_[True, (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])]
+        distinct = np.ones(len(keys), dtype=bool)  # a one-word text has no pairs at all
+        distinct[1:] = (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])
         keys, owners = keys[distinct], owners[distinct]
         sizes = np.bincount(owners, minlength=len(bounds) - 1)
         cached = SentenceKeys(bounds, keys, owners.astype(np.int64), sizes.astype(np.int64))
