@@ -8,6 +8,7 @@ module or from ``conftest.py``.
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import socket
@@ -148,3 +149,11 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def write_reruns(path: Path, footer: str = "Follow us for more news") -> Path:
+    """90 articles re-running wire paragraphs (:func:`rerun_articles`, seed 11), a short
+    ``footer`` line in each, as JSONL at ``path``."""
+    articles = rerun_articles(90, seed=11, footer=footer)
+    path.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
+    return path

@@ -90,3 +90,35 @@ def test_a_rewrite_sharing_names_and_numbers_is_a_candidate_by_its_terms(tmp_pat
     assert with_terms.candidates["term_pairs"] == 1
     without = scan([tmp_path], ScanConfig(neighbours=0))
     assert list(without.pairs) == []
+
+
+def test_the_story_groups_read_the_term_pairs_they_would_find_off_the_candidates(tmp_path):
+    from tests.support import write_reruns
+
+    reruns = write_reruns(tmp_path / "reruns.jsonl")
+    from dedup.group.stories import STORY_LSH_THRESHOLD, STORY_MAX_BUCKET, story_groups
+    from dedup.match.candidates import TERM_LSH_THRESHOLD, TERM_MAX_BUCKET, term_pairs
+    from dedup.match.tfidf import tfidf_matrix
+    from dedup.text.features import extract_features
+
+    result = scan([reruns], ScanConfig(workers=1))
+    tfidf = tfidf_matrix([extract_features(d) for d in result.documents])
+    wide = term_pairs(
+        tfidf, threshold=TERM_LSH_THRESHOLD, max_bucket=TERM_MAX_BUCKET, min_cosine=0.1
+    )
+    own = term_pairs(
+        tfidf, threshold=STORY_LSH_THRESHOLD, max_bucket=STORY_MAX_BUCKET, min_cosine=0.2
+    )
+    narrowed = wide.narrowed(
+        threshold=STORY_LSH_THRESHOLD, max_bucket=STORY_MAX_BUCKET, min_cosine=0.2
+    )
+    assert narrowed is not None and len(own.pairs) < len(wide.pairs)
+    assert np.array_equal(narrowed[0], own.pairs) and np.array_equal(narrowed[1], own.cosines)
+    # What cannot be read off them is not: a lower cosine, or other buckets.
+    assert (
+        wide.narrowed(threshold=STORY_LSH_THRESHOLD, max_bucket=STORY_MAX_BUCKET, min_cosine=0.05)
+        is None
+    )
+    assert wide.narrowed(threshold=STORY_LSH_THRESHOLD, max_bucket=3, min_cosine=0.2) is None
+    groups = story_groups(tfidf, limit=10, terms=wide)
+    assert groups and groups == story_groups(tfidf, limit=10)

@@ -16,17 +16,14 @@ from dedup.scan import corpus, pairs
 from dedup.scan import local as pipeline
 from dedup.util.parallel import fork_map, resolve_workers, spans
 
-from .support import rerun_articles
+from .support import write_reruns
 
 FOOTER = "Follow us for more news"  # a short line in every article: the site's chrome
 
 
 @pytest.fixture(scope="module")
 def reruns(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("reruns") / "reruns.jsonl"
-    articles = rerun_articles(90, seed=11, footer=FOOTER)
-    path.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
-    return path
+    return write_reruns(tmp_path_factory.mktemp("reruns") / "reruns.jsonl", FOOTER)
 
 
 def _scan(path: Path, workers: int):

@@ -9,7 +9,7 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix
 
-from ..match.candidates import term_pairs
+from ..match.candidates import TermPairs, term_pairs
 from ..util.parallel import fork_map
 from .graph import components
 
@@ -18,7 +18,12 @@ STORY_THRESHOLD = 0.2
 
 
 def story_groups(
-    tfidf: csr_matrix, threshold: float = STORY_THRESHOLD, limit: int = 5000, workers: int = 1
+    tfidf: csr_matrix,
+    threshold: float = STORY_THRESHOLD,
+    limit: int = 5000,
+    workers: int = 1,
+    *,
+    terms: TermPairs | None = None,
 ) -> list[list[int]]:
     """Articles about the same event: average-linkage clusters of TF-IDF cosine.
 
@@ -27,7 +32,8 @@ def story_groups(
     is built: candidate pairs come from MinHash LSH over each document's top TF-IDF terms,
     pairs whose cosine reaches the threshold form a graph, and the clustering runs inside each
     connected component (a component still larger than ``limit`` is split at a higher
-    similarity first).
+    similarity first). Those pairs are read off ``terms`` (the candidate stage's term pairs)
+    when they can be (:meth:`~dedup.match.candidates.TermPairs.narrowed`), the same pairs.
 
     Returns:
         Every group of at least two documents (sorted lists of indices), by first member.
@@ -39,7 +45,7 @@ def story_groups(
         return []
     if n <= limit:
         return _average_linkage(tfidf, np.arange(n), threshold)
-    pairs, similarity = _story_pairs(tfidf, threshold, workers)
+    pairs, similarity = _story_pairs(tfidf, threshold, workers, terms)
     groups: list[list[int]] = []
     to_link: list[np.ndarray] = []
     _cluster_components(tfidf, pairs, similarity, threshold, limit, groups, to_link)
@@ -66,17 +72,19 @@ COMPONENTS_PER_TASK = 200  # story components clustered per task of a worker pro
 
 
 def _story_pairs(
-    tfidf: csr_matrix, threshold: float, workers: int
+    tfidf: csr_matrix, threshold: float, workers: int, terms: TermPairs | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of documents sharing enough of their top TF-IDF terms whose cosine reaches
     ``threshold``, sorted, and their cosines."""
-    return term_pairs(
-        tfidf,
-        threshold=STORY_LSH_THRESHOLD,
-        max_bucket=STORY_MAX_BUCKET,
-        min_cosine=threshold,
-        workers=workers,
+    lsh, bucket = STORY_LSH_THRESHOLD, STORY_MAX_BUCKET
+    if terms is not None:
+        found = terms.narrowed(threshold=lsh, max_bucket=bucket, min_cosine=threshold)
+        if found is not None:
+            return found
+    computed = term_pairs(
+        tfidf, threshold=lsh, max_bucket=bucket, min_cosine=threshold, workers=workers
     )
+    return computed.pairs, computed.cosines
 
 
 def _cluster_components(

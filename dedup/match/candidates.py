@@ -14,13 +14,14 @@ document keeps only its ``k`` most similar neighbours by terms.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
 from ..config import ScanConfig
 from ..util.arrays import unique
-from .lsh import CandidateStats, pairs_by_band
+from .lsh import CandidateStats, lsh_params, pairs_by_band
 from .minhash import MinHasher
 from .tfidf import pair_cosines
 
@@ -34,6 +35,42 @@ TERM_PERMUTATIONS = 64  # MinHash permutations of the term sets
 _SPREAD = np.uint64(0x9E3779B97F4A7C15)  # column numbers spread over 64 bits for MinHash
 
 
+@dataclass(frozen=True)
+class TermPairs:
+    """The pairs :func:`term_pairs` found, and how: each pair's cosine and the first band of
+    the term LSH where its documents share a bucket.
+
+    Attributes:
+        pairs: ``(n, 2)`` document indices, sorted.
+        cosines: Their TF-IDF cosines.
+        bands: The first band of each.
+        threshold: The LSH threshold; ``max_bucket`` and ``min_cosine`` as given.
+    """
+
+    pairs: np.ndarray
+    cosines: np.ndarray
+    bands: np.ndarray
+    threshold: float
+    max_bucket: int
+    min_cosine: float
+
+    def narrowed(
+        self, *, threshold: float, max_bucket: int, min_cosine: float
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The pairs and cosines :func:`term_pairs` would find with a higher ``threshold``
+        and ``min_cosine``, read off these, or None when they cannot be: an LSH with as many
+        rows a band and fewer bands hashes its bands exactly as the first bands of this one
+        (:func:`~dedup.match.lsh.band_keys`), so it finds the pairs first found there."""
+        bands, rows = lsh_params(threshold, TERM_PERMUTATIONS)
+        own_bands, own_rows = lsh_params(self.threshold, TERM_PERMUTATIONS)
+        if (rows, max_bucket) != (own_rows, self.max_bucket) or bands > own_bands:
+            return None
+        if min_cosine < self.min_cosine:
+            return None
+        keep = (self.bands < bands) & (self.cosines >= min_cosine)
+        return self.pairs[keep], self.cosines[keep]
+
+
 def candidate_pairs(
     window_pairs: np.ndarray,
     text_keys: np.ndarray,
@@ -42,22 +79,27 @@ def candidate_pairs(
     stats: CandidateStats,
     *,
     workers: int = 1,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, TermPairs | None]:
     """Every candidate pair, each once, sorted: the windows' LSH pairs, identical texts, and
-    each document's ``config.neighbours`` most similar documents by terms; and for each pair
+    each document's ``config.neighbours`` most similar documents by terms; for each pair
     whether it shares a sentence window or an identical text (the others were found by their
-    terms alone: :func:`~dedup.match.compare.compare` asks more shared text of them)."""
+    terms alone: :func:`~dedup.match.compare.compare` asks more shared text of them); and
+    every pair the term LSH found (the story groups read theirs off it), None without
+    neighbours."""
     found = [window_pairs.astype(np.int64), identical_pairs(text_keys)]
     stats.window_pairs, stats.identical_pairs = len(found[0]), len(found[1])
+    terms = None
     if config.neighbours:
-        pairs, cosines = term_pairs(
+        terms = term_pairs(
             tfidf,
             threshold=TERM_LSH_THRESHOLD,
             max_bucket=TERM_MAX_BUCKET,
             min_cosine=config.neighbour_cosine,
             workers=workers,
         )
-        found.append(pairs[nearest(pairs, cosines, tfidf.shape[0], config.neighbours)])
+        found.append(
+            terms.pairs[nearest(terms.pairs, terms.cosines, tfidf.shape[0], config.neighbours)]
+        )
         stats.term_pairs = len(found[-1])
     n = max(tfidf.shape[0], 1)
     code = [p[:, 0] * n + p[:, 1] for p in found]
@@ -66,7 +108,7 @@ def candidate_pairs(
     at = np.minimum(np.searchsorted(textual, codes), max(len(textual) - 1, 0))
     shares_text = textual[at] == codes if len(textual) else np.zeros(len(codes), dtype=bool)
     stats.pairs = len(codes)
-    return np.stack([codes // n, codes % n], axis=1), shares_text
+    return np.stack([codes // n, codes % n], axis=1), shares_text, terms
 
 
 def identical_pairs(keys: np.ndarray) -> np.ndarray:
@@ -89,21 +131,24 @@ def term_pairs(
     max_bucket: int,
     min_cosine: float,
     workers: int = 1,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> TermPairs:
     """Pairs of documents sharing enough of their top TF-IDF terms (MinHash LSH at
     ``threshold``; a bucket of more than ``max_bucket`` documents is a genre, not a story,
-    and left out) whose cosine reaches ``min_cosine``, sorted, and their cosines. The
-    candidates are scored band by band of the LSH and only those kept are held: a million
-    articles have hundreds of millions of candidates, and few reach the cosine."""
+    and left out) whose cosine reaches ``min_cosine``. The candidates are scored band by
+    band of the LSH and only those kept are held: a million articles have hundreds of
+    millions of candidates, and few reach the cosine."""
     kept_pairs, kept_cosines = [np.empty((0, 2), dtype=np.int64)], [np.empty(0)]
-    for pairs in _term_candidates(tfidf, threshold, max_bucket):
+    kept_bands = [np.empty(0, dtype=np.int32)]
+    for band, pairs in enumerate(_term_candidates(tfidf, threshold, max_bucket)):
         cosines = pair_cosines(tfidf, pairs, workers=workers)
         keep = cosines >= min_cosine
         kept_pairs.append(pairs[keep])
         kept_cosines.append(cosines[keep])
+        kept_bands.append(np.full(int(keep.sum()), band, dtype=np.int32))
     pairs, cosines = np.concatenate(kept_pairs), np.concatenate(kept_cosines)
     order = np.lexsort((pairs[:, 1], pairs[:, 0]))
-    return pairs[order], cosines[order]
+    bands = np.concatenate(kept_bands)[order]
+    return TermPairs(pairs[order], cosines[order], bands, threshold, max_bucket, min_cosine)
 
 
 def _term_candidates(

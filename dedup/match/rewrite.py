@@ -62,11 +62,10 @@ def sentence_keys(features: Features) -> SentenceKeys:
         n = len(features)
         bounds = np.append(features.sentence_starts, n).astype(np.int64)
         sentence = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
-        listed = list(features.words)
-        words = match_keys(listed)
+        words = match_keys(features.words)
         # Pairs of words inside one sentence, neither a number: the numbers of two tables of
         # one form differ, and their lines share the rest.
-        wordy = ~np.fromiter((w.isdigit() for w in listed), dtype=bool, count=n)
+        wordy = ~np.fromiter(map(str.isdigit, features.words), dtype=bool, count=n)
         inside = (sentence[1:] == sentence[:-1]) & wordy[1:] & wordy[:-1]
         with np.errstate(over="ignore"):
             keys = (words[:-1] * _PAIR_MIX + words[1:])[inside]

@@ -17,6 +17,7 @@ from ..group.origin import group_origin, origin_of_links, set_pair_origins
 from ..group.provenance import Link, LinkTable, provenance_groups
 from ..group.stories import story_groups
 from ..match.align import PassageTable
+from ..match.candidates import TermPairs
 from ..match.tfidf import cosine_matrix
 from ..models import (
     RELATIONS,
@@ -44,6 +45,7 @@ def assemble(
     *,
     candidates: dict[str, int] | None = None,
     timings: dict[str, float] | None = None,
+    terms: TermPairs | None = None,
 ) -> ScanResult:
     """The scan's result from its scored pairs.
 
@@ -61,6 +63,7 @@ def assemble(
         config: The parameters.
         candidates: Statistics of candidate generation.
         timings: Seconds per stage; this one's is added as ``cluster``.
+        terms: The candidate stage's term pairs, which the story groups read theirs off.
     """
     timings = timings if timings is not None else {}
     docs = loaded.documents
@@ -70,12 +73,7 @@ def assemble(
     duplicates = duplicate_groups(ids, table.docs[table.relations == RELATIONS.index("duplicate")])
     set_pair_origins(table, docs)
     groups, passages = _provenance(docs, hashes, LinkTable.of(links), chars, table)
-    stories = [
-        StoryGroup(f"story-{number}", [ids[m] for m in members])
-        for number, members in enumerate(
-            story_groups(tfidf, workers=resolve_workers(config.workers)), start=1
-        )
-    ]
+    stories = _stories(ids, tfidf, config, terms)
     matrix = _matrix(tfidf, len(docs), config.matrix_limit)
     timings["cluster"] = time.perf_counter() - clock
     return ScanResult(
@@ -92,6 +90,17 @@ def assemble(
         candidates=candidates or {},
         timings=timings,
     )
+
+
+def _stories(
+    ids: list[str], tfidf: Any, config: ScanConfig, terms: TermPairs | None
+) -> list[StoryGroup]:
+    """The story groups, numbered from 1 (their members as ids)."""
+    groups = story_groups(tfidf, workers=resolve_workers(config.workers), terms=terms)
+    return [
+        StoryGroup(f"story-{number}", [ids[m] for m in members])
+        for number, members in enumerate(groups, start=1)
+    ]
 
 
 def _provenance(

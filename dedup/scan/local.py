@@ -113,7 +113,7 @@ def analyse(
     tfidf = tfidf_matrix(features)
     timings["tfidf"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    pairs, shares_window = candidate_pairs(
+    pairs, shares_window, terms = candidate_pairs(
         pairs, text_keys, tfidf, config, candidate_stats, workers=workers
     )
     cosines = pair_cosines(tfidf, pairs, workers=workers)
@@ -138,4 +138,5 @@ def analyse(
         config,
         candidates=asdict(candidate_stats),
         timings=timings,
+        terms=terms,
     )

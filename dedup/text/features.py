@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,20 +119,19 @@ def match_key(word: str) -> int:
     """The key under which a normalised word matches its variants in a rewritten sentence:
     number words as digits (``two`` is ``2``), British spelling as American (``organise`` is
     ``organize``), then its Snowball stem (``accused``, ``accusing``: ``accus``). Cached."""
-    key = _MATCH_KEYS.get(word)
-    if key is None:
-        if len(_MATCH_KEYS) >= _HASH_CACHE_LIMIT:
-            _MATCH_KEYS.clear()
-        form = _NUMBER_WORDS.get(word, word)
-        if form.isalpha():
-            form = _american(form)
-        key = _MATCH_KEYS[word] = word_hash(_STEMMER.stemWord(form))
-    return key
+    return _cached(_MATCH_KEYS, word, _match_key)
 
 
 def match_keys(words: Sequence[str]) -> np.ndarray:
-    """:func:`match_key` of every word (uint64)."""
-    return np.fromiter(map(match_key, words), dtype=np.uint64, count=len(words))
+    """:func:`match_key` of every word (uint64), keying each distinct new word once."""
+    return _all_cached(_MATCH_KEYS, words, _match_key)
+
+
+def _match_key(word: str) -> int:
+    form = _NUMBER_WORDS.get(word, word)
+    if form.isalpha():
+        form = _american(form)
+    return word_hash(_STEMMER.stemWord(form))
 
 
 def content_words(words: Sequence[str]) -> np.ndarray:
@@ -147,12 +146,35 @@ def content_words(words: Sequence[str]) -> np.ndarray:
 
 def word_hash(word: str) -> int:
     """Stable 64-bit hash of a normalised word (xxh3), cached."""
-    value = _HASH_CACHE.get(word)
+    return _cached(_HASH_CACHE, word, _xxh3)
+
+
+def _xxh3(word: str) -> int:
+    return xxhash.xxh3_64_intdigest(word.encode("utf-8"))
+
+
+def _cached(cache: dict[str, int], word: str, compute: Callable[[str], int]) -> int:
+    """``compute(word)`` through ``cache``, emptied when it holds ``_HASH_CACHE_LIMIT``."""
+    value = cache.get(word)
     if value is None:
-        if len(_HASH_CACHE) >= _HASH_CACHE_LIMIT:
-            _HASH_CACHE.clear()
-        value = _HASH_CACHE[word] = xxhash.xxh3_64_intdigest(word.encode("utf-8"))
+        if len(cache) >= _HASH_CACHE_LIMIT:
+            cache.clear()
+        value = cache[word] = compute(word)
     return value
+
+
+def _all_cached(
+    cache: dict[str, int], words: Sequence[str], compute: Callable[[str], int]
+) -> np.ndarray:
+    """``compute`` of every word (uint64) through ``cache``, each distinct new word computed
+    once; the cache is emptied first when they would not all fit."""
+    new = set(words).difference(cache)
+    if len(cache) + len(new) > _HASH_CACHE_LIMIT:
+        cache.clear()
+        new = set(words)
+    for word in new:
+        cache[word] = compute(word)
+    return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
 
 
 def kept_spans(text: str, removed: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
@@ -169,9 +191,7 @@ def kept_spans(text: str, removed: Sequence[Sequence[int]]) -> list[tuple[int, i
 
 def _word_hashes(words: Sequence[str]) -> np.ndarray:
     """:func:`word_hash` of every word, hashing each distinct new word once."""
-    for word in set(words).difference(_HASH_CACHE):
-        word_hash(word)
-    return np.fromiter(map(_HASH_CACHE.__getitem__, words), dtype=np.uint64, count=len(words))
+    return _all_cached(_HASH_CACHE, words, _xxh3)
 
 
 def sentence_ends(text: str) -> np.ndarray:

@@ -16,6 +16,7 @@ from scipy import sparse
 from ...config import ScanConfig
 from ...group.provenance import Link
 from ...match.align import char_spans
+from ...match.candidates import TermPairs
 from ...match.candidates import candidate_pairs as all_candidates
 from ...match.compare import Prepared, prepare
 from ...match.lsh import CandidateStats
@@ -103,6 +104,8 @@ class _Scan:
     report: Progress
     timings: dict[str, float] = field(default_factory=dict)
     cached: list[Any] = field(default_factory=list)
+    # The candidate stage's term pairs, which the story groups read theirs off.
+    _terms: TermPairs | None = None
 
     def persist(self, rdd: Any) -> Any:
         from pyspark import StorageLevel
@@ -145,6 +148,7 @@ class _Scan:
             self.config,
             candidates=asdict(stats),
             timings=self.timings,
+            terms=self._terms,
         )
 
     def _clean_and_prepare(self, loaded: Loaded, parts: int, clock: float) -> tuple[Any, int]:
@@ -213,7 +217,7 @@ class _Scan:
         clock = time.perf_counter()
         n_docs = max(len(text_keys), 1)
         codes = np.concatenate([np.empty(0, dtype=np.int64), *window_pairs.collect()])
-        found, shares_window = all_candidates(
+        found, shares_window, self._terms = all_candidates(
             np.stack([codes // n_docs, codes % n_docs], axis=1),
             text_keys,
             tfidf,
