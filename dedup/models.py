@@ -182,9 +182,13 @@ class PairScore:
     verbatim_b: float = 0.0
     rewrite_a: float = 0.0
     rewrite_b: float = 0.0
+    quote_a: float = 0.0
+    quote_b: float = 0.0
 
 
-RELATIONS = ("none", "shares_text", "duplicate")  # PairTable's relation codes, in order
+# PairTable's relation codes, in order: ``shares_quote`` is a pair whose passages are all
+# quotations of one speaker (:func:`dedup.match.compare.mark_quotes`).
+RELATIONS = ("none", "shares_text", "duplicate", "shares_quote")
 # Which text of a pair is the origin, and why (PairTable's codes, in order;
 # :mod:`dedup.group.origin` says how they are told).
 ORIGINS = ("unknown", "a", "b")
@@ -208,6 +212,8 @@ SCORE_COLUMNS = (
     "verbatim_b",
     "rewrite_a",
     "rewrite_b",
+    "quote_a",
+    "quote_b",
 )
 
 
@@ -254,7 +260,7 @@ class PairTable(RecordTable[PairScore]):
     Attributes:
         ids: Every document id, in document order.
         docs: ``(n, 2)`` document indices of each pair (into ``ids``).
-        scores: ``(n, 11)`` float64, the columns of ``SCORE_COLUMNS``.
+        scores: ``(n, 13)`` float64, the columns of ``SCORE_COLUMNS``.
         passages: Passages of each pair.
         relations: Each pair's relation, as its index in ``RELATIONS``.
         origins: Each pair's origin, as its index in ``ORIGINS`` (0, unknown, until the
@@ -418,7 +424,7 @@ class ScanResult:
 
     def relation_counts(self) -> dict[str, int]:
         """Number of scored pairs per relation."""
-        counts = {"duplicate": 0, "shares_text": 0, "none": 0}
+        counts = {"duplicate": 0, "shares_text": 0, "shares_quote": 0, "none": 0}
         if isinstance(self.pairs, PairTable):
             for code, name in enumerate(RELATIONS):
                 counts[name] = int((self.pairs.relations == code).sum())

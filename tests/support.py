@@ -71,6 +71,25 @@ def rerun_articles(count: int, seed: int = 7, footer: str | None = None) -> list
     return articles
 
 
+def filler_articles(count: int, seed: int = 11) -> list[dict]:
+    """``count`` articles of sentences of words drawn at random from the seeds' vocabulary:
+    an index or a corpus large enough for document frequencies to tell which terms are
+    distinctive, sharing no passage with anything."""
+    words = sorted(
+        {w for name in SEED_IDS for w in (SEEDS / name).read_text(encoding="utf-8").split()}
+    )
+    words = [w for w in words if w.isalpha()]
+    rng = random.Random(seed)
+    articles = []
+    for number in range(count):
+        sentences = [
+            " ".join(rng.choice(words) for _ in range(rng.randrange(8, 20))).capitalize() + "."
+            for _ in range(rng.randrange(4, 9))
+        ]
+        articles.append({"id": f"filler{number}", "text": " ".join(sentences)})
+    return articles
+
+
 # --- a real redis-server ---------------------------------------------------------------------
 
 STARTUP_SECONDS = 10.0

@@ -29,6 +29,7 @@ def random_features(rng: np.random.Generator, length: int, vocabulary: int) -> F
         sentence_starts=np.zeros(min(length, 1), dtype=np.int64),
         segments=np.cumsum(rng.random(length) < 0.05).astype(np.int32),
         names=np.zeros(length, dtype=bool),
+        quoted=np.zeros(length, dtype=bool),
     )
 
 

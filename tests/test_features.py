@@ -14,7 +14,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
 from dedup.match.minhash import MinHasher, estimated_jaccard, fold32
 from dedup.match.tfidf import Vocabulary, pair_cosines, tfidf_matrix
 from dedup.models import Document
-from dedup.text import features
+from dedup.text import features as feature_module
 from dedup.text.features import (
     NAME_WEIGHT,
     extract_features,
@@ -328,11 +328,11 @@ def test_a_text_with_more_new_words_than_the_caches_hold_is_keyed_whole(monkeypa
     # The caches of word hashes and match keys empty themselves when full; a text whose new
     # words do not fit must still get every word's key, the same as one word at a time.
     words = [f"word{i}" for i in range(50)] + ["organisation", "twelve", "word3"]
-    expected_hashes = [features.word_hash(w) for w in words]
-    expected_keys = [features.match_key(w) for w in words]
-    monkeypatch.setattr(features, "_HASH_CACHE_LIMIT", 10)
-    features._HASH_CACHE.clear()
-    features._MATCH_KEYS.clear()
-    assert features.match_keys(words).tolist() == expected_keys
-    assert features._word_hashes(words).tolist() == expected_hashes
-    assert len(features._MATCH_KEYS) <= len(set(words))
+    expected_hashes = [feature_module.word_hash(w) for w in words]
+    expected_keys = [feature_module.match_key(w) for w in words]
+    monkeypatch.setattr(feature_module, "_HASH_CACHE_LIMIT", 10)
+    feature_module._HASH_CACHE.clear()
+    feature_module._MATCH_KEYS.clear()
+    assert feature_module.match_keys(words).tolist() == expected_keys
+    assert feature_module._word_hashes(words).tolist() == expected_hashes
+    assert len(feature_module._MATCH_KEYS) <= len(set(words))

@@ -20,6 +20,7 @@ def test_packed_features_give_back_what_tokenising_gives() -> None:
 
     texts = [(SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS]
     texts += ["", "Zürich — “Straße” l’été ǅemal 字字. Ünïcödé!\n\nNew line, ŉ and ß.", "one"]
+    texts += ["He said: \"We will win.\" The 'old guard' left, 'slowly'."]
     for text in texts:
         removed = [(0, 40)] if len(text) > 200 else []
         features = extract_features(Document(id="x", path="", text=text, removed=removed))
@@ -31,7 +32,15 @@ def test_packed_features_give_back_what_tokenising_gives() -> None:
             assert got.words == features.words
             assert [got.words[i] for i in range(len(got.words))] == list(features.words)
             assert got.words[-2:] == features.words[-2:]
-            for name in ("starts", "ends", "hashes", "sentence_starts", "segments", "names"):
+            for name in (
+                "starts",
+                "ends",
+                "hashes",
+                "sentence_starts",
+                "segments",
+                "names",
+                "quoted",
+            ):
                 expected, actual = getattr(features, name), getattr(got, name)
                 assert actual.dtype == expected.dtype, name
                 assert np.array_equal(actual, expected), name

@@ -237,7 +237,8 @@ def test_pair_and_passage_tables_read_back_as_the_records_they_hold(seeds_scan):
     with pytest.raises(IndexError):
         pairs[len(pairs)]
     counts = {
-        r: sum(p.relation == r for p in records) for r in ("duplicate", "shares_text", "none")
+        r: sum(p.relation == r for p in records)
+        for r in ("duplicate", "shares_text", "shares_quote", "none")
     }
     assert seeds_scan.relation_counts() == counts
     shown = list(passages)

@@ -176,7 +176,8 @@ def _print_summary(data: dict[str, Any], inputs: list[Any]) -> None:
         f"Read {data['documents']} documents from {', '.join(map(str, inputs))}"
         f" ({data['skipped']} skipped, {data['ignored_files']} other files ignored)",
         f"Candidate pairs: {data['candidate_pairs']}  duplicate: {relations['duplicate']}"
-        f"  shares text: {relations['shares_text']}  none: {relations['none']}",
+        f"  shares text: {relations['shares_text']}"
+        f"  shares quotes: {relations.get('shares_quote', 0)}  none: {relations['none']}",
         f"Shared passages: {data['passages']}  duplicate groups: {data['duplicate_groups']}",
     ]
     if not data["matrix"]:

@@ -48,6 +48,8 @@ class Predictions:
             copy.
         candidate: Story id -> whether its PA copy was a candidate pair.
         linked: Story id -> whether a passage links it to its PA copy.
+        quotes_only: Story id -> whether all that links it to its PA copy are quotations
+            (relation ``shares_quote``; the folder scan only).
         wire_derived: PA texts labelled derived themselves (the folder scan only).
         wire_texts: PA texts scanned.
         wire_origin: Linked pairs of a derived story and its PA copy where the PA copy is
@@ -59,6 +61,7 @@ class Predictions:
     spans: Spans = field(default_factory=dict)
     candidate: dict[str, bool] = field(default_factory=dict)
     linked: dict[str, bool] = field(default_factory=dict)
+    quotes_only: dict[str, bool] = field(default_factory=dict)
     wire_derived: int = 0
     wire_texts: int = 0
     wire_origin: int = 0
@@ -147,6 +150,7 @@ def folder_scan(data: MeterData, result: ScanResult) -> Predictions:
     found = Predictions()
     documents = {doc.id: doc for doc in result.documents}
     pairs = {frozenset((p.a, p.b)): p.passages for p in result.pairs}
+    relations = {frozenset((p.a, p.b)): p.relation for p in result.pairs}
     for pair in result.pairs:
         paper, copy = (pair.b, pair.a) if pair.a.startswith("PA/") else (pair.a, pair.b)
         if pair.passages and data.labels.get(paper, "non_derived") != "non_derived":
@@ -160,6 +164,9 @@ def folder_scan(data: MeterData, result: ScanResult) -> Predictions:
         keys = [frozenset((story.id, source)) for source in data.sources[story.id]]
         found.candidate[story.id] = any(key in pairs for key in keys)
         found.linked[story.id] = any(pairs.get(key, 0) > 0 for key in keys)
+        found.quotes_only[story.id] = found.linked[story.id] and all(
+            relations.get(key) in ("shares_quote", "none", None) for key in keys
+        )
         found.spans[story.id] = []
     for passage in result.passages:
         for mine, theirs, start, end in (
@@ -233,7 +240,12 @@ def _rows(data: MeterData, found: Predictions, prefix: str, how: str) -> list[Ro
             f"{prefix}PA copy linked by a passage (derived stories)",
             float(np.mean([found.linked[i] for i in derived])) if derived else 0.0,
             None,
-            f"{sum(found.linked[i] for i in derived)} of {len(derived)} derived stories",
+            f"{sum(found.linked[i] for i in derived)} of {len(derived)} derived stories"
+            + (
+                f" ({sum(found.quotes_only[i] for i in derived)} only by quotations)"
+                if found.quotes_only
+                else ""
+            ),
         ),
     ]
     name = f"{prefix}PA copy a candidate" if prefix else "LSH candidate recall"

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
 from ..config import ScanConfig
 from ..match.align import KINDS, Alignment, SeedIndex, char_spans, excerpt
-from ..match.compare import Prepared, pair_score, with_rewrites
+from ..match.compare import Prepared, pair_score, terms_only_passages, with_rewrites
 from ..match.score import ShingleIndex
 from ..match.tfidf import Vocabulary, pair_cosines
 from ..models import PairScore
@@ -17,7 +19,7 @@ from ..store import Store
 from ..text.features import term_counts
 from ..util.arrays import unique
 from .records import Candidate
-from .verdict import Match, MatchPassage
+from .verdict import Match, MatchPassage, MatchRelation
 
 
 @dataclass
@@ -30,12 +32,18 @@ class Related:
 
 
 def related_candidates(
-    incoming: Prepared, candidates: list[Candidate], config: ScanConfig
+    incoming: Prepared,
+    candidates: list[Candidate],
+    config: ScanConfig,
+    *,
+    by_terms: Collection[str] = (),
 ) -> list[Related]:
     """The candidates that share text with ``incoming`` (relation not ``none``), scored
     and aligned as the scan's :func:`~dedup.match.compare.compare` does them, cosine aside
     (:func:`set_cosines`), and without the MinHash estimate of their Jaccard (NaN: the gate
-    computes no signature of a candidate, and its answer has no estimate).
+    computes no signature of a candidate, and its answer has no estimate). A candidate found
+    by its terms alone (its id in ``by_terms``) is held to the scan's rule for such pairs
+    (:func:`~dedup.match.compare.terms_only_passages`).
 
     The incoming text's seed runs and shingles are put in hash tables once, and each
     candidate's are looked up in them (:class:`~dedup.match.align.SeedIndex`,
@@ -49,8 +57,9 @@ def related_candidates(
         features = candidate.features
         chains = seeds.chains(features)
         overlap = shingles.overlap(features.hashes)
-        if not len(chains) and overlap[0] < config.duplicate_coverage:
-            continue  # no passage without a shared seed: ``none``
+        terms_only = candidate.doc.id in by_terms
+        if not len(chains) and overlap[0] < config.duplicate_coverage and not terms_only:
+            continue  # no shared seed: a window's candidate shares no passage, ``none``
         verbatim = seeds.align(
             features,
             min_words=config.min_passage_words,
@@ -58,12 +67,29 @@ def related_candidates(
             chains=chains,
         )
         found = with_rewrites(incoming.features, features, verbatim, config)
+        if terms_only:
+            found = terms_only_passages(found, config)
         score = pair_score(
             (incoming.doc.id, length), (candidate.doc.id, len(features)), overlap, found, config
         )
         if score.relation != "none":
             related.append(Related(candidate, score, found))
     return related
+
+
+def with_cosines(
+    incoming: Prepared,
+    related: list[Related],
+    store: Store,
+    config: ScanConfig,
+    by_terms: Collection[str] = (),
+) -> list[Related]:
+    """The related candidates with their cosines (:func:`set_cosines`), those found by
+    their terms alone (ids in ``by_terms``) kept when their cosine reaches the config's
+    ``neighbour_cosine``, as in a scan."""
+    set_cosines(incoming, related, store)
+    least = config.neighbour_cosine
+    return [r for r in related if r.candidate.doc.id not in by_terms or r.score.cosine >= least]
 
 
 def set_cosines(incoming: Prepared, related: list[Related], store: Store) -> None:
@@ -106,7 +132,7 @@ def to_match(incoming: Prepared, related: Related) -> Match:
         )
     return Match(
         id=other.doc.id,
-        relation="duplicate" if score.relation == "duplicate" else "shares_text",
+        relation=cast(MatchRelation, score.relation),
         cosine=round(score.cosine, 4),
         jaccard=round(score.jaccard, 4),
         containment=round(score.containment_a, 4),
@@ -117,4 +143,5 @@ def to_match(incoming: Prepared, related: Related) -> Match:
         passages=passages,
         verbatim=round(score.verbatim_a, 4),
         rewrite=round(score.rewrite_a, 4),
+        quote=round(score.quote_a, 4),
     )

@@ -18,7 +18,7 @@ Example::
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -26,19 +26,24 @@ from typing import Any
 
 from ..config import ScanConfig
 from ..match.align import coverage
+from ..match.candidates import TERM_MAX_BUCKET
 from ..match.minhash import MinHasher
+from ..match.tfidf import TermCounts
 from ..models import Document
 from ..store import Store, StoredDocument, display_location, open_store
-from .compare import Related, related_candidates, set_cosines, to_match
+from ..text.features import term_counts
+from .compare import Related, related_candidates, to_match, with_cosines
 from .records import (
     Candidate,
     Incoming,
     candidates_of,
     checked_document,
     fingerprint,
+    incoming_term_keys,
     index_keys,
     prepare_incoming,
     stored_document,
+    with_term_keys,
 )
 from .settings import INDEX_SETTINGS, index_layout
 from .verdict import Verdict
@@ -123,7 +128,8 @@ class Gate:
     def check(self, document: Document | Mapping[str, Any]) -> Verdict:
         """The verdict for a document, without adding it (read-only)."""
         incoming = self._prepare_incoming(self._document(document))
-        return self._verdict(incoming, fingerprint(incoming.doc.text))
+        _, looked_up = incoming_term_keys(self.store, incoming)
+        return self._verdict(incoming, fingerprint(incoming.doc.text), looked_up)
 
     def add(self, document: Document | Mapping[str, Any], *, update: bool = False) -> Verdict:
         """Check a document, then insert it; return the verdict.
@@ -136,8 +142,9 @@ class Gate:
             InputError: the document has no id or no text, or is too large.
         """
         incoming = self._prepare_incoming(self._document(document))
-        stored = stored_document(incoming, self._bands, self._rows)
-        verdict = self._verdict(incoming, stored.fingerprint)
+        terms, looked_up = incoming_term_keys(self.store, incoming)
+        stored = stored_document(incoming, self._bands, self._rows, terms)
+        verdict = self._verdict(incoming, stored.fingerprint, looked_up)
         verdict.status = self.store.add(stored, replace=update)  # type: ignore[assignment]
         verdict.added = verdict.status in ("added", "updated")
         return verdict
@@ -159,7 +166,8 @@ class Gate:
             chunks = [docs[i : i + _INDEX_CHUNK] for i in range(0, len(docs), _INDEX_CHUNK)]
             futures = [self._pool.submit(_stored_documents, chunk, *work) for chunk in chunks]
             stored = [s for future in futures for s in future.result()]
-        return self.store.add_many(stored)
+        with_term_keys(self.store, stored)
+        return self.store.add_many([record for record, _ in stored])
 
     def remove(self, doc_id: str) -> bool:
         """Remove a document; False when it was not in the index."""
@@ -179,9 +187,11 @@ class Gate:
         it once at start. Itself, not the index, is the candidate: an empty index would give
         no candidate and load no kernel."""
         incoming = self._prepare_incoming(self._document({"id": "warm-up", "text": _SAMPLE}))
-        self._lookup(incoming)
+        self._lookup(incoming, incoming_term_keys(self.store, incoming)[0])
         itself = self._prepared_stored([stored_document(incoming, self._bands, self._rows)])
-        self._matches(incoming, self._related(incoming.prepared, itself))
+        related = self._related(incoming.prepared, itself)
+        for found in with_cosines(incoming.prepared, related, self.store, self.config):
+            to_match(incoming.prepared, found)
 
     def stats(self) -> dict[str, Any]:
         """Number of documents, where the index is, and its parameters."""
@@ -206,39 +216,50 @@ class Gate:
     def _prepare_incoming(self, doc: Document) -> Incoming:
         return prepare_incoming([doc], self.config, self._hasher)[0]
 
-    def _lookup(self, incoming: Incoming) -> list[str]:
-        """The ids of the candidates to compare: those sharing most band keys, first."""
+    def _lookup(self, incoming: Incoming, terms: Sequence[int] = ()) -> tuple[list[str], set[str]]:
+        """The candidates' ids (most shared window band keys first, then up to
+        ``neighbours`` more by shared ``terms`` keys, as in a scan), and those terms found."""
         keys = self.index_keys(incoming, lookup=True)
         hits = self.store.candidates(keys, max_bucket=self.max_bucket)
-        return sorted(hits, key=lambda i: (-hits[i], i))[: self.max_candidates]
+        chosen = _most_shared(hits, self.max_candidates)
+        if not terms or not self.config.neighbours:
+            return chosen, set()
+        shared = self.store.candidates(terms, max_bucket=TERM_MAX_BUCKET)
+        extra = _most_shared(
+            {i: n for i, n in shared.items() if i not in hits}, self.config.neighbours
+        )
+        return chosen + extra, set(extra)
 
     def _prepared_stored(self, stored: Sequence[StoredDocument]) -> list[Candidate]:
         return candidates_of(stored)
 
-    def _related(self, incoming: Any, candidates: list[Candidate]) -> list[Related]:
-        return related_candidates(incoming, candidates, self.config)
+    def _related(
+        self, incoming: Any, candidates: list[Candidate], by_terms: Collection[str] = ()
+    ) -> list[Related]:
+        return related_candidates(incoming, candidates, self.config, by_terms=by_terms)
 
-    def _matches(self, incoming: Incoming, related: list[Related]) -> list[Any]:
-        set_cosines(incoming.prepared, related, self.store)
-        return [to_match(incoming.prepared, found) for found in related]
-
-    def _verdict(self, incoming: Incoming, incoming_fingerprint: str) -> Verdict:
+    def _verdict(
+        self, incoming: Incoming, incoming_fingerprint: str, terms: Sequence[int] = ()
+    ) -> Verdict:
+        ids, by_terms = self._lookup(incoming, terms)
         # An older text under the same id is the version being replaced (or refused), not a
         # document to compare with.
         fetched = [
             s
-            for s in self.store.get_many(self._lookup(incoming), keys=False)
+            for s in self.store.get_many(ids, keys=False)
             if s.id != incoming.doc.id or s.fingerprint == incoming_fingerprint
         ]
-        related = self._related(incoming.prepared, self._prepared_stored(fetched))
+        related = self._related(incoming.prepared, self._prepared_stored(fetched), by_terms)
+        related = with_cosines(incoming.prepared, related, self.store, self.config, by_terms)
         passages = [alignment for found in related for alignment in found.passages]
-        length = len(incoming.prepared.features)
-        return Verdict.of(
-            incoming.doc.id,
-            round(coverage(passages, length, "a"), 4),
-            incoming.doc.credits,
-            self._matches(incoming, related),
-        )
+        shared = round(coverage(passages, len(incoming.prepared.features), "a"), 4)
+        matches = [to_match(incoming.prepared, found) for found in related]
+        return Verdict.of(incoming.doc.id, shared, incoming.doc.credits, matches)
+
+
+def _most_shared(hits: dict[str, int], count: int) -> list[str]:
+    """The ``count`` ids of most shared keys (ties by id)."""
+    return sorted(hits, key=lambda i: (-hits[i], i))[:count]
 
 
 @lru_cache(maxsize=8)
@@ -249,8 +270,12 @@ def _hasher(num_perm: int, seed: int) -> MinHasher:
 
 def _stored_documents(
     docs: list[Document], config: ScanConfig, bands: int, rows: int
-) -> list[StoredDocument]:
-    """Clean and prepare documents and make their index records: ``index_many``'s work, run
-    in the calling process or in a worker."""
+) -> list[tuple[StoredDocument, TermCounts]]:
+    """Clean and prepare documents and make their index records (their term band keys
+    aside) and term counts: ``index_many``'s work, run in the calling process or in a
+    worker."""
     hasher = _hasher(config.num_perm, config.seed)
-    return [stored_document(i, bands, rows) for i in prepare_incoming(docs, config, hasher)]
+    return [
+        (stored_document(i, bands, rows), term_counts(i.prepared.features))
+        for i in prepare_incoming(docs, config, hasher)
+    ]

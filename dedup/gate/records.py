@@ -8,19 +8,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from ..config import ScanConfig
 from ..errors import InputError
+from ..match.candidates import term_band_keys, top_terms
 from ..match.compare import Prepared, prepare
 from ..match.lsh import band_keys
 from ..match.minhash import MinHasher
+from ..match.tfidf import TermCounts, Vocabulary
 from ..match.windows import Windows, window_signatures
 from ..models import Document
-from ..store import StoredDocument
+from ..store import Store, StoredDocument
 from ..text.clean import clean_documents
 from ..text.features import Features, extract_features, term_counts, tiling
 from ..text.load import record_document
 from ..text.packed import pack_features, unpack_features
 from ..util.arrays import unique
+
+# Indexed documents below which an incoming article looks up no term band keys.
+TERM_MIN_DOCUMENTS = 100
 
 
 @dataclass
@@ -103,8 +110,34 @@ def index_keys(windows: Windows, bands: int, rows: int, *, lookup: bool = False)
     return unique(band_keys(signatures, bands, rows).ravel()).tolist()
 
 
-def stored_document(incoming: Incoming, bands: int, rows: int) -> StoredDocument:
-    """What the index keeps of an article."""
+def term_keys(counted: TermCounts, documents: int, frequencies: np.ndarray) -> list[int]:
+    """The band keys of an article's most distinctive terms in the term LSH
+    (:func:`~dedup.match.candidates.term_band_keys`; the scan's second source of candidates,
+    which reaches rewritten copy), its terms weighed with the document ``frequencies`` of
+    ``documents`` indexed articles (the article itself counted among them, as in a scan)."""
+    keys = counted[0]
+    if not len(keys):
+        return []
+    vocabulary = Vocabulary.from_frequencies(keys, frequencies, documents + 1, np.float64)
+    return term_band_keys(top_terms(keys, vocabulary.weigh([counted]).data)).tolist()
+
+
+def incoming_term_keys(store: Store, incoming: Incoming) -> tuple[list[int], list[int]]:
+    """An incoming article's :func:`term_keys`, its terms weighed with the document
+    frequencies of the index in ``store``: to store, and to look up (none while the index
+    holds fewer than ``TERM_MIN_DOCUMENTS``: which terms are distinctive is told by how few
+    documents hold them, and a handful of documents cannot tell)."""
+    counted = term_counts(incoming.prepared.features)
+    documents, frequencies = store.document_frequencies(counted[0])
+    keys = term_keys(counted, documents, frequencies)
+    return keys, keys if documents >= TERM_MIN_DOCUMENTS else []
+
+
+def stored_document(
+    incoming: Incoming, bands: int, rows: int, terms: Sequence[int] = ()
+) -> StoredDocument:
+    """What the index keeps of an article (``terms``: its :func:`term_keys`, stored with
+    its windows' band keys)."""
     doc = incoming.doc
     return StoredDocument(
         id=doc.id,
@@ -118,7 +151,7 @@ def stored_document(incoming: Incoming, bands: int, rows: int) -> StoredDocument
             "source": doc.source,
             "credits": doc.credits,
         },
-        band_keys=index_keys(incoming.windows, bands, rows),
+        band_keys=index_keys(incoming.windows, bands, rows) + list(terms),
         terms=term_counts(incoming.prepared.features)[0].tolist(),
         features=pack_features(incoming.prepared.features),
     )
@@ -154,3 +187,21 @@ def candidates_of(stored: Sequence[StoredDocument]) -> list[Candidate]:
         features = unpack_features(record.features) if record.features else None
         candidates.append(Candidate(doc, features or extract_features(doc)))
     return candidates
+
+
+def with_term_keys(store: Store, stored: list[tuple[StoredDocument, TermCounts]]) -> None:
+    """Add each index record's :func:`term_keys` to its band keys (``stored``: the records
+    of one batch and their term counts), its terms weighed with the document frequencies of
+    the index and of the batch's other documents together (the first batch of a new index
+    has only its own), as a single ``add`` weighs them."""
+    every = [counted[0] for _, counted in stored]
+    if not every:
+        return
+    keys, in_batch = np.unique(np.concatenate(every), return_counts=True)
+    documents, frequencies = store.document_frequencies(keys)
+    frequencies = frequencies + in_batch
+    for record, counted in stored:
+        others = frequencies[np.searchsorted(keys, counted[0])] - 1
+        record.band_keys = record.band_keys + term_keys(
+            counted, documents + len(stored) - 1, others
+        )

@@ -13,11 +13,14 @@ VerdictName = Literal["new", "duplicate", "syndicated"]
 Status = Literal["checked", "added", "exists", "updated"]
 
 
+MatchRelation = Literal["duplicate", "shares_text", "shares_quote"]
+
+
 @dataclass
 class MatchPassage(Record):
     """A passage the incoming article shares with a matched one (character offsets, end
     exclusive: ``start``/``end`` in the incoming text, ``other_*`` in the indexed one), and
-    its ``kind``: ``verbatim`` or ``rewrite``."""
+    its ``kind``: ``verbatim``, ``rewrite`` or ``quote`` (inside quotation marks in both)."""
 
     start: int
     end: int
@@ -35,11 +38,13 @@ class Match(Record):
 
     ``containment`` and ``coverage`` are the incoming article's (the share of its shingles
     found in the other, of its words inside shared passages); ``*_other`` the indexed one's.
-    ``verbatim`` and ``rewrite`` split the incoming article's coverage by passage kind.
+    ``verbatim``, ``rewrite`` and ``quote`` split the incoming article's coverage by passage
+    kind. ``shares_quote``: every shared passage is a quotation both articles carry (both
+    quote one speaker), which does not make the incoming article syndicated.
     """
 
     id: str
-    relation: Literal["duplicate", "shares_text"]
+    relation: MatchRelation
     cosine: float
     jaccard: float
     containment: float
@@ -50,6 +55,7 @@ class Match(Record):
     passages: list[MatchPassage]
     verbatim: float = 0.0
     rewrite: float = 0.0
+    quote: float = 0.0
 
 
 @dataclass

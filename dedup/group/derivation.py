@@ -9,7 +9,7 @@ import numpy as np
 
 from ..match.align import REWRITE
 from ..models import SCORE_COLUMNS, Document, PairTable
-from ..util.arrays import common, unique
+from ..util.arrays import common, span_share, unique
 from .labels import FEATURES, label_features, label_model
 from .origin import WIRE_MARKS
 from .provenance import LinkTable, ProvenanceCluster
@@ -51,36 +51,32 @@ def derivation(
             "verbatim": 0.0,
             "rewrite": 0.0,
         }
-    covered = np.zeros(length, dtype=bool)
-    verbatim = np.zeros(length, dtype=bool)
-    per_group: dict[str, np.ndarray] = {}
+    listed = [(int(start), int(end)) for start, end in np.asarray(spans).tolist()]
+    kinds = rewritten if rewritten is not None else [False] * len(listed)
+    per_group: dict[str, list[tuple[int, int]]] = {}
     by_id: dict[str, ProvenanceCluster] = {}
-    kinds = rewritten if rewritten is not None else [False] * len(spans)
-    for (start, end), group, rewrite in zip(np.asarray(spans).tolist(), groups, kinds):
-        covered[start:end] = True
-        if not rewrite:
-            verbatim[start:end] = True
+    for span, group in zip(listed, groups):
         if group is not None:
-            mask = per_group.setdefault(group.id, np.zeros(length, dtype=bool))
-            mask[start:end] = True
+            per_group.setdefault(group.id, []).append(span)
             by_id[group.id] = group
-    reused = float(covered.mean())
-    agencies: dict[str, np.ndarray] = {}
-    for gid, mask in per_group.items():
-        name = by_id[gid].agency or "unknown"
-        agencies[name] = agencies[name] | mask if name in agencies else mask.copy()
+    reused = span_share(listed, length)
+    verbatim = span_share([s for s, rewrite in zip(listed, kinds) if not rewrite], length)
+    agencies: dict[str, list[tuple[int, int]]] = {}
+    for gid, group_spans in per_group.items():
+        agencies.setdefault(by_id[gid].agency or "unknown", []).extend(group_spans)
+    shares = {gid: span_share(group_spans, length) for gid, group_spans in per_group.items()}
     return {
         "reused": round(reused, 4),
         "own": round(1.0 - reused, 4),
         "word_overlap": round(overlap, 4),
         "groups": [
-            {"group": gid, "agency": by_id[gid].agency, "share": round(float(m.mean()), 4)}
-            for gid, m in sorted(per_group.items(), key=lambda kv: -kv[1].mean())
+            {"group": gid, "agency": by_id[gid].agency, "share": round(share, 4)}
+            for gid, share in sorted(shares.items(), key=lambda kv: -kv[1])
         ],
-        "agencies": {a: round(float(m.mean()), 4) for a, m in sorted(agencies.items())},
-        "label": derivation_label(reused, overlap) if len(spans) else "independent",
-        "verbatim": round(float(verbatim.mean()), 4),
-        "rewrite": round(reused - float(verbatim.mean()), 4),
+        "agencies": {a: round(span_share(v, length), 4) for a, v in sorted(agencies.items())},
+        "label": derivation_label(reused, overlap) if len(listed) else "independent",
+        "verbatim": round(verbatim, 4),
+        "rewrite": round(reused - verbatim, 4),
     }
 
 
@@ -214,13 +210,10 @@ def compared(values: Sequence[float] | None) -> bool:
 
 def _partner_cover(length: int, spans: np.ndarray, others: np.ndarray) -> dict[int, float]:
     """Share of the body inside the passages shared with each partner."""
-    cover: dict[int, float] = {}
-    for partner in unique(others).tolist():
-        mask = np.zeros(max(length, 1), dtype=bool)
-        for start, end in spans[others == partner].tolist():
-            mask[start:end] = True
-        cover[partner] = float(mask[:length].mean()) if length else 0.0
-    return cover
+    by_partner: dict[int, list[tuple[int, int]]] = {}
+    for partner, (start, end) in zip(others.tolist(), spans.tolist()):
+        by_partner.setdefault(partner, []).append((start, end))
+    return {p: span_share(by_partner[p], length) for p in sorted(by_partner)}
 
 
 def _label(docs: Sequence[Document], records: list[dict]) -> None:

@@ -19,7 +19,7 @@ from numba import njit
 from ..models import Document, Passage, RecordTable
 from ..text.features import Features, shingle_hashes
 from ..text.packed import PackedWords
-from ..util.arrays import common, find, hash_table
+from ..util.arrays import common, find, hash_table, span_share
 
 EXCERPT_CHARS = 160
 
@@ -441,13 +441,9 @@ def _passages(
 
 def coverage(alignments: list[Alignment], length: int, side: str) -> float:
     """Share of a text's ``length`` tokens inside passages (``side`` is 'a' or 'b')."""
-    if length == 0 or not alignments:
-        return 0.0
-    covered = np.zeros(length, dtype=bool)
-    for found in alignments:
-        start, end = (found.a_start, found.a_end) if side == "a" else (found.b_start, found.b_end)
-        covered[start:end] = True
-    return float(covered.mean())
+    if side == "a":
+        return span_share(((found.a_start, found.a_end) for found in alignments), length)
+    return span_share(((found.b_start, found.b_end) for found in alignments), length)
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:

@@ -13,6 +13,7 @@ document keeps only its ``k`` most similar neighbours by terms.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from scipy import sparse
 
 from ..config import ScanConfig
 from ..util.arrays import unique
-from .lsh import CandidateStats, lsh_params, pairs_by_band
+from .lsh import CandidateStats, band_keys, lsh_params, pairs_by_band
 from .minhash import MinHasher
 from .tfidf import pair_cosines
 
@@ -33,6 +34,7 @@ TERM_LSH_THRESHOLD = 0.03
 TERM_MAX_BUCKET = 200
 TERM_PERMUTATIONS = 64  # MinHash permutations of the term sets
 _SPREAD = np.uint64(0x9E3779B97F4A7C15)  # column numbers spread over 64 bits for MinHash
+_TERM_KEY_SALT = np.uint64(0xC2B2AE3D27D4EB4F)
 
 
 @dataclass(frozen=True)
@@ -157,11 +159,30 @@ def _term_candidates(
     sets = []
     for row in range(tfidf.shape[0]):
         start, end = tfidf.indptr[row], tfidf.indptr[row + 1]
-        values, columns = tfidf.data[start:end], tfidf.indices[start:end]
-        top = columns[np.argsort(-values, kind="stable")[:TOP_TERMS]]
-        sets.append(unique(top.astype(np.uint64) * _SPREAD))
-    signatures = MinHasher(num_perm=TERM_PERMUTATIONS).signatures(sets)
+        sets.append(top_terms(tfidf.indices[start:end], tfidf.data[start:end]))
+    signatures = _term_hasher().signatures(sets)
     yield from pairs_by_band(signatures, threshold=threshold, max_bucket_size=max_bucket)
+
+
+def top_terms(terms: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """A document's ``TOP_TERMS`` terms (column numbers or term keys) of highest TF-IDF
+    weight, ties to the first listed, as the set of 64-bit values its term LSH hashes."""
+    top = terms[np.argsort(-weights, kind="stable")[:TOP_TERMS]]
+    return unique(top.astype(np.uint64) * _SPREAD)
+
+
+def term_band_keys(top: np.ndarray, threshold: float = TERM_LSH_THRESHOLD) -> np.ndarray:
+    """The band keys of one document's :func:`top_terms` in the term LSH at ``threshold``
+    (the gate stores and looks them up as it does its windows' band keys; mixed with a salt
+    of their own, they never meet a window's)."""
+    bands, rows = lsh_params(threshold, TERM_PERMUTATIONS)
+    keys = band_keys(_term_hasher().signatures([top]), bands, rows)[0]
+    return keys ^ _TERM_KEY_SALT
+
+
+@functools.cache
+def _term_hasher() -> MinHasher:
+    return MinHasher(num_perm=TERM_PERMUTATIONS)
 
 
 def nearest(pairs: np.ndarray, cosines: np.ndarray, n_docs: int, k: int) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -22,13 +22,16 @@ from ..text.features import (
     shingle_set,
     text_key,
 )
-from .align import REWRITE, Alignment, align, coverage
+from .align import QUOTE, VERBATIM, Alignment, align, coverage
 from .minhash import MinHasher, estimated_jaccard
 from .rewrite import rewrite_passages
 from .score import relation, set_overlap
 
 # Shared words, in shortest passages, a pair found by its terms alone must have.
 TERMS_ONLY_MIN_FACTOR = 2
+# A passage is a quote when at least this share of its words lies inside quotation marks in
+# both texts: what a speaker said and, at most, a few words around it ("he said").
+QUOTE_SHARE = 0.8
 
 
 @dataclass
@@ -50,6 +53,7 @@ def prepare(
     hasher: MinHasher,
     *,
     features: Sequence[Features] | None = None,
+    text_keys: Sequence[int] | None = None,
 ) -> list[Prepared]:
     """Cleaned documents prepared for :func:`compare`.
 
@@ -59,16 +63,22 @@ def prepare(
         hasher: Computes the signatures.
         features: The documents' features when already known (the gate keeps them in its
             index, the scan keeps them between stages), else they are extracted.
+        text_keys: Their :func:`~dedup.text.features.text_key` when already known (the scan
+            prepares a document again in each chunk of pairs it is in), else computed.
     """
     if not docs:
         return []
     if features is None:
         features = [extract_features(doc) for doc in docs]
+    if text_keys is None:
+        text_keys = [text_key(doc.text) for doc in docs]
     shingles = [shingle_set(f.hashes, config.shingle_size) for f in features]
     signatures = hasher.signatures(shingles)
     return [
-        Prepared(doc, feat, shingle, signature, text_key(doc.text))
-        for doc, feat, shingle, signature in zip(docs, features, shingles, signatures)
+        Prepared(doc, feat, shingle, signature, int(key))
+        for doc, feat, shingle, signature, key in zip(
+            docs, features, shingles, signatures, text_keys
+        )
     ]
 
 
@@ -82,10 +92,8 @@ def compare(
     count: a single short passage between two such texts is more likely a stock phrase or a
     source both quote (a statement's wording) than copy."""
     found = passages(a.features, b.features, config)
-    if not shares_window and sum(x.words for x in found) < (
-        TERMS_ONLY_MIN_FACTOR * config.min_passage_words
-    ):
-        found = []
+    if not shares_window:
+        found = terms_only_passages(found, config)
     score = pair_score(
         (a.doc.id, len(a.features)),
         (b.doc.id, len(b.features)),
@@ -97,6 +105,14 @@ def compare(
         identical=a.text_key == b.text_key,
     )
     return score, found
+
+
+def terms_only_passages(found: list[Alignment], config: ScanConfig) -> list[Alignment]:
+    """The passages of a pair found by its terms alone (it shares no sentence window), which
+    count only when they hold ``TERMS_ONLY_MIN_FACTOR`` times the shortest passage in all."""
+    if sum(x.words for x in found) < TERMS_ONLY_MIN_FACTOR * config.min_passage_words:
+        return []
+    return found
 
 
 def passages(a: Features, b: Features, config: ScanConfig) -> list[Alignment]:
@@ -117,11 +133,27 @@ def with_rewrites(
     a: Features, b: Features, verbatim: list[Alignment], config: ScanConfig
 ) -> list[Alignment]:
     """The ``verbatim`` passages of two texts and the rewritten ones outside them, in text
-    order."""
+    order, those that are only quotations marked so (:func:`mark_quotes`)."""
     rewritten = rewrite_passages(a, b, verbatim, min_words=config.min_passage_words)
-    if not rewritten:
-        return verbatim
-    return sorted(verbatim + rewritten, key=lambda x: (x.a_start, x.b_start))
+    found = sorted(verbatim + rewritten, key=lambda x: (x.a_start, x.b_start))
+    return mark_quotes(a, b, found)
+
+
+def mark_quotes(a: Features, b: Features, found: list[Alignment]) -> list[Alignment]:
+    """The passages, each of which lies inside quotation marks in both texts (at least
+    ``QUOTE_SHARE`` of its words on each side) of kind ``quote``: two outlets that quote one
+    speaker share the words without copying each other."""
+    if not found or not (a.quoted.any() and b.quoted.any()):
+        return found
+    quoted_a = np.concatenate(([0], np.cumsum(a.quoted)))
+    quoted_b = np.concatenate(([0], np.cumsum(b.quoted)))
+    return [
+        replace(x, kind=QUOTE)
+        if quoted_a[x.a_end] - quoted_a[x.a_start] >= QUOTE_SHARE * (x.a_end - x.a_start)
+        and quoted_b[x.b_end] - quoted_b[x.b_start] >= QUOTE_SHARE * (x.b_end - x.b_start)
+        else x
+        for x in found
+    ]
 
 
 def pair_score(
@@ -151,13 +183,18 @@ def pair_score(
         coverage_a=coverage(found, a[1], "a"),
         coverage_b=coverage(found, b[1], "b"),
     )
-    verbatim = [x for x in found if x.kind != REWRITE]
-    if len(verbatim) < len(found):
+    if all(x.kind == VERBATIM for x in found):
+        score.verbatim_a, score.verbatim_b = score.coverage_a, score.coverage_b
+    else:
+        verbatim = [x for x in found if x.kind == VERBATIM]
+        quotes = [x for x in found if x.kind == QUOTE]
         score.verbatim_a = coverage(verbatim, a[1], "a")
         score.verbatim_b = coverage(verbatim, b[1], "b")
-        score.rewrite_a = score.coverage_a - score.verbatim_a
-        score.rewrite_b = score.coverage_b - score.verbatim_b
-    else:
-        score.verbatim_a, score.verbatim_b = score.coverage_a, score.coverage_b
+        score.quote_a = coverage(quotes, a[1], "a") if quotes else 0.0
+        score.quote_b = coverage(quotes, b[1], "b") if quotes else 0.0
+        score.rewrite_a = score.coverage_a - score.verbatim_a - score.quote_a
+        score.rewrite_b = score.coverage_b - score.verbatim_b - score.quote_b
     score.relation = relation(score, config, identical=identical)
+    if score.relation == "shares_text" and all(x.kind == QUOTE for x in found):
+        score.relation = "shares_quote"  # both quote one speaker; neither need copy the other
     return score

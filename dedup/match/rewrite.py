@@ -35,6 +35,7 @@ MIN_SHARE = 0.4  # and this share of the shorter one's word pairs
 MIN_SENTENCE_PAIRS = 6
 SENTENCE_GAP = 1  # sentences left out between two paired ones of one passage, at most
 _PAIR_MIX = np.uint64(0x9E3779B97F4A7C15)
+_NO_SPANS = np.empty((0, 4), dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -94,39 +95,69 @@ def rewrite_passages(
     ka, kb = sentence_keys(a), sentence_keys(b)
     if not len(ka.keys) or not len(kb.keys):
         return []
-    firsts, seconds, shared = _sentence_matches(
-        ka.keys, ka.sentences, ka.sizes, kb.keys, kb.sentences, kb.sizes, MIN_SHARED, MIN_SHARE
+    spans = (
+        np.array([(x.a_start, x.a_end, x.b_start, x.b_end) for x in taken], dtype=np.int64)
+        if taken
+        else _NO_SPANS
     )
+    rows = _rewrites(
+        (ka.keys, ka.sentences, ka.sizes, ka.bounds),
+        (kb.keys, kb.sentences, kb.sizes, kb.bounds),
+        spans,
+        min_words,
+    )
+    return [
+        Alignment(a_start, a_end, b_start, b_end, words, words, REWRITE)
+        for a_start, a_end, b_start, b_end, words in rows.tolist()
+    ]
+
+
+@njit(cache=True, nogil=True)
+def _rewrites(side_a, side_b, spans, min_words):  # type: ignore[no-untyped-def]
+    """The rewritten passages as rows ``a_start, a_end, b_start, b_end, words``
+    (token coordinates), from each side's sentence keys (keys, sentences, sizes, bounds)
+    and the ``taken`` passages' token spans (rows ``a_start, a_end, b_start, b_end``)."""
+    keys_a, sentences_a, sizes_a, bounds_a = side_a
+    keys_b, sentences_b, sizes_b, bounds_b = side_b
+    firsts, seconds, shared = _sentence_matches(
+        keys_a, sentences_a, sizes_a, keys_b, sentences_b, sizes_b, MIN_SHARED, MIN_SHARE
+    )
+    out = np.empty((0, 5), dtype=np.int64)
     if not len(firsts):
-        return []
-    free = ~(_taken_sentences(ka.bounds, taken, "a")[firsts])
-    free &= ~(_taken_sentences(kb.bounds, taken, "b")[seconds])
-    passages = []
-    for row in _runs(firsts[free], seconds[free], shared[free], SENTENCE_GAP).tolist():
-        first_a, last_a, first_b, last_b, words = row
-        found = Alignment(
-            int(ka.bounds[first_a]),
-            int(ka.bounds[last_a + 1]),
-            int(kb.bounds[first_b]),
-            int(kb.bounds[last_b + 1]),
-            words,
-            words,
-            REWRITE,
-        )
-        if found.words >= min_words:
-            passages.append(found)
-    return passages
+        return out
+    free = ~_taken_sentences(bounds_a, spans[:, 0], spans[:, 1])[firsts]
+    free &= ~_taken_sentences(bounds_b, spans[:, 2], spans[:, 3])[seconds]
+    runs = _runs(firsts[free], seconds[free], shared[free], SENTENCE_GAP)
+    out = np.empty((len(runs), 5), dtype=np.int64)
+    count = 0
+    for k in range(len(runs)):
+        first_a, last_a, first_b, last_b, words = runs[k]
+        a_start, a_end = bounds_a[first_a], bounds_a[last_a + 1]
+        b_start, b_end = bounds_b[first_b], bounds_b[last_b + 1]
+        if min(a_end - a_start, b_end - b_start) >= min_words:  # Alignment.words
+            out[count] = (a_start, a_end, b_start, b_end, words)
+            count += 1
+    return out[:count]
 
 
-def _taken_sentences(bounds: np.ndarray, taken: list[Alignment], side: str) -> np.ndarray:
+@njit(cache=True, nogil=True)
+def _taken_sentences(bounds, starts, ends):  # type: ignore[no-untyped-def]
     """Which sentences (``bounds``: their token starts, then the length) are mostly inside
-    the ``taken`` passages on one side."""
-    inside = np.zeros(int(bounds[-1]), dtype=np.int64)
-    for found in taken:
-        start, end = (found.a_start, found.a_end) if side == "a" else (found.b_start, found.b_end)
-        inside[start:end] = 1
-    counted = np.concatenate(([0], np.cumsum(inside)))
-    return 2 * (counted[bounds[1:]] - counted[bounds[:-1]]) > np.diff(bounds)
+    the taken passages (token spans ``[starts, ends)`` on this side)."""
+    inside = np.zeros(bounds[-1] + 1, dtype=np.int64)
+    for k in range(len(starts)):
+        inside[starts[k]] += 1
+        inside[ends[k]] -= 1
+    covered = np.zeros(bounds[-1] + 1, dtype=np.int64)  # covered tokens before each
+    depth = 0
+    for t in range(bounds[-1]):
+        depth += inside[t]
+        covered[t + 1] = covered[t] + (1 if depth > 0 else 0)
+    n = len(bounds) - 1
+    out = np.zeros(n, dtype=np.bool_)
+    for s in range(n):
+        out[s] = 2 * (covered[bounds[s + 1]] - covered[bounds[s]]) > bounds[s + 1] - bounds[s]
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -48,12 +48,15 @@ def _overlap_kernel(table, shingles, token_hashes, size):  # type: ignore[no-unt
 
 
 def relation(score: PairScore, config: ScanConfig, *, identical: bool = False) -> str:
-    """``duplicate`` when shared passages cover most of both texts (or the shingle sets are
+    """``duplicate`` when shared passages copied word for word (rewritten ones aside: a
+    rewrite is reuse, not the same article) cover most of both texts (or the shingle sets are
     nearly equal, for texts too short for a passage, or the texts are ``identical``),
-    ``shares_text`` when they share at least one passage, else ``none``."""
+    ``shares_text`` when they share at least one passage, else ``none``
+    (:func:`~dedup.match.compare.pair_score` tells ``shares_quote`` apart)."""
     if (
         identical
-        or min(score.coverage_a, score.coverage_b) >= config.duplicate_coverage
+        or min(score.coverage_a - score.rewrite_a, score.coverage_b - score.rewrite_b)
+        >= config.duplicate_coverage
         or score.jaccard >= config.duplicate_coverage
     ):
         return "duplicate"

@@ -31,6 +31,8 @@ PAIR_COLUMNS = (
     "verbatim_b",
     "rewrite_a",
     "rewrite_b",
+    "quote_a",
+    "quote_b",
 )
 
 
@@ -131,6 +133,8 @@ def write_pairs(result: ScanResult, path: Path) -> None:
                     _number(p.verbatim_b),
                     _number(p.rewrite_a),
                     _number(p.rewrite_b),
+                    _number(p.quote_a),
+                    _number(p.quote_b),
                 ]
             )
 

@@ -64,7 +64,7 @@ HEAT_COLOURS = (
     "#dfe318",
 )
 REMOVED = "#removed"  # segment label of boilerplate spans (passage ids never start with #)
-RELATION_RANK = {"duplicate": 0, "shares_text": 1}
+RELATION_RANK = {"duplicate": 0, "shares_text": 1, "shares_quote": 2}
 
 
 @dataclass
@@ -586,6 +586,7 @@ def _overview(result: ScanResult) -> list[tuple[str, int]]:
         ("candidate pairs", len(result.pairs)),
         ("duplicate pairs", counts.get("duplicate", 0)),
         ("pairs sharing text", counts.get("shares_text", 0)),
+        ("pairs sharing only quotations", counts.get("shares_quote", 0)),
         ("shared passages", len(result.passages)),
         ("duplicate groups", len(result.duplicates)),
         ("provenance groups", len(result.provenance)),

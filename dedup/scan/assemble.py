@@ -111,17 +111,22 @@ def _provenance(
     table: PairTable,
 ) -> tuple[list[ProvenanceGroup], PassageTable]:
     """The provenance groups (with their origins) and the passages' records (each naming
-    its group); each document's derivation is set on it."""
+    its group); each document's derivation is set on it. The passages of a pair that shares
+    only quotations (``shares_quote``) are in no group and make no text derived."""
+    every = links
+    kept = np.flatnonzero(~_quote_only(links, table))
+    links = LinkTable(every.rows[kept])
     groups = provenance_groups(links, [d.credits for d in docs])
-    group_of_link = np.full(len(links), -1, dtype=np.int32)
+    group_of_link = np.full(len(every), -1, dtype=np.int32)
     for number, group in enumerate(groups):
+        group.links = kept[group.links].tolist()  # as passages of the whole table
         group_of_link[group.links] = number
-    passages = PassageTable(docs, links.rows, chars, group_of_link, [g.id for g in groups])
+    passages = PassageTable(docs, every.rows, chars, group_of_link, [g.id for g in groups])
     origins = (
         origin_of_links(table, links.rows[:, :2], sure=True),
         origin_of_links(table, links.rows[:, :2]),
     )
-    derived = document_derivations(docs, hashes, links, groups, group_of_link, origins, table)
+    derived = document_derivations(docs, hashes, links, groups, group_of_link[kept], origins, table)
     for doc, found in zip(docs, derived):
         doc.derivation = found
     records = []
@@ -131,6 +136,16 @@ def _provenance(
         record.origin = docs[origin].id if origin is not None else None
         records.append(record)
     return records, passages
+
+
+def _quote_only(links: LinkTable, table: PairTable) -> np.ndarray:
+    """Which links belong to a pair whose relation is ``shares_quote``."""
+    quoting = table.docs[table.relations == RELATIONS.index("shares_quote")].astype(np.int64)
+    if not len(quoting) or not len(links):
+        return np.zeros(len(links), dtype=bool)
+    n = len(table.ids)
+    rows = links.rows[:, :2].astype(np.int64)
+    return np.isin(rows[:, 0] * n + rows[:, 1], quoting[:, 0] * n + quoting[:, 1])
 
 
 def _matrix(tfidf: Any, n: int, limit: int) -> np.ndarray | None:

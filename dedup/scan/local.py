@@ -11,17 +11,18 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
 from ..config import ScanConfig
 from ..errors import NoDocumentsError
 from ..match.candidates import candidate_pairs
-from ..match.lsh import bucket_pairs, lsh_params
+from ..match.lsh import CandidateStats, bucket_pairs, lsh_params
 from ..match.minhash import MinHasher
 from ..match.tfidf import pair_cosines, tfidf_matrix
 from ..models import ScanResult
@@ -29,9 +30,10 @@ from ..text.load import LoadResult, load_corpus
 from ..util.parallel import resolve_workers
 from ..util.progress import Progress, no_progress
 from .assemble import assemble
-from .corpus import clean_and_prepare
+from .corpus import Corpus, clean_and_prepare
 from .pairs import score_pairs
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -81,6 +83,24 @@ def _without_cycle_collection() -> Iterator[None]:
 
 
 @_without_cycle_collection()
+def _timed(timings: dict[str, float], stage: str, run: Callable[..., T], *args: Any) -> T:
+    """``run(*args)``, its seconds added to ``timings`` as ``stage``."""
+    clock = time.perf_counter()
+    result = run(*args)
+    timings[stage] = time.perf_counter() - clock
+    return result
+
+
+def _window_pairs(corpus: Corpus, config: ScanConfig) -> tuple[np.ndarray, CandidateStats]:
+    """The pairs of documents whose sentence windows share an LSH bucket."""
+    return bucket_pairs(
+        corpus.window_keys,
+        np.repeat(np.arange(len(corpus.features), dtype=np.int64), corpus.window_counts),
+        rows=lsh_params(config.lsh_threshold, config.num_perm)[1],
+        max_bucket_size=config.max_bucket_size,
+    )
+
+
 def analyse(
     loaded: LoadResult,
     config: ScanConfig,
@@ -98,20 +118,10 @@ def analyse(
     corpus = clean_and_prepare(docs, config, hasher, workers, report, timings)
     features = corpus.features
 
-    clock = time.perf_counter()
-    pairs, candidate_stats = bucket_pairs(
-        corpus.window_keys,
-        np.repeat(np.arange(len(features), dtype=np.int64), corpus.window_counts),
-        rows=lsh_params(config.lsh_threshold, config.num_perm)[1],
-        max_bucket_size=config.max_bucket_size,
-    )
+    pairs, candidate_stats = _timed(timings, "lsh", _window_pairs, corpus, config)
     text_keys = corpus.text_keys
     del corpus
-    timings["lsh"] = time.perf_counter() - clock
-
-    clock = time.perf_counter()
-    tfidf = tfidf_matrix(features)
-    timings["tfidf"] = time.perf_counter() - clock
+    tfidf = _timed(timings, "tfidf", tfidf_matrix, features)
     clock = time.perf_counter()
     pairs, shares_window, terms = candidate_pairs(
         pairs, text_keys, tfidf, config, candidate_stats, workers=workers
@@ -121,7 +131,15 @@ def analyse(
 
     clock = time.perf_counter()
     scored = score_pairs(
-        docs, features, pairs, cosines, shares_window, config, workers=workers, progress=report
+        docs,
+        features,
+        pairs,
+        cosines,
+        shares_window,
+        config,
+        workers=workers,
+        progress=report,
+        text_keys=text_keys,
     )
     timings["score_align"] = time.perf_counter() - clock
     # Only the token hashes are read from here on: the rest of the features (words and

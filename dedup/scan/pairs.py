@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,15 +11,21 @@ import numpy as np
 from ..config import ScanConfig
 from ..group.provenance import LinkTable
 from ..match.align import char_spans
-from ..match.compare import compare, prepare
+from ..match.compare import Prepared, compare, prepare
 from ..match.minhash import MinHasher
 from ..models import Document, PairScore, PairTable
-from ..text.features import Features
+from ..text.features import Features, text_key
 from ..util.arrays import unique
 from ..util.parallel import fork_map, spans
 from ..util.progress import Progress, no_progress
 
 PAIRS_PER_TASK = 2000  # candidate pairs scored and aligned per task
+# Documents a process keeps prepared (shingle set, signature) between the chunks of one scan:
+# a document is in the chunks of its window pairs and of its term pairs, far apart in pair
+# order; about 100 MB at most.
+KEEP_PREPARED = 20_000
+_KEPT: dict[int, Prepared] = {}
+_KEPT_FOR: list[str] = [""]  # the scan the kept documents belong to
 
 
 @dataclass
@@ -46,16 +53,18 @@ def score_pairs(
     *,
     workers: int,
     progress: Progress = no_progress,
+    text_keys: np.ndarray | None = None,
 ) -> ScoredPairs:
     """Score and align the candidate ``pairs`` (document indices, with their TF-IDF
     ``cosines`` and whether they share a sentence window) in chunks of ``PAIRS_PER_TASK`` on
-    ``workers`` processes."""
+    ``workers`` processes. ``text_keys``: the documents' text keys, when known."""
     hasher = MinHasher(config.num_perm, config.seed)
     chunks = [
         (pairs[start:end], cosines[start:end], shares_window[start:end])
         for start, end in spans(len(pairs), PAIRS_PER_TASK)
     ]
-    state = (docs, features, config, hasher)
+    keys = text_keys if text_keys is not None else np.array([text_key(d.text) for d in docs])
+    state = (docs, features, keys, config, hasher, uuid.uuid4().hex)
     # An empty chunk first: the columns' shapes when there is no pair.
     parts = [_compare_chunk(state, (pairs[:0], cosines[:0], shares_window[:0]))]
     done = 0
@@ -63,28 +72,49 @@ def score_pairs(
         parts.append(part)
         done += len(part[0])
         progress("align", done, len(pairs))
+    _KEPT.clear()  # the scan's documents, kept here when it ran in this process
     scores, counts, relations, rows, chars = (np.concatenate(column) for column in zip(*parts))
     table = PairTable([d.id for d in docs], pairs.astype(np.int32), scores, counts, relations)
     return ScoredPairs(table, LinkTable(rows), chars)
 
 
+def _prepared(
+    state: tuple[list[Document], list[Features], np.ndarray, ScanConfig, MinHasher, str],
+    needed: list[int],
+) -> dict[int, Prepared]:
+    """The ``needed`` documents prepared (shingle set, signature), each once however many
+    pairs of a chunk it is in, and kept in this process for the next chunks of the scan
+    (``KEEP_PREPARED`` at most, then forgotten all at once)."""
+    docs, features, text_keys, config, hasher, scan_id = state
+    if _KEPT_FOR[0] != scan_id:
+        _KEPT.clear()
+        _KEPT_FOR[0] = scan_id
+    missing = [i for i in needed if i not in _KEPT]
+    if len(_KEPT) + len(missing) > KEEP_PREPARED:
+        _KEPT.clear()
+        missing = needed
+    ready = prepare(
+        [docs[i] for i in missing],
+        config,
+        hasher,
+        features=[features[i] for i in missing],
+        text_keys=text_keys[missing].tolist(),
+    )
+    _KEPT.update(zip(missing, ready))
+    return {i: _KEPT[i] for i in needed}
+
+
 def _compare_chunk(
-    state: tuple[list[Document], list[Features], ScanConfig, MinHasher],
+    state: tuple[list[Document], list[Features], np.ndarray, ScanConfig, MinHasher, str],
     chunk: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Score and align a chunk of pairs; the results as arrays (what a worker sends back is a
     few arrays, not an object per pair and passage): the pairs' score columns
     (``SCORE_COLUMNS``), passage counts and relation codes, then one row per passage (the
     pair's ``a, b`` and the alignment, as a ``LinkTable`` row) and its character offsets."""
-    docs, features, config, hasher = state
     pairs, cosines, shares_window = chunk
-    # Each document of the chunk prepared once (shingle set, signature), however many of
-    # the chunk's pairs it is in.
-    needed = unique(pairs.ravel()).tolist()
-    ready = prepare(
-        [docs[i] for i in needed], config, hasher, features=[features[i] for i in needed]
-    )
-    prepared = dict(zip(needed, ready))
+    config = state[3]
+    prepared = _prepared(state, unique(pairs.ravel()).tolist())
     scores: list[PairScore] = []
     rows: list[tuple[int, ...]] = []
     chars: list[tuple[int, int, int, int]] = []

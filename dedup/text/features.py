@@ -23,6 +23,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..models import Document
 from ..util.arrays import find, hash_table
+from .quotes import quoted_chars
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # A sentence ends at ".", "!" or "?" before white space, a closing quote or bracket, or the
@@ -88,6 +89,8 @@ class Features:
         segments: For each token, the number of the kept stretch of text it lies in; removed
             boilerplate between two tokens puts them in different segments, and no passage
             crosses from one segment to the next.
+        quoted: For each token, whether it lies inside quotation marks
+            (:func:`~dedup.text.quotes.quoted_chars`).
     """
 
     words: Sequence[str]
@@ -97,6 +100,7 @@ class Features:
     sentence_starts: np.ndarray
     segments: np.ndarray
     names: np.ndarray
+    quoted: np.ndarray
 
     def __len__(self) -> int:
         return len(self.words)
@@ -258,6 +262,7 @@ def extract_features(doc: Document) -> Features:
         sentence_starts=np.flatnonzero(is_start).astype(np.int64),
         segments=segment_of,
         names=np.fromiter((w[0].isupper() for w in raw), dtype=bool, count=count) & ~is_start,
+        quoted=quoted_chars(text)[starts] if count else np.zeros(0, dtype=bool),
     )
 
 

@@ -20,7 +20,8 @@ from .features import Features
 
 # Packed features (``pack_features``): a version byte, then the LZ4 block (its size first) of a
 # header (tokens, sentences, bytes of words, 0), the token hashes (uint64), start deltas,
-# lengths and segments (uint32), sentence starts (uint32), name flags (uint8) and the
+# lengths and segments (uint32), sentence starts (uint32), token flags (uint8: 1 a name, 2
+# inside quotation marks; version 2 bodies written before quotes were marked hold 1 or 0) and the
 # normalised words joined by spaces. Version 1 held the same body compressed with zlib (still
 # read): LZ4 decompresses it several times faster, which matters in every gate check, for
 # somewhat larger bodies.
@@ -109,7 +110,10 @@ def pack_features(features: Features) -> bytes | None:
             np.asarray(features.ends - starts, dtype="<u4").tobytes(),
             np.asarray(features.segments, dtype="<u4").tobytes(),
             np.asarray(features.sentence_starts, dtype="<u4").tobytes(),
-            np.asarray(features.names, dtype=np.uint8).tobytes(),
+            (
+                np.asarray(features.names, dtype=np.uint8)
+                | (np.asarray(features.quoted, dtype=np.uint8) << 1)
+            ).tobytes(),
             words,
         )
     )
@@ -138,7 +142,7 @@ def unpack_features(packed: bytes) -> Features:
     body = _HEADER.size + 21 * n + 4 * sentences
     if len(raw) != body + size:
         raise ValueError("damaged packed features: wrong length")
-    hashes, starts, ends, segments, sentence_starts, names, bounds = _unpack_arrays(
+    hashes, starts, ends, segments, sentence_starts, names, quoted, bounds = _unpack_arrays(
         np.frombuffer(raw, dtype=np.uint8), n, sentences
     )
     kind = np.int32 if not n or int(ends[-1]) < 2**31 else np.int64  # as extract_features
@@ -150,6 +154,7 @@ def unpack_features(packed: bytes) -> Features:
         sentence_starts=sentence_starts,
         segments=segments,
         names=names,
+        quoted=quoted,
     )
 
 
@@ -157,14 +162,15 @@ def unpack_features(packed: bytes) -> Features:
 def _unpack_arrays(raw, n, sentences):  # type: ignore[no-untyped-def]
     """The arrays of a packed body (``raw``: its bytes, header included), as
     :func:`pack_features` laid them out, little-endian: hashes, starts and ends (int64),
-    segments (int32), sentence starts (int64), names, and where each word starts in the
-    words' bytes (then their length + 1: :class:`~dedup.text.packed.PackedWords`)."""
+    segments (int32), sentence starts (int64), names, quoted tokens, and where each word
+    starts in the words' bytes (then their length + 1: :class:`~dedup.text.packed.PackedWords`)."""
     hashes = np.empty(n, dtype=np.uint64)
     starts = np.empty(n, dtype=np.int64)
     ends = np.empty(n, dtype=np.int64)
     segments = np.empty(n, dtype=np.int32)
     sentence_starts = np.empty(sentences, dtype=np.int64)
     names = np.empty(n, dtype=np.bool_)
+    quoted = np.empty(n, dtype=np.bool_)
     at = 16  # after the header
     for i in range(n):
         value = np.uint64(0)
@@ -183,7 +189,8 @@ def _unpack_arrays(raw, n, sentences):  # type: ignore[no-untyped-def]
         sentence_starts[i] = _u32(raw, at + 4 * i)
     at += 4 * sentences
     for i in range(n):
-        names[i] = raw[at + i] != 0
+        names[i] = (raw[at + i] & 1) != 0
+        quoted[i] = (raw[at + i] & 2) != 0
     at += n
     bounds = np.empty(n + 1, dtype=np.int64)
     bounds[0] = 0
@@ -193,7 +200,7 @@ def _unpack_arrays(raw, n, sentences):  # type: ignore[no-untyped-def]
             bounds[word] = i - at + 1
             word += 1
     bounds[n] = len(raw) - at + 1
-    return hashes, starts, ends, segments, sentence_starts, names, bounds
+    return hashes, starts, ends, segments, sentence_starts, names, quoted, bounds
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 from numba import njit
 
@@ -15,6 +17,20 @@ def unique(values: np.ndarray) -> np.ndarray:
     """
     ordered = np.sort(values)
     return ordered[_run_starts(ordered)] if len(ordered) > 1 else ordered
+
+
+def span_share(spans: Iterable[tuple[int, int]], length: int) -> float:
+    """Share of ``length`` positions inside the union of ``[start, end)`` spans (within
+    ``[0, length)``): the mean of a mask of them, without making one (a scan measures
+    millions of a few spans each)."""
+    if length <= 0:
+        return 0.0
+    covered = reach = 0  # positions in the union so far, and where it ends
+    for start, end in sorted(spans):
+        if end > reach:
+            covered += end - max(start, reach)
+            reach = end
+    return covered / length
 
 
 def runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
