@@ -88,6 +88,7 @@ STAGES = (
     "features_minhash",
     "lsh",
     "tfidf",
+    "candidates",
     "score_align",
     "cluster",
     "report",

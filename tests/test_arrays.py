@@ -12,7 +12,7 @@ from dedup.match.align import MAX_SEED_REPEATS, SeedIndex, _seed_chains, align
 from dedup.match.score import ShingleIndex, set_overlap
 from dedup.models import Document
 from dedup.text.features import Features, extract_features, shingle_set
-from dedup.util.arrays import distinct_shared, find, hash_table
+from dedup.util.arrays import distinct_shared, find, hash_table, span_share
 from tests.support import SEED_IDS, SEEDS
 
 
@@ -103,3 +103,18 @@ def test_seed_and_shingle_indexes_on_the_seed_articles() -> None:
             )
             aligned += bool(found)
     assert aligned > len(features)  # each with itself, and pairs of them
+
+
+def test_a_share_of_spans_is_the_mean_of_their_mask() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        length = int(rng.integers(0, 60))
+        spans = []
+        for _ in range(int(rng.integers(0, 6))):
+            start = int(rng.integers(0, max(length, 1)))
+            spans.append((start, int(rng.integers(start, max(length, 1) + 1))))
+        mask = np.zeros(length, dtype=bool)
+        for start, end in spans:
+            mask[start:end] = True
+        expected = float(mask.mean()) if length else 0.0
+        assert span_share(spans, length) == expected  # the very same float
