@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -115,11 +116,21 @@ def term_keys(counted: TermCounts, documents: int, frequencies: np.ndarray) -> l
     (:func:`~dedup.match.candidates.term_band_keys`; the scan's second source of candidates,
     which reaches rewritten copy), its terms weighed with the document ``frequencies`` of
     ``documents`` indexed articles (the article itself counted among them, as in a scan)."""
-    keys = counted[0]
-    if not len(keys):
-        return []
-    vocabulary = Vocabulary.from_frequencies(keys, frequencies, documents + 1, np.float64)
-    return term_band_keys(top_terms(keys, vocabulary.weigh([counted]).data)).tolist()
+    vocabulary = Vocabulary.from_frequencies(counted[0], frequencies, documents + 1, np.float64)
+    return _term_keys([counted], vocabulary)[0]
+
+
+def _term_keys(counted: Sequence[TermCounts], vocabulary: Vocabulary) -> list[list[int]]:
+    """Each article's term band keys, its terms weighed by ``vocabulary`` (none for an
+    article without terms)."""
+    rows = vocabulary.weigh(counted)
+    bounds = rows.indptr.tolist()
+    tops = [
+        top_terms(vocabulary.keys[rows.indices[start:end]], rows.data[start:end])
+        for start, end in pairwise(bounds)
+    ]
+    keys = term_band_keys(tops)
+    return [keys[i].tolist() if len(tops[i]) else [] for i in range(len(tops))]
 
 
 def incoming_term_keys(store: Store, incoming: Incoming) -> tuple[list[int], list[int]]:
@@ -199,9 +210,11 @@ def with_term_keys(store: Store, stored: list[tuple[StoredDocument, TermCounts]]
         return
     keys, in_batch = np.unique(np.concatenate(every), return_counts=True)
     documents, frequencies = store.document_frequencies(keys)
-    frequencies = frequencies + in_batch
-    for record, counted in stored:
-        others = frequencies[np.searchsorted(keys, counted[0])] - 1
-        record.band_keys = record.band_keys + term_keys(
-            counted, documents + len(stored) - 1, others
-        )
+    # For each record, the others' frequencies and number (``term_keys``): the same idf for
+    # all of them, ``log((documents + batch) / frequency) + 1``.
+    vocabulary = Vocabulary.from_frequencies(
+        keys, frequencies + in_batch - 1, documents + len(stored), np.float64
+    )
+    found = _term_keys([counted for _, counted in stored], vocabulary)
+    for (record, _), terms in zip(stored, found):
+        record.band_keys = record.band_keys + terms

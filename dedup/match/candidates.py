@@ -14,7 +14,7 @@ document keeps only its ``k`` most similar neighbours by terms.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,13 +171,12 @@ def top_terms(terms: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return unique(top.astype(np.uint64) * _SPREAD)
 
 
-def term_band_keys(top: np.ndarray, threshold: float = TERM_LSH_THRESHOLD) -> np.ndarray:
-    """The band keys of one document's :func:`top_terms` in the term LSH at ``threshold``
-    (the gate stores and looks them up as it does its windows' band keys; mixed with a salt
-    of their own, they never meet a window's)."""
+def term_band_keys(tops: Sequence[np.ndarray], threshold: float = TERM_LSH_THRESHOLD) -> np.ndarray:
+    """The band keys (``(n, bands)``) of documents' :func:`top_terms` in the term LSH at
+    ``threshold`` (the gate stores and looks them up as it does its windows' band keys; mixed
+    with a salt of their own, they never meet a window's)."""
     bands, rows = lsh_params(threshold, TERM_PERMUTATIONS)
-    keys = band_keys(_term_hasher().signatures([top]), bands, rows)[0]
-    return keys ^ _TERM_KEY_SALT
+    return band_keys(_term_hasher().signatures(tops), bands, rows) ^ _TERM_KEY_SALT
 
 
 @functools.cache
