@@ -334,5 +334,9 @@ def test_a_text_with_more_new_words_than_the_caches_hold_is_keyed_whole(monkeypa
     feature_module._HASH_CACHE.clear()
     feature_module._MATCH_KEYS.clear()
     assert feature_module.match_keys(words).tolist() == expected_keys
+    text = " ".join(words)
+    found = feature_module.extract_features(Document(id="x", path="", text=text))
+    keys, numbers = feature_module.word_match_keys(found)
+    assert keys.tolist() == expected_keys and not numbers.any()
     assert feature_module._word_hashes(words).tolist() == expected_hashes
     assert len(feature_module._MATCH_KEYS) <= len(set(words))

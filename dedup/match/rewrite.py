@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ..text.features import Features, match_keys
+from ..text.features import Features, word_match_keys
 from .align import REWRITE, Alignment
 
 MIN_SHARED = 3  # word pairs a sentence shares with the sentence it rewrites, at least
@@ -63,10 +63,10 @@ def sentence_keys(features: Features) -> SentenceKeys:
         n = len(features)
         bounds = np.append(features.sentence_starts, n).astype(np.int64)
         sentence = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
-        words = match_keys(features.words)
+        words, numbers = word_match_keys(features)
         # Pairs of words inside one sentence, neither a number: the numbers of two tables of
         # one form differ, and their lines share the rest.
-        wordy = ~np.fromiter(map(str.isdigit, features.words), dtype=bool, count=n)
+        wordy = ~numbers
         inside = (sentence[1:] == sentence[:-1]) & wordy[1:] & wordy[:-1]
         with np.errstate(over="ignore"):
             keys = (words[:-1] * _PAIR_MIX + words[1:])[inside]

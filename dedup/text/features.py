@@ -36,6 +36,10 @@ _LINE_CLOSERS = "\"'”’)]<"
 _SENTENCE_ENDS = (".", "!", "?")
 _HASH_CACHE: dict[str, int] = {}
 _MATCH_KEYS: dict[str, int] = {}
+# match_key and str.isdigit of words seen, by their word hash: the gate's candidates keep
+# their words packed, and reading each one out costs more than these lookups.
+_KEY_BY_HASH: dict[int, int] = {}
+_DIGITS_BY_HASH: dict[int, bool] = {}
 _STEMMER = Stemmer.Stemmer("english")
 _NUMBER_WORDS = {
     word: str(number)
@@ -129,6 +133,30 @@ def match_key(word: str) -> int:
 def match_keys(words: Sequence[str]) -> np.ndarray:
     """:func:`match_key` of every word (uint64), keying each distinct new word once."""
     return _all_cached(_MATCH_KEYS, words, _match_key)
+
+
+def word_match_keys(features: Features) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`match_key` of each of a text's words (uint64), and whether it is a number
+    (all digits), found by the words' hashes: a word is read out of the features (packed,
+    for the gate's candidates) only the first time its hash is met."""
+    hashes = features.hashes.tolist()
+    keys = list(map(_KEY_BY_HASH.get, hashes))
+    if None in keys:
+        if len(_KEY_BY_HASH) + len(hashes) > _HASH_CACHE_LIMIT:
+            _KEY_BY_HASH.clear()
+            _DIGITS_BY_HASH.clear()
+            keys = [None] * len(hashes)
+        for i, key in enumerate(keys):
+            if key is None:
+                word = features.words[i]
+                keys[i] = _KEY_BY_HASH[hashes[i]] = match_key(word)
+                _DIGITS_BY_HASH[hashes[i]] = word.isdigit()
+    digits = list(map(_DIGITS_BY_HASH.__getitem__, hashes))
+    count = len(hashes)
+    return (
+        np.fromiter(keys, dtype=np.uint64, count=count),
+        np.fromiter(digits, dtype=bool, count=count),
+    )
 
 
 def _match_key(word: str) -> int:
