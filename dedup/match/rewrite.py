@@ -60,26 +60,45 @@ def sentence_keys(features: Features) -> SentenceKeys:
     others)."""
     cached = features.__dict__.get("_sentence_keys")
     if cached is None:
-        n = len(features)
-        bounds = np.append(features.sentence_starts, n).astype(np.int64)
-        sentence = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
         words, numbers = word_match_keys(features)
-        # Pairs of words inside one sentence, neither a number: the numbers of two tables of
-        # one form differ, and their lines share the rest.
-        wordy = ~numbers
-        inside = (sentence[1:] == sentence[:-1]) & wordy[1:] & wordy[:-1]
-        with np.errstate(over="ignore"):
-            keys = (words[:-1] * _PAIR_MIX + words[1:])[inside]
-        owners = sentence[:-1][inside]
-        order = np.lexsort((owners, keys))
-        keys, owners = keys[order], owners[order]
-        distinct = np.ones(len(keys), dtype=bool)  # a one-word text has no pairs at all
-        distinct[1:] = (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])
-        keys, owners = keys[distinct], owners[distinct]
-        sizes = np.bincount(owners, minlength=len(bounds) - 1)
-        cached = SentenceKeys(bounds, keys, owners.astype(np.int64), sizes.astype(np.int64))
+        starts = np.asarray(features.sentence_starts, dtype=np.int64)
+        cached = SentenceKeys(*_sentence_pair_keys(words, numbers, starts))
         features.__dict__["_sentence_keys"] = cached
     return cached
+
+
+@njit(cache=True, nogil=True)
+def _sentence_pair_keys(words, numbers, starts):  # type: ignore[no-untyped-def]
+    """:class:`SentenceKeys`' arrays from each token's match key, whether it is a number and
+    where each sentence starts: the keys of pairs of words inside one sentence, neither a
+    number (the numbers of two tables of one form differ, and their lines share the rest),
+    distinct per sentence, sorted by key then sentence."""
+    n, count = len(words), len(starts)
+    bounds = np.empty(count + 1, dtype=np.int64)
+    bounds[:count] = starts
+    bounds[count] = n
+    keys = np.empty(max(n - 1, 0), dtype=np.uint64)
+    owners = np.empty(max(n - 1, 0), dtype=np.int64)
+    found = 0
+    for s in range(count):
+        for t in range(bounds[s], bounds[s + 1] - 1):
+            if not numbers[t] and not numbers[t + 1]:
+                keys[found] = words[t] * _PAIR_MIX + words[t + 1]
+                owners[found] = s
+                found += 1
+    order = np.argsort(keys[:found], kind="mergesort")  # stable: sentences stay ascending
+    distinct_keys = np.empty(found, dtype=np.uint64)
+    distinct_owners = np.empty(found, dtype=np.int64)
+    sizes = np.zeros(count, dtype=np.int64)
+    kept = 0
+    for k in range(found):
+        key, owner = keys[order[k]], owners[order[k]]
+        if kept and distinct_keys[kept - 1] == key and distinct_owners[kept - 1] == owner:
+            continue
+        distinct_keys[kept], distinct_owners[kept] = key, owner
+        sizes[owner] += 1
+        kept += 1
+    return bounds, distinct_keys[:kept], distinct_owners[:kept], sizes
 
 
 def rewrite_passages(

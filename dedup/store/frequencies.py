@@ -7,7 +7,9 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
-from numba import njit, typed, types
+from numba import njit
+
+from ..util.arrays import new_int_table, table_lookup, table_store
 
 
 class FrequencyCache:
@@ -37,13 +39,13 @@ class FrequencyCache:
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """The cached frequency of each key (int64), -1 where unknown."""
-        return _cached(self.frequencies, keys)
+        return table_lookup(self.frequencies, keys)
 
     def store(self, keys: np.ndarray, frequencies: np.ndarray) -> None:
         """Keep the frequencies read for ``keys`` (int64 arrays)."""
         if len(self.frequencies) + len(keys) > self.LIMIT:
             self.frequencies = _new_frequencies()
-        _keep(self.frequencies, keys, frequencies)
+        table_store(self.frequencies, keys, frequencies)
 
     def update(self, state: tuple[int, int], terms: Counter[int], documents: int) -> None:
         """Take a committed write's changes; ``state`` is the index's after it."""
@@ -55,21 +57,7 @@ class FrequencyCache:
 
 
 def _new_frequencies() -> Any:
-    return typed.Dict.empty(types.int64, types.int64)
-
-
-@njit(cache=True, nogil=True)
-def _cached(frequencies, keys):  # type: ignore[no-untyped-def]
-    found = np.empty(len(keys), dtype=np.int64)
-    for i in range(len(keys)):
-        found[i] = frequencies.get(keys[i], -1)
-    return found
-
-
-@njit(cache=True, nogil=True)
-def _keep(frequencies, keys, values):  # type: ignore[no-untyped-def]
-    for i in range(len(keys)):
-        frequencies[keys[i]] = values[i]
+    return new_int_table()
 
 
 @njit(cache=True, nogil=True)

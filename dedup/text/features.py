@@ -13,6 +13,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import Stemmer
@@ -22,7 +23,7 @@ from numba import njit
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..models import Document
-from ..util.arrays import find, hash_table
+from ..util.arrays import find, hash_table, new_int_table, table_lookup, table_store
 from .quotes import quoted_chars
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -36,10 +37,7 @@ _LINE_CLOSERS = "\"'”’)]<"
 _SENTENCE_ENDS = (".", "!", "?")
 _HASH_CACHE: dict[str, int] = {}
 _MATCH_KEYS: dict[str, int] = {}
-# match_key and str.isdigit of words seen, by their word hash: the gate's candidates keep
-# their words packed, and reading each one out costs more than these lookups.
-_KEY_BY_HASH: dict[int, int] = {}
-_DIGITS_BY_HASH: dict[int, bool] = {}
+
 _STEMMER = Stemmer.Stemmer("english")
 _NUMBER_WORDS = {
     word: str(number)
@@ -136,27 +134,38 @@ def match_keys(words: Sequence[str]) -> np.ndarray:
 
 
 def word_match_keys(features: Features) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`match_key` of each of a text's words (uint64), and whether it is a number
-    (all digits), found by the words' hashes: a word is read out of the features (packed,
-    for the gate's candidates) only the first time its hash is met."""
-    hashes = features.hashes.tolist()
-    keys = list(map(_KEY_BY_HASH.get, hashes))
-    if None in keys:
-        if len(_KEY_BY_HASH) + len(hashes) > _HASH_CACHE_LIMIT:
-            _KEY_BY_HASH.clear()
-            _DIGITS_BY_HASH.clear()
-            keys = [None] * len(hashes)
-        for i, key in enumerate(keys):
-            if key is None:
-                word = features.words[i]
-                keys[i] = _KEY_BY_HASH[hashes[i]] = match_key(word)
-                _DIGITS_BY_HASH[hashes[i]] = word.isdigit()
-    digits = list(map(_DIGITS_BY_HASH.__getitem__, hashes))
-    count = len(hashes)
-    return (
-        np.fromiter(keys, dtype=np.uint64, count=count),
-        np.fromiter(digits, dtype=bool, count=count),
-    )
+    """:func:`match_key` of each of a text's words (uint64, its lowest bit cleared), and
+    whether it is a number (all digits), found by the words' hashes in a compiled table: a
+    word is read out of the features (packed, for the gate's candidates) only the first time
+    its hash is met."""
+    table = _key_table()
+    hashes = features.hashes.view(np.int64)
+    found = table_lookup(table, hashes)
+    missing = np.flatnonzero(found == -1)
+    if len(missing):
+        if len(table) + len(missing) > _HASH_CACHE_LIMIT:
+            table.clear()
+            missing = np.arange(len(hashes))
+        values = np.fromiter(
+            (_key_value(features.words[i]) for i in missing.tolist()),
+            dtype=np.int64,
+            count=len(missing),
+        )
+        table_store(table, hashes[missing], values)
+        found = table_lookup(table, hashes)
+    return (found & ~1).view(np.uint64), (found & 1).astype(bool)
+
+
+def _key_value(word: str) -> int:
+    """A word's entry in the table of :func:`word_match_keys`: its match key (int64 bits)
+    with the lowest bit set when the word is a number."""
+    key = (match_key(word) & ~1) | int(word.isdigit())
+    return key - (1 << 64) if key >= 1 << 63 else key
+
+
+@functools.cache
+def _key_table() -> Any:
+    return new_int_table()
 
 
 def _match_key(word: str) -> int:

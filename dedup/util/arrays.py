@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
-from numba import njit
+from numba import njit, typed, types
 
 
 def unique(values: np.ndarray) -> np.ndarray:
@@ -138,3 +139,26 @@ def distinct_shared(values, table, keys):  # type: ignore[no-untyped-def]
             if find(table, keys, values[index]) >= 0:
                 shared += 1
     return distinct, shared
+
+
+def new_int_table() -> Any:
+    """An empty numba typed dictionary of int64 to int64 (a cache that compiled loops read
+    and write: the entries of a Python dictionary are objects scattered over memory, and
+    looking up thousands of them per call is slow)."""
+    return typed.Dict.empty(types.int64, types.int64)
+
+
+@njit(cache=True, nogil=True)
+def table_lookup(table, keys):  # type: ignore[no-untyped-def]
+    """The value of each of ``keys`` (int64) in ``table``, -1 where it has none."""
+    found = np.empty(len(keys), dtype=np.int64)
+    for i in range(len(keys)):
+        found[i] = table.get(keys[i], -1)
+    return found
+
+
+@njit(cache=True, nogil=True)
+def table_store(table, keys, values):  # type: ignore[no-untyped-def]
+    """Set ``table[keys[i]] = values[i]``."""
+    for i in range(len(keys)):
+        table[keys[i]] = values[i]
