@@ -199,9 +199,11 @@ from dedup.text import features
 from dedup.gate import gate as gate_module
 from dedup.text import packed
 from dedup.match import score
-from dedup.store import frequencies
+from dedup.util import arrays
+from dedup.match import rewrite
 kernels = [align._probe_kernel, align._extend_kernel, score._overlap_kernel,
-           features._term_counts_kernel, packed._unpack_arrays, frequencies._cached, frequencies._keep]
+           features._term_counts_kernel, packed._unpack_arrays, arrays.table_lookup, arrays.table_store,
+           rewrite._sentence_pair_keys, rewrite._rewrites]
 before = [len(k.signatures) for k in kernels]
 with gate_module.Gate(sys.argv[1]) as gate:
     gate.warm_up()
@@ -212,5 +214,5 @@ with gate_module.Gate(sys.argv[1]) as gate:
         [sys.executable, "-c", script, str(index)], capture_output=True, text=True, check=True
     )
     report = json.loads(run.stdout)
-    assert report["before"] == [0] * 7 and all(report["after"])
+    assert report["before"] == [0] * 9 and all(report["after"])
     assert report["count"] == len(texts) and report["warm"] is None

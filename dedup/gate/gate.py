@@ -26,7 +26,6 @@ from typing import Any
 
 from ..config import ScanConfig
 from ..match.align import coverage
-from ..match.candidates import TERM_MAX_BUCKET
 from ..match.minhash import MinHasher
 from ..match.tfidf import TermCounts
 from ..models import Document
@@ -34,6 +33,7 @@ from ..store import Store, StoredDocument, display_location, open_store
 from ..text.features import term_counts
 from .compare import Related, related_candidates, to_match, with_cosines
 from .records import (
+    GATE_TERM_MAX_BUCKET,
     Candidate,
     Incoming,
     candidates_of,
@@ -224,7 +224,7 @@ class Gate:
         chosen = _most_shared(hits, self.max_candidates)
         if not terms or not self.config.neighbours:
             return chosen, set()
-        shared = self.store.candidates(terms, max_bucket=TERM_MAX_BUCKET)
+        shared = self.store.candidates(terms, max_bucket=GATE_TERM_MAX_BUCKET)
         extra = _most_shared(
             {i: n for i, n in shared.items() if i not in hits}, self.config.neighbours
         )

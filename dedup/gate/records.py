@@ -29,6 +29,11 @@ from ..util.arrays import unique
 
 # Indexed documents below which an incoming article looks up no term band keys.
 TERM_MIN_DOCUMENTS = 100
+# A check looks up the keys of the first bands of the term LSH only (those of an LSH at
+# threshold 0.1, the story groups'), and no key held by more documents than this: a lookup of
+# every band's keys, with buckets up to the scan's 200, read thousands of rows per check.
+GATE_TERM_BANDS = 15
+GATE_TERM_MAX_BUCKET = 50
 
 
 @dataclass
@@ -141,7 +146,7 @@ def incoming_term_keys(store: Store, incoming: Incoming) -> tuple[list[int], lis
     counted = term_counts(incoming.prepared.features)
     documents, frequencies = store.document_frequencies(counted[0])
     keys = term_keys(counted, documents, frequencies)
-    return keys, keys if documents >= TERM_MIN_DOCUMENTS else []
+    return keys, keys[:GATE_TERM_BANDS] if documents >= TERM_MIN_DOCUMENTS else []
 
 
 def stored_document(
