@@ -27,6 +27,7 @@ from typing import Any
 from ..config import ScanConfig
 from ..match.align import coverage
 from ..match.minhash import MinHasher
+from ..match.rewrite import rewrite_passages
 from ..match.tfidf import TermCounts
 from ..models import Document
 from ..store import Store, StoredDocument, display_location, open_store
@@ -185,13 +186,15 @@ class Gate:
         the index but adding nothing: the compiled kernels load before the first real check
         instead of during it (seconds when numba's cache is cold). A server or a stream calls
         it once at start. Itself, not the index, is the candidate: an empty index would give
-        no candidate and load no kernel."""
+        no candidate and load no kernel; its rewrite matching runs without the verbatim
+        passages (which leave no sentence free)."""
         incoming = self._prepare_incoming(self._document({"id": "warm-up", "text": _SAMPLE}))
         self._lookup(incoming, incoming_term_keys(self.store, incoming)[0])
         itself = self._prepared_stored([stored_document(incoming, self._bands, self._rows)])
         related = self._related(incoming.prepared, itself)
         for found in with_cosines(incoming.prepared, related, self.store, self.config):
             to_match(incoming.prepared, found)
+        rewrite_passages(incoming.prepared.features, itself[0].features, [], min_words=0)
 
     def stats(self) -> dict[str, Any]:
         """Number of documents, where the index is, and its parameters."""

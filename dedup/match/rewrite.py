@@ -67,6 +67,11 @@ def sentence_keys(features: Features) -> SentenceKeys:
     return cached
 
 
+def _bounds(features: Features) -> np.ndarray:
+    """Where each sentence's tokens start, then the number of tokens."""
+    return np.append(features.sentence_starts, len(features)).astype(np.int64)
+
+
 @njit(cache=True, nogil=True)
 def _sentence_pair_keys(words, numbers, starts):  # type: ignore[no-untyped-def]
     """:class:`SentenceKeys`' arrays from each token's match key, whether it is a number and
@@ -111,14 +116,19 @@ def rewrite_passages(
     """The rewritten passages of ``a`` and ``b``, in text order, outside the ``taken``
     (verbatim) passages: a sentence mostly inside one on either side is not paired again,
     and a passage does not reach across it."""
-    ka, kb = sentence_keys(a), sentence_keys(b)
-    if not len(ka.keys) or not len(kb.keys):
-        return []
     spans = (
         np.array([(x.a_start, x.a_end, x.b_start, x.b_end) for x in taken], dtype=np.int64)
         if taken
         else _NO_SPANS
     )
+    if taken and any(
+        _taken_sentences(_bounds(f), spans[:, 2 * k], spans[:, 2 * k + 1]).all()
+        for k, f in enumerate((a, b))
+    ):
+        return []  # every sentence of one text is taken: no pair of free sentences
+    ka, kb = sentence_keys(a), sentence_keys(b)
+    if not len(ka.keys) or not len(kb.keys):
+        return []
     rows = _rewrites(
         (ka.keys, ka.sentences, ka.sizes, ka.bounds),
         (kb.keys, kb.sentences, kb.sizes, kb.bounds),
