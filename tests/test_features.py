@@ -333,7 +333,6 @@ def test_a_text_with_more_new_words_than_the_caches_hold_is_keyed_whole(monkeypa
     monkeypatch.setattr(feature_module, "_HASH_CACHE_LIMIT", 10)
     feature_module._HASH_CACHE.clear()
     feature_module._MATCH_KEYS.clear()
-    assert feature_module.match_keys(words).tolist() == expected_keys
     text = " ".join(words)
     found = feature_module.extract_features(Document(id="x", path="", text=text))
     keys, numbers = feature_module.word_match_keys(found)

@@ -18,7 +18,7 @@ from ..models import PairScore
 from ..store import Store
 from ..text.features import term_counts
 from ..util.arrays import unique
-from .records import Candidate
+from .records import Candidate, Incoming
 from .verdict import Match, MatchPassage, MatchRelation
 
 
@@ -78,7 +78,7 @@ def related_candidates(
 
 
 def with_cosines(
-    incoming: Prepared,
+    incoming: Incoming,
     related: list[Related],
     store: Store,
     config: ScanConfig,
@@ -92,13 +92,13 @@ def with_cosines(
     return [r for r in related if r.candidate.doc.id not in by_terms or r.score.cosine >= least]
 
 
-def set_cosines(incoming: Prepared, related: list[Related], store: Store) -> None:
+def set_cosines(incoming: Incoming, related: list[Related], store: Store) -> None:
     """Set the TF-IDF cosine of each related pair's score, with the index's document
     frequencies (read once for the terms of all of them; the incoming document counts in
     its own idf, as in a scan)."""
     if not related:
         return
-    counted = [term_counts(incoming.features)]
+    counted = [incoming.counted]
     counted += [term_counts(found.candidate.features) for found in related]
     every = unique(np.concatenate([keys for keys, _ in counted]))
     documents, frequencies = store.document_frequencies(every)

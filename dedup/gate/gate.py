@@ -31,7 +31,6 @@ from ..match.rewrite import rewrite_passages
 from ..match.tfidf import TermCounts
 from ..models import Document
 from ..store import Store, StoredDocument, display_location, open_store
-from ..text.features import term_counts
 from .compare import Related, related_candidates, to_match, with_cosines
 from .records import (
     GATE_TERM_MAX_BUCKET,
@@ -192,7 +191,7 @@ class Gate:
         self._lookup(incoming, incoming_term_keys(self.store, incoming)[0])
         itself = self._prepared_stored([stored_document(incoming, self._bands, self._rows)])
         related = self._related(incoming.prepared, itself)
-        for found in with_cosines(incoming.prepared, related, self.store, self.config):
+        for found in with_cosines(incoming, related, self.store, self.config):
             to_match(incoming.prepared, found)
         rewrite_passages(incoming.prepared.features, itself[0].features, [], min_words=0)
 
@@ -253,7 +252,7 @@ class Gate:
             if s.id != incoming.doc.id or s.fingerprint == incoming_fingerprint
         ]
         related = self._related(incoming.prepared, self._prepared_stored(fetched), by_terms)
-        related = with_cosines(incoming.prepared, related, self.store, self.config, by_terms)
+        related = with_cosines(incoming, related, self.store, self.config, by_terms)
         passages = [alignment for found in related for alignment in found.passages]
         shared = round(coverage(passages, len(incoming.prepared.features), "a"), 4)
         matches = [to_match(incoming.prepared, found) for found in related]
@@ -279,6 +278,5 @@ def _stored_documents(
     worker."""
     hasher = _hasher(config.num_perm, config.seed)
     return [
-        (stored_document(i, bands, rows), term_counts(i.prepared.features))
-        for i in prepare_incoming(docs, config, hasher)
+        (stored_document(i, bands, rows), i.counted) for i in prepare_incoming(docs, config, hasher)
     ]

@@ -38,11 +38,12 @@ GATE_TERM_MAX_BUCKET = 50
 
 @dataclass
 class Incoming:
-    """An article cleaned and prepared for the gate: for comparison, and its sentence
-    windows for the index's band keys."""
+    """An article cleaned and prepared for the gate: for comparison, its sentence windows
+    for the index's band keys, and its TF-IDF term counts."""
 
     prepared: Prepared
     windows: Windows
+    counted: TermCounts
 
     @property
     def doc(self) -> Document:
@@ -102,7 +103,7 @@ def prepare_incoming(docs: list[Document], config: ScanConfig, hasher: MinHasher
     clean_documents(docs)
     prepared = prepare(docs, config, hasher)
     windows = window_signatures([p.features for p in prepared], config, hasher)
-    return [Incoming(p, w) for p, w in zip(prepared, windows)]
+    return [Incoming(p, w, term_counts(p.features)) for p, w in zip(prepared, windows)]
 
 
 def index_keys(windows: Windows, bands: int, rows: int, *, lookup: bool = False) -> list[int]:
@@ -143,9 +144,8 @@ def incoming_term_keys(store: Store, incoming: Incoming) -> tuple[list[int], lis
     frequencies of the index in ``store``: to store, and to look up (none while the index
     holds fewer than ``TERM_MIN_DOCUMENTS``: which terms are distinctive is told by how few
     documents hold them, and a handful of documents cannot tell)."""
-    counted = term_counts(incoming.prepared.features)
-    documents, frequencies = store.document_frequencies(counted[0])
-    keys = term_keys(counted, documents, frequencies)
+    documents, frequencies = store.document_frequencies(incoming.counted[0])
+    keys = term_keys(incoming.counted, documents, frequencies)
     return keys, keys[:GATE_TERM_BANDS] if documents >= TERM_MIN_DOCUMENTS else []
 
 
@@ -168,7 +168,7 @@ def stored_document(
             "credits": doc.credits,
         },
         band_keys=index_keys(incoming.windows, bands, rows) + list(terms),
-        terms=term_counts(incoming.prepared.features)[0].tolist(),
+        terms=incoming.counted[0].tolist(),
         features=pack_features(incoming.prepared.features),
     )
 

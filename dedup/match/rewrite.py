@@ -121,18 +121,16 @@ def rewrite_passages(
         if taken
         else _NO_SPANS
     )
-    if taken and any(
-        _taken_sentences(_bounds(f), spans[:, 2 * k], spans[:, 2 * k + 1]).all()
-        for k, f in enumerate((a, b))
-    ):
+    taken_a = _taken_sentences(_bounds(a), spans[:, 0], spans[:, 1])
+    taken_b = _taken_sentences(_bounds(b), spans[:, 2], spans[:, 3])
+    if taken_a.all() or taken_b.all():
         return []  # every sentence of one text is taken: no pair of free sentences
     ka, kb = sentence_keys(a), sentence_keys(b)
     if not len(ka.keys) or not len(kb.keys):
         return []
     rows = _rewrites(
-        (ka.keys, ka.sentences, ka.sizes, ka.bounds),
-        (kb.keys, kb.sentences, kb.sizes, kb.bounds),
-        spans,
+        (ka.keys, ka.sentences, ka.sizes, ka.bounds, taken_a),
+        (kb.keys, kb.sentences, kb.sizes, kb.bounds, taken_b),
         min_words,
     )
     return [
@@ -142,20 +140,19 @@ def rewrite_passages(
 
 
 @njit(cache=True, nogil=True)
-def _rewrites(side_a, side_b, spans, min_words):  # type: ignore[no-untyped-def]
+def _rewrites(side_a, side_b, min_words):  # type: ignore[no-untyped-def]
     """The rewritten passages as rows ``a_start, a_end, b_start, b_end, words``
     (token coordinates), from each side's sentence keys (keys, sentences, sizes, bounds)
-    and the ``taken`` passages' token spans (rows ``a_start, a_end, b_start, b_end``)."""
-    keys_a, sentences_a, sizes_a, bounds_a = side_a
-    keys_b, sentences_b, sizes_b, bounds_b = side_b
+    and which of its sentences the verbatim passages take."""
+    keys_a, sentences_a, sizes_a, bounds_a, taken_a = side_a
+    keys_b, sentences_b, sizes_b, bounds_b, taken_b = side_b
     firsts, seconds, shared = _sentence_matches(
         keys_a, sentences_a, sizes_a, keys_b, sentences_b, sizes_b, MIN_SHARED, MIN_SHARE
     )
     out = np.empty((0, 5), dtype=np.int64)
     if not len(firsts):
         return out
-    free = ~_taken_sentences(bounds_a, spans[:, 0], spans[:, 1])[firsts]
-    free &= ~_taken_sentences(bounds_b, spans[:, 2], spans[:, 3])[seconds]
+    free = ~taken_a[firsts] & ~taken_b[seconds]
     runs = _runs(firsts[free], seconds[free], shared[free], SENTENCE_GAP)
     out = np.empty((len(runs), 5), dtype=np.int64)
     count = 0

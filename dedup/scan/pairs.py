@@ -14,7 +14,7 @@ from ..match.align import char_spans
 from ..match.compare import Prepared, compare, prepare
 from ..match.minhash import MinHasher
 from ..models import Document, PairScore, PairTable
-from ..text.features import Features, text_key
+from ..text.features import Features
 from ..util.arrays import unique
 from ..util.parallel import fork_map, spans
 from ..util.progress import Progress, no_progress
@@ -53,18 +53,18 @@ def score_pairs(
     *,
     workers: int,
     progress: Progress = no_progress,
-    text_keys: np.ndarray | None = None,
+    text_keys: np.ndarray,
 ) -> ScoredPairs:
     """Score and align the candidate ``pairs`` (document indices, with their TF-IDF
     ``cosines`` and whether they share a sentence window) in chunks of ``PAIRS_PER_TASK`` on
-    ``workers`` processes. ``text_keys``: the documents' text keys, when known."""
+    ``workers`` processes. ``text_keys``: the documents'
+    :func:`~dedup.text.features.text_key`."""
     hasher = MinHasher(config.num_perm, config.seed)
     chunks = [
         (pairs[start:end], cosines[start:end], shares_window[start:end])
         for start, end in spans(len(pairs), PAIRS_PER_TASK)
     ]
-    keys = text_keys if text_keys is not None else np.array([text_key(d.text) for d in docs])
-    state = (docs, features, keys, config, hasher, uuid.uuid4().hex)
+    state = (docs, features, text_keys, config, hasher, uuid.uuid4().hex)
     # An empty chunk first: the columns' shapes when there is no pair.
     parts = [_compare_chunk(state, (pairs[:0], cosines[:0], shares_window[:0]))]
     done = 0

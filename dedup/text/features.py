@@ -128,11 +128,6 @@ def match_key(word: str) -> int:
     return _cached(_MATCH_KEYS, word, _match_key)
 
 
-def match_keys(words: Sequence[str]) -> np.ndarray:
-    """:func:`match_key` of every word (uint64), keying each distinct new word once."""
-    return _all_cached(_MATCH_KEYS, words, _match_key)
-
-
 def word_match_keys(features: Features) -> tuple[np.ndarray, np.ndarray]:
     """:func:`match_key` of each of a text's words (uint64, its lowest bit cleared), and
     whether it is a number (all digits), found by the words' hashes in a compiled table: a
