@@ -143,10 +143,11 @@ def mark_quotes(a: Features, b: Features, found: list[Alignment]) -> list[Alignm
     """The passages, each of which lies inside quotation marks in both texts (at least
     ``QUOTE_SHARE`` of its words on each side) of kind ``quote``: two outlets that quote one
     speaker share the words without copying each other."""
-    if not found or not (a.quoted.any() and b.quoted.any()):
+    if not found:
         return found
-    quoted_a = np.concatenate(([0], np.cumsum(a.quoted)))
-    quoted_b = np.concatenate(([0], np.cumsum(b.quoted)))
+    quoted_a, quoted_b = _quoted_before(a), _quoted_before(b)
+    if not (quoted_a[-1] and quoted_b[-1]):
+        return found
     return [
         replace(x, kind=QUOTE)
         if quoted_a[x.a_end] - quoted_a[x.a_start] >= QUOTE_SHARE * (x.a_end - x.a_start)
@@ -154,6 +155,16 @@ def mark_quotes(a: Features, b: Features, found: list[Alignment]) -> list[Alignm
         else x
         for x in found
     ]
+
+
+def _quoted_before(features: Features) -> np.ndarray:
+    """How many tokens before each token (and before the end) are quoted, kept on the
+    features (a text meets many others)."""
+    cached = features.__dict__.get("_quoted_before")
+    if cached is None:
+        cached = np.concatenate(([0], np.cumsum(features.quoted)))
+        features.__dict__["_quoted_before"] = cached
+    return cached
 
 
 def pair_score(

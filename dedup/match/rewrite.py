@@ -68,8 +68,13 @@ def sentence_keys(features: Features) -> SentenceKeys:
 
 
 def _bounds(features: Features) -> np.ndarray:
-    """Where each sentence's tokens start, then the number of tokens."""
-    return np.append(features.sentence_starts, len(features)).astype(np.int64)
+    """Where each sentence's tokens start, then the number of tokens (kept on its
+    features)."""
+    cached = features.__dict__.get("_sentence_bounds")
+    if cached is None:
+        cached = np.append(features.sentence_starts, len(features)).astype(np.int64)
+        features.__dict__["_sentence_bounds"] = cached
+    return cached
 
 
 @njit(cache=True, nogil=True)
@@ -116,23 +121,34 @@ def rewrite_passages(
     """The rewritten passages of ``a`` and ``b``, in text order, outside the ``taken``
     (verbatim) passages: a sentence mostly inside one on either side is not paired again,
     and a passage does not reach across it."""
-    spans = (
-        np.array([(x.a_start, x.a_end, x.b_start, x.b_end) for x in taken], dtype=np.int64)
-        if taken
-        else _NO_SPANS
-    )
-    taken_a = _taken_sentences(_bounds(a), spans[:, 0], spans[:, 1])
-    taken_b = _taken_sentences(_bounds(b), spans[:, 2], spans[:, 3])
-    if taken_a.all() or taken_b.all():
-        return []  # every sentence of one text is taken: no pair of free sentences
+    bounds_a, bounds_b = _bounds(a), _bounds(b)
+    if taken:
+        spans = np.array([(x.a_start, x.a_end, x.b_start, x.b_end) for x in taken], dtype=np.int64)
+        taken_a = _taken_sentences(bounds_a, spans[:, 0], spans[:, 1])
+        taken_b = _taken_sentences(bounds_b, spans[:, 2], spans[:, 3])
+        if taken_a.all() or taken_b.all():
+            return []  # every sentence of one text is taken: no pair of free sentences
+    else:
+        taken_a = np.zeros(len(bounds_a) - 1, dtype=np.bool_)
+        taken_b = np.zeros(len(bounds_b) - 1, dtype=np.bool_)
     ka, kb = sentence_keys(a), sentence_keys(b)
     if not len(ka.keys) or not len(kb.keys):
         return []
     rows = _rewrites(
-        (ka.keys, ka.sentences, ka.sizes, ka.bounds, taken_a),
-        (kb.keys, kb.sentences, kb.sizes, kb.bounds, taken_b),
+        ka.keys,
+        ka.sentences,
+        ka.sizes,
+        bounds_a,
+        taken_a,
+        kb.keys,
+        kb.sentences,
+        kb.sizes,
+        bounds_b,
+        taken_b,
         min_words,
     )
+    if not len(rows):
+        return []
     return [
         Alignment(a_start, a_end, b_start, b_end, words, words, REWRITE)
         for a_start, a_end, b_start, b_end, words in rows.tolist()
@@ -140,12 +156,22 @@ def rewrite_passages(
 
 
 @njit(cache=True, nogil=True)
-def _rewrites(side_a, side_b, min_words):  # type: ignore[no-untyped-def]
+def _rewrites(  # type: ignore[no-untyped-def]
+    keys_a,
+    sentences_a,
+    sizes_a,
+    bounds_a,
+    taken_a,
+    keys_b,
+    sentences_b,
+    sizes_b,
+    bounds_b,
+    taken_b,
+    min_words,
+):
     """The rewritten passages as rows ``a_start, a_end, b_start, b_end, words``
-    (token coordinates), from each side's sentence keys (keys, sentences, sizes, bounds)
-    and which of its sentences the verbatim passages take."""
-    keys_a, sentences_a, sizes_a, bounds_a, taken_a = side_a
-    keys_b, sentences_b, sizes_b, bounds_b, taken_b = side_b
+    (token coordinates), from each side's sentence keys (keys, sentences, sizes), sentence
+    bounds and which of its sentences the verbatim passages take."""
     firsts, seconds, shared = _sentence_matches(
         keys_a, sentences_a, sizes_a, keys_b, sentences_b, sizes_b, MIN_SHARED, MIN_SHARE
     )

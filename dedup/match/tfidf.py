@@ -143,6 +143,9 @@ def tfidf_matrix(features: Sequence[Features]) -> sparse.csr_matrix:
     return Vocabulary.of(counted).rows(counted)
 
 
+PARALLEL_PAIRS = 2_000_000
+
+
 def pair_cosines(
     matrix: sparse.csr_matrix | SparseRows,
     pairs: np.ndarray,
@@ -151,7 +154,10 @@ def pair_cosines(
 ) -> np.ndarray:
     """Cosine similarity of the rows of each pair (rows are already L2-normalised), computed
     ``chunk`` pairs at a time so memory stays bounded for millions of pairs, the chunks on
-    ``workers`` processes."""
+    ``workers`` processes when there are at least ``PARALLEL_PAIRS`` pairs (starting the
+    processes costs more than fewer pairs take: about 0.2 µs a pair)."""
+    if len(pairs) < PARALLEL_PAIRS:
+        workers = 1
     parts = [pairs[start : start + chunk] for start in range(0, len(pairs), chunk)]
     out = np.concatenate([np.empty(0), *fork_map(_chunk_cosines, matrix, parts, workers)])
     return np.clip(out, 0.0, 1.0)
@@ -166,19 +172,24 @@ def _chunk_cosines(matrix: sparse.csr_matrix | SparseRows, part: np.ndarray) -> 
 @njit(cache=True, nogil=True)
 def _row_dots(indptr, indices, data, firsts, seconds, columns):  # type: ignore[no-untyped-def]
     """Dot product of rows ``firsts[p]`` and ``seconds[p]`` of a CSR matrix, for every p:
-    the second row is spread over a scratch row, the first row's entries look their column
-    up in it (summed in float64; any order of indices)."""
+    the first row is spread over a scratch row (once for a run of pairs with the same first
+    row, as sorted pairs and LSH buckets give them), the second row's entries look their
+    column up in it (summed in float64; any order of indices)."""
     out = np.empty(len(firsts), dtype=np.float64)
     scratch = np.zeros(columns, dtype=np.float64)
+    spread = -1
     for p in range(len(firsts)):
         first, second = firsts[p], seconds[p]
-        for k in range(indptr[second], indptr[second + 1]):
-            scratch[indices[k]] = data[k]
+        if first != spread:
+            if spread >= 0:
+                for k in range(indptr[spread], indptr[spread + 1]):
+                    scratch[indices[k]] = 0.0
+            for k in range(indptr[first], indptr[first + 1]):
+                scratch[indices[k]] = data[k]
+            spread = first
         total = 0.0
-        for k in range(indptr[first], indptr[first + 1]):
-            total += data[k] * scratch[indices[k]]
         for k in range(indptr[second], indptr[second + 1]):
-            scratch[indices[k]] = 0.0
+            total += data[k] * scratch[indices[k]]
         out[p] = total
     return out
 
