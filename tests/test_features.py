@@ -335,7 +335,8 @@ def test_a_text_with_more_new_words_than_the_caches_hold_is_keyed_whole(monkeypa
     feature_module._MATCH_KEYS.clear()
     text = " ".join(words)
     found = feature_module.extract_features(Document(id="x", path="", text=text))
-    keys, numbers = feature_module.word_match_keys(found)
-    assert keys.tolist() == [k & ~1 for k in expected_keys] and not numbers.any()
+    keys, numbers, numeric = feature_module.word_match_keys(found)
+    assert keys.tolist() == [k & ~3 for k in expected_keys] and not numbers.any()
+    assert numeric.tolist() == [w == "twelve" for w in words]
     assert feature_module._word_hashes(words).tolist() == expected_hashes
     assert len(feature_module._MATCH_KEYS) <= len(set(words))

@@ -52,6 +52,15 @@ INDEPENDENT = (
     "fraud."
 )
 
+# One outlet's closing line around two unrelated stories: a fixed frame of words, the story
+# in its slot. The frames share six word pairs and no name or number.
+FRAMES = (
+    "Trading in the shares was halted. This story has been updated with details on the "
+    "pension fund dispute at the docks today.",
+    "The river burst its banks overnight. This story has been updated with details about "
+    "flooding across three valley villages.",
+)
+
 
 def features(text: str):
     (doc,) = clean_documents([Document(id="d", path="", text=text)])
@@ -77,6 +86,14 @@ def test_a_shared_stock_sentence_is_neither_a_rewrite_nor_a_passage():
     first, second = (features(text) for text in STOCK)
     assert rewrite_passages(first, second, [], min_words=12) == []
     assert passages(first, second, ScanConfig()) == []
+
+
+def test_an_outlet_s_sentence_frame_around_two_stories_is_not_a_rewrite():
+    first, second = (features(text) for text in FRAMES)
+    assert rewrite_passages(first, second, [], min_words=3) == []
+    # The same frame carrying the same story is.
+    same = features(FRAMES[0].replace("Trading in", "Dealing in"))
+    assert [x.kind for x in rewrite_passages(first, same, [], min_words=3)] == [1]
 
 
 def test_the_same_event_in_other_words_is_not_a_rewrite():

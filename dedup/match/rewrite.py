@@ -33,6 +33,7 @@ MIN_SHARE = 0.4  # and this share of the shorter one's word pairs
 # A sentence of fewer word pairs (numbers aside) is not paired as rewritten: a line of a table
 # or a headline shares its few word pairs with any line of the same form.
 MIN_SENTENCE_PAIRS = 6
+UNANCHORED_SHARED = 8
 SENTENCE_GAP = 1  # sentences left out between two paired ones of one passage, at most
 _PAIR_MIX = np.uint64(0x9E3779B97F4A7C15)
 _NO_SPANS = np.empty((0, 4), dtype=np.int64)
@@ -47,12 +48,17 @@ class SentenceKeys:
         keys: The distinct (key, sentence) entries' keys, ascending.
         sentences: Each entry's sentence.
         sizes: Each sentence's number of distinct word-pair keys.
+        anchor_keys: The distinct (key, sentence) entries of its names and numbers' match
+            keys, ascending.
+        anchor_sentences: Each anchor entry's sentence.
     """
 
     bounds: np.ndarray
     keys: np.ndarray
     sentences: np.ndarray
     sizes: np.ndarray
+    anchor_keys: np.ndarray
+    anchor_sentences: np.ndarray
 
 
 def sentence_keys(features: Features) -> SentenceKeys:
@@ -60,9 +66,13 @@ def sentence_keys(features: Features) -> SentenceKeys:
     others)."""
     cached = features.__dict__.get("_sentence_keys")
     if cached is None:
-        words, numbers = word_match_keys(features)
+        words, numbers, numeric = word_match_keys(features)
         starts = np.asarray(features.sentence_starts, dtype=np.int64)
-        cached = SentenceKeys(*_sentence_pair_keys(words, numbers, starts))
+        anchors = numeric | np.asarray(features.names, dtype=np.bool_)
+        cached = SentenceKeys(
+            *_sentence_pair_keys(words, numbers, starts),
+            *_distinct_entries(words, anchors, _bounds(features)),
+        )
         features.__dict__["_sentence_keys"] = cached
     return cached
 
@@ -111,6 +121,30 @@ def _sentence_pair_keys(words, numbers, starts):  # type: ignore[no-untyped-def]
     return bounds, distinct_keys[:kept], distinct_owners[:kept], sizes
 
 
+@njit(cache=True, nogil=True)
+def _distinct_entries(words, chosen, bounds):  # type: ignore[no-untyped-def]
+    """The distinct (key, sentence) entries of the ``chosen`` tokens' keys, sorted by key
+    then sentence: keys, sentences."""
+    keys = np.empty(len(words), dtype=np.uint64)
+    owners = np.empty(len(words), dtype=np.int64)
+    found = 0
+    for s in range(len(bounds) - 1):
+        for t in range(bounds[s], bounds[s + 1]):
+            if chosen[t]:
+                keys[found], owners[found] = words[t], s
+                found += 1
+    order = np.argsort(keys[:found], kind="mergesort")  # stable: sentences stay ascending
+    out_keys = np.empty(found, dtype=np.uint64)
+    out_owners = np.empty(found, dtype=np.int64)
+    kept = 0
+    for k in order:
+        if kept and out_keys[kept - 1] == keys[k] and out_owners[kept - 1] == owners[k]:
+            continue
+        out_keys[kept], out_owners[kept] = keys[k], owners[k]
+        kept += 1
+    return out_keys[:kept], out_owners[:kept]
+
+
 def rewrite_passages(
     a: Features,
     b: Features,
@@ -145,6 +179,7 @@ def rewrite_passages(
         kb.sizes,
         bounds_b,
         taken_b,
+        (ka.anchor_keys, ka.anchor_sentences, kb.anchor_keys, kb.anchor_sentences),
         min_words,
     )
     if not len(rows):
@@ -167,14 +202,20 @@ def _rewrites(  # type: ignore[no-untyped-def]
     sizes_b,
     bounds_b,
     taken_b,
+    anchors,
     min_words,
 ):
     """The rewritten passages as rows ``a_start, a_end, b_start, b_end, words``
     (token coordinates), from each side's sentence keys (keys, sentences, sizes), sentence
-    bounds and which of its sentences the verbatim passages take."""
-    firsts, seconds, shared = _sentence_matches(
-        keys_a, sentences_a, sizes_a, keys_b, sentences_b, sizes_b, MIN_SHARED, MIN_SHARE
-    )
+    bounds, which of its sentences the verbatim passages take, and both sides' anchors
+    (:class:`SentenceKeys`' ``anchor_keys`` and ``anchor_sentences``)."""
+    counts = _shared_counts(keys_a, sentences_a, keys_b, sentences_b, len(sizes_a), len(sizes_b))
+    anchored = _shared_counts(*anchors, len(sizes_a), len(sizes_b))
+    for i in range(len(sizes_a)):
+        for j in range(len(sizes_b)):
+            if not anchored[i, j] and counts[i, j] < UNANCHORED_SHARED:
+                counts[i, j] = 0  # a few word pairs, no name or number: a sentence frame
+    firsts, seconds, shared = _sentence_matches(counts, sizes_a, sizes_b, MIN_SHARED, MIN_SHARE)
     out = np.empty((0, 5), dtype=np.int64)
     if not len(firsts):
         return out
@@ -213,13 +254,10 @@ def _taken_sentences(bounds, starts, ends):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _sentence_matches(  # type: ignore[no-untyped-def]
-    keys_a, sentences_a, sizes_a, keys_b, sentences_b, sizes_b, min_shared, min_share
-):
-    """The paired sentences ``(i, j)`` and the content keys they share: each sentence of
-    either text with the sentence of the other that shares most (the first of a tie), when
-    enough (``min_shared``, and ``min_share`` of the shorter's keys); sorted, each once."""
-    counts = np.zeros((len(sizes_a), len(sizes_b)), dtype=np.int64)
+def _shared_counts(keys_a, sentences_a, keys_b, sentences_b, count_a, count_b):  # type: ignore[no-untyped-def]
+    """``(count_a, count_b)``: how many keys each sentence of one text shares with each of the
+    other, from both texts' distinct (key, sentence) entries sorted by key."""
+    counts = np.zeros((count_a, count_b), dtype=np.int64)
     x = y = 0
     while x < len(keys_a) and y < len(keys_b):
         if keys_a[x] < keys_b[y]:
@@ -236,6 +274,15 @@ def _sentence_matches(  # type: ignore[no-untyped-def]
                 for j in range(y, end_y):
                     counts[sentences_a[i], sentences_b[j]] += 1
             x, y = end_x, end_y
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def _sentence_matches(counts, sizes_a, sizes_b, min_shared, min_share):  # type: ignore[no-untyped-def]
+    """The paired sentences ``(i, j)`` and the content keys they share (``counts``): each
+    sentence of either text with the sentence of the other that shares most (the first of a
+    tie), when enough (``min_shared``, and ``min_share`` of the shorter's keys); sorted, each
+    once."""
     paired = np.zeros((len(sizes_a), len(sizes_b)), dtype=np.bool_)
     for i in range(len(sizes_a)):
         j = np.argmax(counts[i]) if len(sizes_b) else -1

@@ -128,11 +128,11 @@ def match_key(word: str) -> int:
     return _cached(_MATCH_KEYS, word, _match_key)
 
 
-def word_match_keys(features: Features) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`match_key` of each of a text's words (uint64, its lowest bit cleared), and
-    whether it is a number (all digits), found by the words' hashes in a compiled table: a
-    word is read out of the features (packed, for the gate's candidates) only the first time
-    its hash is met."""
+def word_match_keys(features: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`match_key` of each of a text's words (uint64, its two lowest bits cleared),
+    whether it is a number in digits, and whether it is a number in digits or words
+    (``twelve``), found by the words' hashes in a compiled table: a word is read out of the
+    features (packed, for the gate's candidates) only the first time its hash is met."""
     table = _key_table()
     hashes = features.hashes.view(np.int64)
     found = table_lookup(table, hashes)
@@ -148,13 +148,13 @@ def word_match_keys(features: Features) -> tuple[np.ndarray, np.ndarray]:
         )
         table_store(table, hashes[missing], values)
         found = table_lookup(table, hashes)
-    return (found & ~1).view(np.uint64), (found & 1).astype(bool)
+    return (found & ~3).view(np.uint64), (found & 1).astype(bool), (found & 3).astype(bool)
 
 
 def _key_value(word: str) -> int:
     """A word's entry in the table of :func:`word_match_keys`: its match key (int64 bits)
-    with the lowest bit set when the word is a number."""
-    key = (match_key(word) & ~1) | int(word.isdigit())
+    with the lowest bit set when the word is a number in digits, the next when in words."""
+    key = (match_key(word) & ~3) | int(word.isdigit()) | 2 * int(word in _NUMBER_WORDS)
     return key - (1 << 64) if key >= 1 << 63 else key
 
 
