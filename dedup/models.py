@@ -68,6 +68,8 @@ class Document:
         group: Key of the documents that share page chrome (source, host or folder).
         derivation: Share of the body that is reused text, per provenance group and agency,
             and the label (``wholly_derived``, ``partially_derived``, ``independent``).
+        language: ISO 639-1 code of the language the text is written in (set by cleaning:
+            :mod:`dedup.text.language`), None when it has too few letters to tell.
     """
 
     id: str
@@ -82,6 +84,7 @@ class Document:
     group: str = ""
     derivation: dict[str, Any] | None = None
     credit_lines: list[Credit] = field(default_factory=list)
+    language: str | None = None
     # What the derivation label model read of the document (not written out): for fitting
     # and measuring the model.
     label_features: list[float] | None = field(default=None, repr=False, compare=False)
@@ -101,6 +104,7 @@ class Document:
             "removed": [list(span) for span in self.removed],
             "derivation": self.derivation,
             "credit_lines": [line.to_dict() for line in self.credit_lines],
+            "language": self.language,
         }
 
 

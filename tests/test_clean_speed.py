@@ -11,7 +11,7 @@ from dedup.text.clean import _QUOTED_RE, _WORD_RE
 
 # The patterns as they read before the shortcuts, each run on the whole line.
 LINK_RE = re.compile(r"(?i)https?\s*:\s*/\s*/|\bwww\s*\.|\S+@\S+\.\w{2,}")
-TERMINAL_RE = re.compile(r"[.!?](?:[\"'”’»)\]]*)\s*$")
+TERMINAL_RE = re.compile(r"[.!?。！？｡؟۔।॥။።](?:[\"'”’»)\]]*)\s*$")
 ELLIPSIS_RE = re.compile(r"(?:…|\.\.\.)[\"'”’»)\]]*\s*$")
 
 LINES = [
@@ -37,6 +37,7 @@ LINES = [
     "Read more...)\t",
     "An open line with no end",
     "Ends with a question?’\u2028",
+    "国家统计局发布数据。",
     "",
 ]
 
@@ -46,7 +47,7 @@ def test_line_tests_agree_with_the_plain_patterns(line):
     assert clean._has_link(line, line.lower()) == bool(LINK_RE.search(line))
     assert clean._has_copyright(line, line.lower()) == bool(clean._COPYRIGHT_RE.search(line))
     end = clean._line_end(line)
-    assert end.endswith(clean._SENTENCE_ENDS) == bool(TERMINAL_RE.search(line))
+    assert end.endswith(clean.SENTENCE_ENDS) == bool(TERMINAL_RE.search(line))
     assert end.endswith(clean._ELLIPSES) == bool(ELLIPSIS_RE.search(line))
 
 

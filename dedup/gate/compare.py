@@ -11,7 +11,13 @@ import numpy as np
 
 from ..config import ScanConfig
 from ..match.align import KINDS, Alignment, SeedIndex, char_spans, excerpt
-from ..match.compare import Prepared, pair_score, terms_only_passages, with_rewrites
+from ..match.compare import (
+    Prepared,
+    pair_score,
+    passage_minimum,
+    terms_only_passages,
+    with_rewrites,
+)
 from ..match.score import ShingleIndex
 from ..match.tfidf import Vocabulary, pair_cosines
 from ..models import PairScore
@@ -60,15 +66,16 @@ def related_candidates(
         terms_only = candidate.doc.id in by_terms
         if not len(chains) and overlap[0] < config.duplicate_coverage and not terms_only:
             continue  # no shared seed: a window's candidate shares no passage, ``none``
+        min_words = passage_minimum(incoming.features, features, config)
         verbatim = seeds.align(
             features,
-            min_words=config.min_passage_words,
+            min_words=min_words,
             min_similarity=config.min_passage_similarity,
             chains=chains,
         )
         found = with_rewrites(incoming.features, features, verbatim, config)
         if terms_only:
-            found = terms_only_passages(found, config)
+            found = terms_only_passages(found, min_words)
         score = pair_score(
             (incoming.doc.id, length), (candidate.doc.id, len(features)), overlap, found, config
         )

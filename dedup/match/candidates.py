@@ -81,13 +81,15 @@ def candidate_pairs(
     stats: CandidateStats,
     *,
     workers: int = 1,
+    languages: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, TermPairs | None]:
     """Every candidate pair, each once, sorted: the windows' LSH pairs, identical texts, and
     each document's ``config.neighbours`` most similar documents by terms; for each pair
     whether it shares a sentence window or an identical text (the others were found by their
     terms alone: :func:`~dedup.match.compare.compare` asks more shared text of them); and
     every pair the term LSH found (the story groups read theirs off it), None without
-    neighbours."""
+    neighbours. Two documents in different ``languages`` (one code per document, -1 where
+    unknown) are never a pair: translation is not reuse dedup can see."""
     found = [window_pairs.astype(np.int64), identical_pairs(text_keys)]
     stats.window_pairs, stats.identical_pairs = len(found[0]), len(found[1])
     terms = None
@@ -109,8 +111,13 @@ def candidate_pairs(
     textual = unique(np.concatenate(code[:2]))
     at = np.minimum(np.searchsorted(textual, codes), max(len(textual) - 1, 0))
     shares_text = textual[at] == codes if len(textual) else np.zeros(len(codes), dtype=bool)
-    stats.pairs = len(codes)
-    return np.stack([codes // n, codes % n], axis=1), shares_text, terms
+    pairs = np.stack([codes // n, codes % n], axis=1)
+    if languages is not None and len(pairs):
+        first, second = languages[pairs[:, 0]], languages[pairs[:, 1]]
+        keep = (first == second) | (first < 0) | (second < 0)
+        pairs, shares_text = pairs[keep], shares_text[keep]
+    stats.pairs = len(pairs)
+    return pairs, shares_text, terms
 
 
 def identical_pairs(keys: np.ndarray) -> np.ndarray:

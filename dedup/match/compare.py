@@ -22,6 +22,7 @@ from ..text.features import (
     shingle_set,
     text_key,
 )
+from ..text.scripts import unspaced_share
 from .align import QUOTE, VERBATIM, Alignment, align, coverage
 from .minhash import MinHasher, estimated_jaccard
 from .rewrite import rewrite_passages
@@ -93,7 +94,7 @@ def compare(
     source both quote (a statement's wording) than copy."""
     found = passages(a.features, b.features, config)
     if not shares_window:
-        found = terms_only_passages(found, config)
+        found = terms_only_passages(found, passage_minimum(a.features, b.features, config))
     score = pair_score(
         (a.doc.id, len(a.features)),
         (b.doc.id, len(b.features)),
@@ -107,12 +108,30 @@ def compare(
     return score, found
 
 
-def terms_only_passages(found: list[Alignment], config: ScanConfig) -> list[Alignment]:
+def terms_only_passages(found: list[Alignment], min_words: int) -> list[Alignment]:
     """The passages of a pair found by its terms alone (it shares no sentence window), which
-    count only when they hold ``TERMS_ONLY_MIN_FACTOR`` times the shortest passage in all."""
-    if sum(x.words for x in found) < TERMS_ONLY_MIN_FACTOR * config.min_passage_words:
+    count only when they hold ``TERMS_ONLY_MIN_FACTOR`` times the shortest passage
+    (``min_words`` tokens, :func:`passage_minimum`) in all."""
+    if sum(x.words for x in found) < TERMS_ONLY_MIN_FACTOR * min_words:
         return []
     return found
+
+
+def passage_minimum(a: Features, b: Features, config: ScanConfig) -> int:
+    """The shortest passage of two texts, in tokens: ``config.min_passage_words``, twice as
+    many when most tokens of either text are pieces of runs without spaces (Chinese,
+    Japanese, Thai: a pair of characters weighs half a word, :mod:`dedup.text.scripts`)."""
+    return config.min_passage_words * max(token_scale(a), token_scale(b))
+
+
+def token_scale(features: Features) -> int:
+    """Tokens a word of the text is worth: 2 when most of its tokens are pieces of runs
+    without spaces, else 1 (kept on the features)."""
+    cached = features.__dict__.get("_token_scale")
+    if cached is None:
+        cached = 2 if unspaced_share(features.words) >= 0.5 else 1
+        features.__dict__["_token_scale"] = cached
+    return int(cached)
 
 
 def passages(a: Features, b: Features, config: ScanConfig) -> list[Alignment]:
@@ -123,7 +142,7 @@ def passages(a: Features, b: Features, config: ScanConfig) -> list[Alignment]:
         a,
         b,
         seed_words=config.seed_words,
-        min_words=config.min_passage_words,
+        min_words=passage_minimum(a, b, config),
         min_similarity=config.min_passage_similarity,
     )
     return with_rewrites(a, b, verbatim, config)
@@ -134,7 +153,7 @@ def with_rewrites(
 ) -> list[Alignment]:
     """The ``verbatim`` passages of two texts and the rewritten ones outside them, in text
     order, those that are only quotations marked so (:func:`mark_quotes`)."""
-    rewritten = rewrite_passages(a, b, verbatim, min_words=config.min_passage_words)
+    rewritten = rewrite_passages(a, b, verbatim, min_words=passage_minimum(a, b, config))
     found = sorted(verbatim + rewritten, key=lambda x: (x.a_start, x.b_start))
     return mark_quotes(a, b, found)
 

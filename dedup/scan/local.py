@@ -25,7 +25,7 @@ from ..match.candidates import candidate_pairs
 from ..match.lsh import CandidateStats, bucket_pairs, lsh_params
 from ..match.minhash import MinHasher
 from ..match.tfidf import pair_cosines, tfidf_matrix
-from ..models import ScanResult
+from ..models import Document, ScanResult
 from ..text.load import LoadResult, load_corpus
 from ..util.parallel import resolve_workers
 from ..util.progress import Progress, no_progress
@@ -101,6 +101,15 @@ def _window_pairs(corpus: Corpus, config: ScanConfig) -> tuple[np.ndarray, Candi
     )
 
 
+def language_codes(docs: list[Document]) -> np.ndarray:
+    """Each document's language as a number (-1 where unknown), for comparing them."""
+    numbers: dict[str, int] = {}
+    return np.array(
+        [-1 if d.language is None else numbers.setdefault(d.language, len(numbers)) for d in docs],
+        dtype=np.int64,
+    )
+
+
 def analyse(
     loaded: LoadResult,
     config: ScanConfig,
@@ -123,8 +132,9 @@ def analyse(
     del corpus
     tfidf = _timed(timings, "tfidf", tfidf_matrix, features)
     clock = time.perf_counter()
+    languages = language_codes(docs)
     pairs, shares_window, terms = candidate_pairs(
-        pairs, text_keys, tfidf, config, candidate_stats, workers=workers
+        pairs, text_keys, tfidf, config, candidate_stats, workers=workers, languages=languages
     )
     cosines = pair_cosines(tfidf, pairs, workers=workers)
     timings["candidates"] = time.perf_counter() - clock

@@ -21,6 +21,8 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..models import Document
 from .credits import credited_agencies, filed_at, find_credits
+from .language import detect_language, function_words
+from .scripts import SENTENCE_ENDS, tokens, unspaced_share
 
 # --- encoding repair -----------------------------------------------------------------------
 
@@ -105,7 +107,6 @@ def _decode_utf8_prefix(raw: bytes) -> tuple[str | None, bytes]:
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # A line ends a sentence (or a teaser) when it ends in one of these marks, perhaps followed by
 # closing quotes or brackets and white space (see _line_end).
-_SENTENCE_ENDS = (".", "!", "?")
 _ELLIPSES = ("…", "...")
 _CLOSING_MARKS = "\"'”’»)]"
 _URL_RE = re.compile(r"(?i)https?\s*:\s*/\s*/|\bwww\s*\.")
@@ -176,6 +177,7 @@ def clean_documents(
     units_of: list[list[_Unit]] = []
     for doc in docs:
         doc.text = repair_text(doc.text)
+        doc.language = doc.language or detect_language(doc.text)
         credits = find_credits(doc.text)
         doc.credits = credited_agencies(credits)
         doc.credit_lines = credits
@@ -237,7 +239,7 @@ def _units(text: str) -> list[_Unit]:
             start = line_start + lead
         pieces.append(stripped)
         end = line_start + lead + len(stripped)
-        previous_open = len(line) >= 50 and not _line_end(line).endswith(_SENTENCE_ENDS)
+        previous_open = len(line) >= 50 and not _line_end(line).endswith(SENTENCE_ENDS)
     if pieces:
         units.append(_unit(start, end, pieces))
     return units
@@ -253,7 +255,7 @@ def _unit(start: int, end: int, pieces: list[str]) -> _Unit:
     """The unit of the lines ``pieces`` (stripped), joined by spaces. No word spans a space,
     so the words of the joined text are the words of each line in turn."""
     text = " ".join(pieces)
-    return _Unit(start, end, text, tuple(_WORD_RE.findall(text)))
+    return _Unit(start, end, text, tuple(tokens(text)))
 
 
 def _mark_repeated_lines(
@@ -273,8 +275,19 @@ def _mark_repeated_lines(
                 unit.bad, unit.reason = True, "repeated"
 
 
-def _line_signal(unit: _Unit) -> str:
-    """Why a line, on its own, looks like page furniture ('' when it looks like prose)."""
+def _function_words(language: str | None) -> frozenset[str] | None:
+    """The function words prose in ``language`` has many of: English's and the language's
+    own (a misread language then still keeps English prose), None for a language without
+    them (Chinese, Japanese, Thai: :func:`~dedup.text.language.function_words`)."""
+    if language is None or language == "en":
+        return _STOP_WORDS
+    own = function_words(language)
+    return None if own is None else _STOP_WORDS | own
+
+
+def _line_signal(unit: _Unit, stops: frozenset[str] | None = _STOP_WORDS) -> str:
+    """Why a line, on its own, looks like page furniture ('' when it looks like prose);
+    ``stops``: the function words of the document's language (None: none to count)."""
     words, text = unit.words, unit.text
     if not words:
         return "no words"
@@ -286,13 +299,15 @@ def _line_signal(unit: _Unit) -> str:
     end = _line_end(text)
     if end.endswith(_ELLIPSES):
         return "teaser"
-    if not end.endswith(_SENTENCE_ENDS) and len(words) < FRAGMENT_MAX_WORDS:
+    if not end.endswith(SENTENCE_ENDS) and len(words) < FRAGMENT_MAX_WORDS:
         return "fragment"
     address = _address_words(unit)
     if (address >= 2 and address >= 0.025 * len(words)) or (address and len(words) <= 12):
         return "addresses the reader"
-    if len(words) >= 8:
-        stop = sum(map(_STOP_WORDS.__contains__, unit.lower_words))
+    # Scripts without spaces have no function words to count (their tokens are pairs of
+    # characters).
+    if len(words) >= 8 and stops is not None and unspaced_share(words) < 0.5:
+        stop = sum(map(stops.__contains__, unit.lower_words))
         if stop < MIN_STOPWORD_SHARE * len(words):
             return "few function words"
     return ""
@@ -351,9 +366,10 @@ _SHAPE_REASONS = ("fragment", "few function words")
 
 
 def _classify(doc: Document, units: list[_Unit]) -> None:
+    stops = _function_words(doc.language)
     for unit in units:
         if not unit.bad:
-            reason = _line_signal(unit)
+            reason = _line_signal(unit, stops)
             unit.bad, unit.reason = bool(reason), reason
     if all(u.bad for u in units):
         # No line reads as prose: the article is a table or a list (results, earnings,

@@ -1,6 +1,9 @@
 """Credit lines that name a wire agency: ``– AFP``, ``Source: Reuters/afp``, ``Via AP news
 wire``, ``BEIJING (AP) —``, ``Copyright 2020 The Associated Press``, ``By X, PA News``, and
-wire headers (the Press Association's slug line ``16:54 01/03/00: Page 1 (ZSM) COURTS ...``).
+wire headers (the Press Association's slug line ``16:54 01/03/00: Page 1 (ZSM) COURTS ...``);
+in the agencies' own languages, ``新华社北京3月18日电`` (Xinhua's dateline), ``【東京共同】``
+and a closing ``（共同）`` (Kyodo), ``(서울=연합뉴스)`` (Yonhap), a closing ``(AFP)`` or
+``(dpa)`` of French or German copy, and ``dpa/afp`` alone on a line.
 
 Only structural credits count: a sentence that mentions an agency ("Reuters reported
 earlier") or a photo credit ("Photo: Reuters/Thomas Peter") is not a credit for the text.
@@ -15,32 +18,50 @@ from ..models import Credit
 # Canonical agency name -> alias patterns. Upper-case acronyms that are also ordinary words or
 # abbreviations (AP, PA, ANI) match only in upper case; the rest match in any case.
 AGENCY_ALIASES: dict[str, tuple[str, ...]] = {
-    "AP": (r"(?i:the\s+associated\s+press)", r"(?i:associated\s+press)", r"AP"),
-    "AFP": (r"(?i:agence\s+france[-\s]presse)", r"(?i:afp)"),
-    "Reuters": (r"(?i:thomson\s+reuters)", r"(?i:reuters)"),
+    "AP": (
+        r"(?i:the\s+associated\s+press)",
+        r"(?i:associated\s+press)",
+        r"AP通信",
+        r"美联社",
+        r"AP",
+    ),
+    "AFP": (r"(?i:agence\s+france[-\s]presse)", r"AFP時事", r"法新社", r"(?i:afp)"),
+    "Reuters": (r"(?i:thomson\s+reuters)", r"(?i:reuters)", r"路透社", r"ロイター"),
     "PA": (r"(?i:press\s+association)", r"PA\s+Media", r"PA\s+News", r"PA"),
     "dpa": (r"(?i:deutsche\s+presse[-\s]agentur)", r"(?i:dpa)"),
-    "Xinhua": (r"(?i:xinhua(?:\s+news\s+agency)?)",),
+    "Xinhua": (r"(?i:xinhua(?:\s+news\s+agency)?)", r"新华社", r"新華社"),
     "Bloomberg": (r"(?i:bloomberg(?:\s+news)?)",),
-    "Kyodo": (r"(?i:kyodo(?:\s+news)?)",),
-    "Yonhap": (r"(?i:yonhap)",),
-    "EFE": (r"EFE",),
+    "Kyodo": (r"(?i:kyodo(?:\s+news)?)", r"共同通信", r"共同"),
+    "Yonhap": (r"(?i:yonhap)", r"연합뉴스"),
+    "EFE": (r"(?i:agencia\s+)?EFE",),
     "ANSA": (r"ANSA",),
     "UPI": (r"(?i:united\s+press\s+international)", r"UPI"),
     "PTI": (r"(?i:press\s+trust\s+of\s+india)", r"PTI"),
     "IANS": (r"IANS",),
     "ANI": (r"ANI",),
     "Bernama": (r"(?i:bernama)",),
-    "TASS": (r"TASS",),
+    "TASS": (r"TASS", r"ТАСС"),
+    "RIA Novosti": (r"(?i:ria\s+novosti)", r"РИА\s+Новости"),
     "Anadolu": (r"(?i:anadolu(?:\s+agency)?)",),
-    "CNA": (r"(?i:channel\s+newsasia)",),
+    "CNA": (r"(?i:channel\s+newsasia)", r"中央社"),
 }
+# Aliases in scripts written without spaces, or followed by particles (Korean): no word
+# boundary around them.
+_UNBOUNDED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 _ALIAS_TO_AGENCY: list[tuple[str, str]] = [
     (alias, agency) for agency, aliases in AGENCY_ALIASES.items() for alias in aliases
 ]
-_AGENCY = "|".join(f"(?P<a{i}>{alias})" for i, (alias, _) in enumerate(_ALIAS_TO_AGENCY))
-_AGENCY_RE = re.compile(rf"(?<![\w-])(?:{_AGENCY})(?![\w-])")
+
+
+def _bounded(alias: str) -> str:
+    """An alias's pattern, inside word boundaries unless it is written in a script without
+    them."""
+    return alias if _UNBOUNDED.search(alias) else rf"(?<![\w-])(?:{alias})(?![\w-])"
+
+
+_AGENCY = "|".join(f"(?P<a{i}>{_bounded(alias)})" for i, (alias, _) in enumerate(_ALIAS_TO_AGENCY))
+_AGENCY_RE = re.compile(_AGENCY)
 _LIST = rf"(?:{_AGENCY})(?:\s*(?:/|,|&|and|with)\s*(?:{_AGENCY}))*"
 _LIST_RE_TEXT = re.sub(r"\(\?P<a\d+>", "(?:", _LIST)
 _DASH = r"[-–—]"
@@ -76,8 +97,26 @@ _CREDIT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     # "By Emma Hibbs, PA News", "By Jane Doe, Associated Press"
     ("byline", re.compile(rf"^\W*(?i:by)\s+[^,]{{2,60}},\s*(?P<list>{_LIST_RE_TEXT})\b")),
+    # Xinhua's "新华社北京3月18日电", CNA's "（中央社記者…台北18日電）", Kyodo's "【東京共同】",
+    # Yonhap's "(서울=연합뉴스)"
+    (
+        "dateline",
+        re.compile(
+            rf"^\W*(?:(?P<list>{_LIST_RE_TEXT})[^\s，。、]{{0,24}}[电電]"
+            rf"|[（(]?(?P<list2>{_LIST_RE_TEXT})[^）)。]{{0,30}}[电電][）)]"
+            rf"|【[^】]{{0,20}}?(?P<list3>{_LIST_RE_TEXT})】"
+            rf"|[（(][^=）)]{{1,20}}=(?P<list4>{_LIST_RE_TEXT})[）)])"
+        ),
+    ),
+    # A closing "(AFP)", "(dpa)", "（共同）" at the end of the copy's last line
+    ("signoff", re.compile(rf"[（(]\s*(?P<list>{_LIST_RE_TEXT})\s*[）)]\W*$")),
+    # "dpa/afp", "AFP/Reuters" alone on a line
+    ("signoff", re.compile(rf"^\W*(?P<list>{_LIST_RE_TEXT}\s*/\s*{_LIST_RE_TEXT})\W*$")),
 ]
 
+# Characters of the credits in other scripts that the patterns below the anchored ones look
+# for.
+_SCANNED_CHARS = frozenset("（【电電")
 # The patterns anchored at the start of the line. The other two, "dateline" and "copyright",
 # try many positions of a line: they run only on lines with "(", "©" or "copyr" (in any case),
 # text neither can match without.
@@ -125,14 +164,20 @@ def find_credits(text: str) -> list[Credit]:
             continue
         # line.lower() has "copyr" wherever (?i:copyright) matches: re's IGNORECASE gives c, o,
         # p, y and r no forms but their ASCII ones.
-        scanning = "(" in line or "©" in line or "copyr" in line.lower()
+        scanning = (
+            "(" in line
+            or "©" in line
+            or "copyr" in line.lower()
+            or not _SCANNED_CHARS.isdisjoint(line)
+        )
         for kind, pattern in _CREDIT_PATTERNS if scanning else _ANCHORED_PATTERNS:
             match = pattern.search(line)
             if match is None:
                 continue
-            if kind != "copyright" and _PHOTO_RE.search(line[: match.start("list")]):
+            group = next(name for name, value in match.groupdict().items() if value is not None)
+            if kind != "copyright" and _PHOTO_RE.search(line[: match.start(group)]):
                 continue
-            for agency in agencies_in(match.group("list")):
+            for agency in agencies_in(match.group(group)):
                 credits.append(Credit(agency, kind, start, start + len(line), line.strip()))
             break
     return credits

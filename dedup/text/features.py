@@ -9,7 +9,6 @@ points at the original text. Boilerplate spans are left out of the token stream.
 from __future__ import annotations
 
 import functools
-import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,16 +24,15 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from ..models import Document
 from ..util.arrays import find, hash_table, new_int_table, table_lookup, table_store
 from .quotes import quoted_chars
+from .scripts import SENTENCE_END_RE, SENTENCE_ENDS, token_spans
 
-TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # A sentence ends at ".", "!" or "?" before white space, a closing quote or bracket, or the
-# end (not inside "2.5" or "U.S.A"), and at a line break, unless the line is long and
-# unfinished: a hard-wrapped paragraph (wire copy and Reuters-21578 wrap lines at about 70
-# characters), as the cleaning joins such lines.
-_SENTENCE_END_RE = re.compile(r"[.!?](?=[\s\"'”’)\]<]|$)")
+# end (not inside "2.5" or "U.S.A"), at the full stops of other scripts
+# (:mod:`dedup.text.scripts`), and at a line break, unless the line is long and unfinished: a
+# hard-wrapped paragraph (wire copy and Reuters-21578 wrap lines at about 70 characters), as
+# the cleaning joins such lines.
 _WRAPPED_LINE_CHARS = 50
 _LINE_CLOSERS = "\"'”’)]<"
-_SENTENCE_ENDS = (".", "!", "?")
 _HASH_CACHE: dict[str, int] = {}
 _MATCH_KEYS: dict[str, int] = {}
 
@@ -234,11 +232,11 @@ def sentence_ends(text: str) -> np.ndarray:
     """For each character of ``text``, whether a sentence ends there (see
     ``_SENTENCE_END_RE``): a boolean array of ``len(text)``."""
     marks = np.zeros(len(text), dtype=bool)
-    marks[[m.start() for m in _SENTENCE_END_RE.finditer(text)]] = True
+    marks[[m.start() for m in SENTENCE_END_RE.finditer(text)]] = True
     position = 0
     for line in text.split("\n")[:-1]:
         position += len(line)
-        unfinished = not line.rstrip().rstrip(_LINE_CLOSERS).endswith(_SENTENCE_ENDS)
+        unfinished = not line.rstrip().rstrip(_LINE_CLOSERS).endswith(SENTENCE_ENDS)
         if len(line) < _WRAPPED_LINE_CHARS or not unfinished:
             marks[position] = True
         position += 1
@@ -254,22 +252,22 @@ def extract_features(doc: Document) -> Features:
     token that does not start a sentence.
     """
     text = doc.text
-    matches: list[re.Match[str]] = []
+    spans: list[tuple[int, int]] = []
     segments: list[int] = []
     segment_firsts: list[int] = []
     for segment, (span_start, span_end) in enumerate(kept_spans(text, doc.removed)):
-        found = list(TOKEN_RE.finditer(text, span_start, span_end))
+        found = token_spans(text, span_start, span_end)
         if found:
-            segment_firsts.append(len(matches))
-            matches.extend(found)
+            segment_firsts.append(len(spans))
+            spans.extend(found)
             segments.extend([segment] * len(found))
-    count = len(matches)
+    count = len(spans)
     # Character offsets in 32 bits (a text under 2 GiB characters): 8 bytes less per token in
     # the features a scan keeps of every document.
     offset = np.int32 if len(text) < 2**31 else np.int64
-    starts = np.fromiter((m.start() for m in matches), dtype=offset, count=count)
-    ends = np.fromiter((m.end() for m in matches), dtype=offset, count=count)
-    raw = [m.group() for m in matches]
+    starts = np.fromiter((a for a, _ in spans), dtype=offset, count=count)
+    ends = np.fromiter((b for _, b in spans), dtype=offset, count=count)
+    raw = [text[a:b] for a, b in spans]
     segment_of = np.asarray(segments, dtype=np.int32)
     is_start = np.zeros(count, dtype=bool)
     if count:

@@ -1,0 +1,82 @@
+"""The language a document is written in, and its function words.
+
+The language is detected by py3langid (langid.py's model, shipped inside its wheel: nothing
+is fetched at run time; 97 languages, ISO 639-1 codes) on ``SAMPLE_CHARS`` characters of the
+text's longest line (a paragraph of the article, not the page's menu): 0.14 ms a text,
+against 0.9 ms for 2,000 characters. Its function words (stop words) come from the
+stopwords-iso lists (package ``stopwordsiso``), scikit-learn's English list for English: the
+cleaning's function-word signal reads them, so that prose in French or German is not taken
+for a menu.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import regex
+
+SAMPLE_CHARS = 300  # characters of a text its language is read from
+# The probability the model must give its language (text it cannot place, a list of names or
+# made-up words, has no language: documents in different languages are never compared, and a
+# wrong language would cost a pair).
+MIN_CONFIDENCE = 0.95
+# A text with fewer letters than this has no language to tell (a table, a headline).
+MIN_LETTERS = 20
+
+
+def detect_language(text: str) -> str | None:
+    """The ISO 639-1 code of the language ``text`` is written in, or None when it has too few
+    letters to tell."""
+    longest = max(text.splitlines() or [""], key=len)
+    sample = (longest if len(longest) >= SAMPLE_CHARS else text)[:SAMPLE_CHARS]
+    if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
+        return None
+    language, confidence = _identifier().classify(sample)
+    if confidence >= MIN_CONFIDENCE:
+        return str(language)
+    return _by_script(sample)
+
+
+# Scripts that name their language: kana is Japanese's, Hangul Korean's, Thai Thai's; Han
+# without kana is Chinese (langid.py's probabilities split Han text between Chinese and
+# Japanese, seldom reaching MIN_CONFIDENCE).
+_SCRIPT_LANGUAGES = [
+    ("ja", regex.compile(r"[\p{Hiragana}\p{Katakana}]")),
+    ("ko", regex.compile(r"\p{Hangul}")),
+    ("th", regex.compile(r"\p{Thai}")),
+    ("zh", regex.compile(r"\p{Han}")),
+]
+
+
+def _by_script(sample: str) -> str | None:
+    """The language whose script holds at least a fifth of the sample's letters (kana
+    before Han: Japanese writes both), or None."""
+    letters = sum(ch.isalpha() for ch in sample)
+    for language, pattern in _SCRIPT_LANGUAGES:
+        if len(pattern.findall(sample)) * 5 >= letters:
+            return language
+    return None
+
+
+@functools.cache
+def _identifier():  # type: ignore[no-untyped-def]
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+@functools.cache
+def function_words(language: str | None) -> frozenset[str] | None:
+    """The function words of ``language`` (lower-case), or None when there is no list for it
+    (Chinese and Japanese are tokenised into pairs of characters, which have none)."""
+    if language is None or language in ("zh", "ja", "th", "lo", "km", "my"):
+        return None
+    if language == "en":
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        return frozenset(ENGLISH_STOP_WORDS)
+    import stopwordsiso
+
+    if not stopwordsiso.has_lang(language):
+        return None
+    return frozenset(word.lower() for word in stopwordsiso.stopwords(language))
