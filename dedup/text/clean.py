@@ -10,6 +10,7 @@ Removed text stays in ``Document.text``; its spans are recorded in ``Document.re
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Container, Iterable
@@ -275,6 +276,7 @@ def _mark_repeated_lines(
                 unit.bad, unit.reason = True, "repeated"
 
 
+@functools.cache
 def _function_words(language: str | None) -> frozenset[str] | None:
     """The function words prose in ``language`` has many of: English's and the language's
     own (a misread language then still keeps English prose), None for a language without

@@ -117,10 +117,15 @@ _CREDIT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 # Characters of the credits in other scripts that the patterns below the anchored ones look
 # for.
 _SCANNED_CHARS = frozenset("（【电電")
-# The patterns anchored at the start of the line. The other two, "dateline" and "copyright",
-# try many positions of a line: they run only on lines with "(", "©" or "copyr" (in any case),
-# text neither can match without.
-_ANCHORED_PATTERNS = [(k, p) for k, p in _CREDIT_PATTERNS if k not in ("dateline", "copyright")]
+# The patterns anchored at the start of the line. The others, datelines, copyright lines and
+# a closing "(AFP)", try many positions of a line or need a bracket: they run only on lines
+# with "(", "©", "copyr" (in any case) or one of ``_SCANNED_CHARS``, text none can match
+# without.
+_ANCHORED_PATTERNS = [
+    (k, p)
+    for k, p in _CREDIT_PATTERNS
+    if p.pattern.startswith("^") and k not in ("dateline", "copyright")
+]
 
 
 # Wire headers: the slug line an agency's system puts above its copy, naming the agency by

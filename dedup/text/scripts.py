@@ -35,8 +35,9 @@ _WORD = rf"(?:[^\W_{_UNSPACED}]\p{{M}}*)+"
 TOKEN_PATTERN = regex.compile(rf"(?P<unspaced>{_UNSPACED_RUN})|{_WORD}(?:['’]{_WORD})*")
 _UNIT = regex.compile(r".\p{M}*", regex.S)
 # Text with none of these characters is tokenised by ``SPACED_TOKEN_RE`` (the standard
-# library's engine, faster), which gives the same tokens on it.
+# library's engine, faster), which gives the same tokens on it; ASCII text is not searched.
 _NEEDS_SCRIPTS = regex.compile(rf"[\p{{M}}{_UNSPACED}]")
+_UNSPACED_CHAR = regex.compile(f"[{_UNSPACED}]")
 SPACED_TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 # Full stops that end a sentence wherever they stand (no space follows them in Chinese and
@@ -51,7 +52,7 @@ def token_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple
     """The ``[start, end)`` character spans of the tokens of ``text[start:end]``, in order
     (pairs of a run without spaces overlap by one character)."""
     end = len(text) if end is None else end
-    if not _NEEDS_SCRIPTS.search(text, start, end):
+    if text.isascii() or not _NEEDS_SCRIPTS.search(text, start, end):
         return [m.span() for m in SPACED_TOKEN_RE.finditer(text, start, end)]
     spans: list[tuple[int, int]] = []
     for found in TOKEN_PATTERN.finditer(text, start, end):
@@ -69,7 +70,7 @@ def token_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple
 
 def tokens(text: str) -> list[str]:
     """The tokens of ``text`` (:func:`token_spans`) as strings."""
-    if not _NEEDS_SCRIPTS.search(text):
+    if text.isascii() or not _NEEDS_SCRIPTS.search(text):
         return SPACED_TOKEN_RE.findall(text)
     return [text[a:b] for a, b in token_spans(text)]
 
@@ -82,12 +83,16 @@ def is_unspaced(token: str) -> bool:
 
 def word_units(words: Sequence[str]) -> float:
     """The text's length in words: a token of a run without spaces counts half."""
+    joined = " ".join(words)
+    if joined.isascii() or _UNSPACED_CHAR.search(joined) is None:
+        return float(len(words))
     unspaced = sum(map(is_unspaced, words))
     return len(words) - unspaced / 2
 
 
 def unspaced_share(words: Sequence[str]) -> float:
     """The share of a text's tokens that are pieces of runs without spaces."""
-    if not words:
+    joined = " ".join(words)
+    if joined.isascii() or _UNSPACED_CHAR.search(joined) is None:
         return 0.0
     return float(np.count_nonzero(np.fromiter(map(is_unspaced, words), dtype=bool))) / len(words)
