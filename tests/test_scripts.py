@@ -5,17 +5,19 @@ linked."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from dedup.cli import app
 from dedup.models import Document
-from dedup.text.clean import clean_documents
+from dedup.text.clean import clean_documents, repair_text
 from dedup.text.credits import find_credits
 from dedup.text.features import extract_features, sentence_ends
 from dedup.text.scripts import token_spans, tokens, word_units
 
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 # Short news texts written for these tests (no corpus text).
 ZH_WIRE = (
     "新华社北京3月18日电 国家统计局18日发布数据显示，今年前两个月全国规模以上工业增加值同比增长"
@@ -208,3 +210,55 @@ def test_a_folder_of_several_languages_pairs_each_text_only_with_its_own_languag
         "fr": "fr",
         "en": "en",
     }
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "language zh" in page and "language fr" in page
+    assert 'lang="ja"' in page  # a Japanese text is drawn with Japanese glyphs
+
+
+def test_the_gbk_mojibake_footer_of_seed_004_is_repaired():
+    text = (SEEDS / "004_5f3937abe48c33b0.txt").read_text(encoding="utf-8")
+    assert "娌" in text
+    repaired = repair_text(text)
+    (line,) = [x for x in repaired.splitlines() if "31010602000204" in x]
+    assert line.startswith("沪公网安") and "娌" not in repaired
+    # A byte lost in the decoding leaves the one character it belonged to as U+FFFD.
+    lost = "上海市公安局网络安全备案号".encode().decode("gbk", errors="ignore")
+    page = f"Copyright Shanghai Daily. All rights reserved.\n{lost} 31010602000204\n"
+    assert repair_text(page).splitlines()[1] == ("上海市公安局网络安全备\ufffd号 31010602000204")
+
+
+@pytest.mark.parametrize("text", [ZH_WIRE, JA_WIRE, "全角の句読点！本当ですか？（共同）"])
+def test_chinese_and_japanese_text_is_left_as_it_is(text):
+    assert repair_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("name", "codec", "text"),
+    [
+        ("ja_sjis", "shift_jis", JA_WIRE),
+        ("ja_eucjp", "euc_jp", JA_WIRE),
+        (
+            "ko_euckr",
+            "euc_kr",
+            "(서울=연합뉴스) 정부는 18일 국무회의에서 새로운 경제 대책을 확정했다.",
+        ),
+        (
+            "zh_big5",
+            "big5",
+            "中央社記者台北18日電 行政院今天通過新的經濟方案，提供低收入家庭補助。",
+        ),
+        ("zh_gb18030", "gb18030", ZH_WIRE),
+        ("zh_utf16le", "utf-16-le", ZH_WIRE),
+        ("ja_utf16be", "utf-16-be", JA_WIRE),
+    ],
+)
+def test_files_in_east_asian_encodings_and_utf16_without_a_mark_are_read(
+    tmp_path, name, codec, text
+):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / f"{name}.txt").write_bytes(text.encode(codec))
+    result = CliRunner().invoke(app, ["scan", str(folder), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    (record,) = [json.loads(x) for x in (tmp_path / "out" / "documents.jsonl").open()]
+    assert record["text"] == text

@@ -103,6 +103,7 @@ class DocView:
     chars: int
     derivation: str | None
     bar: list[Part]
+    language: str | None = None
     pairs: list[int] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
     embedded: bool = False
@@ -379,6 +380,7 @@ def _doc_view(index: int, doc: Document, label: str, colour_of: dict[str, str]) 
         chars=len(doc.text),
         derivation=(doc.derivation or {}).get("label"),
         bar=_bar(doc, colour_of),
+        language=doc.language,
     )
 
 

@@ -37,8 +37,14 @@ _CLOSERS = {"‘": "’", "“": "”"}
 # A character ftfy might change: anything but printable ASCII (and white space), or "&".
 _FTFY_WORK_RE = re.compile(r"[^\t\n\f\r\x20-\x25\x27-\x7e]")
 # ftfy's settings (its fix_text defaults but for these), built once rather than per line.
+# Full-width punctuation stays as it is: it is Chinese and Japanese text's own (its "！" and
+# "？" end sentences where an ASCII "!" without a space after it would not).
 _FTFY_CONFIG = ftfy.TextFixerConfig(
-    explain=False, fix_line_breaks=False, uncurl_quotes=False, normalization="NFC"
+    explain=False,
+    fix_line_breaks=False,
+    uncurl_quotes=False,
+    fix_character_width=False,
+    normalization="NFC",
 )
 _FTFY_CONFIG_NO_HTML = _FTFY_CONFIG._replace(unescape_html=False)
 
@@ -75,12 +81,20 @@ def _repair_gbk_mojibake(text: str) -> str:
 def _undo_gbk(match: re.Match[str]) -> str:
     segment = match.group()
     try:
-        raw = segment.encode("gbk")
+        # GB18030: GBK, and the private-use characters its decoders give invalid byte pairs.
+        raw = segment.encode("gb18030")
     except UnicodeEncodeError:
         return segment
     decoder_text, tail = _decode_utf8_prefix(raw)
     if decoder_text is None:
+        # Bytes were lost when the text was decoded (a character's last byte, swallowed with
+        # the next): a run that is clearly Chinese mojibake is repaired all the same, each
+        # lost character as U+FFFD (``娌\ue044叕缃戝畨澶`` -> ``沪公网安�``).
+        if any(is_gbk_mojibake(m.group()) for m in _CJK_RUN_RE.finditer(segment)):
+            return raw.decode("utf-8", errors="replace")
         return segment
+    if tail and tail != b"\xe2\x80" and is_gbk_mojibake(segment):
+        return decoder_text + "\ufffd"  # Chinese whose last character lost a byte
     if tail:
         # The GBK decoder swallowed the last byte of a trailing quote (E2 80 xx): restore the
         # closing quote that matches the last opening one.
@@ -88,9 +102,36 @@ def _undo_gbk(match: re.Match[str]) -> str:
             return segment
         opener = max(("‘", "“"), key=decoder_text.rfind)
         decoder_text += _CLOSERS[opener] if opener in decoder_text else "’"
-    if _CJK_RE.search(decoder_text):
-        return segment
+    if _CJK_RE.search(decoder_text) and not is_gbk_mojibake(segment):
+        return segment  # genuine Chinese whose bytes happen to read as UTF-8
     return decoder_text
+
+
+# UTF-8 Chinese read as GBK: a run of CJK characters whose GBK bytes read as UTF-8 CJK
+# characters, at least MOJIBAKE_SHARE of the bytes. On the Chinese and Japanese articles of
+# multilingual-dev, no genuine run of 4 characters or more reaches 0.38.
+MOJIBAKE_MIN_CHARS = 4
+MOJIBAKE_SHARE = 0.6
+_CJK_RUN_RE = re.compile(rf"{_CJK}{{{MOJIBAKE_MIN_CHARS},}}")
+_HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def is_gbk_mojibake(run: str) -> bool:
+    """Whether a run of CJK characters is UTF-8 Chinese text decoded as GBK."""
+    if len(run) < MOJIBAKE_MIN_CHARS:
+        return False
+    try:
+        raw = run.encode("gb18030")
+    except UnicodeEncodeError:
+        return False
+    readable = len(_HAN_RE.findall(raw.decode("utf-8", errors="replace")))
+    return 3 * readable >= MOJIBAKE_SHARE * len(raw)
+
+
+def _has_mojibake(text: str) -> bool:
+    """Whether a line holds GBK mojibake of UTF-8 Chinese that could not be repaired (bytes
+    were lost when it was decoded: ``娌叕缃戝畨澶 31010602000204鍙``)."""
+    return any(is_gbk_mojibake(m.group()) for m in _CJK_RUN_RE.finditer(text))
 
 
 def _decode_utf8_prefix(raw: bytes) -> tuple[str | None, bytes]:
@@ -298,6 +339,8 @@ def _line_signal(unit: _Unit, stops: frozenset[str] | None = _STOP_WORDS) -> str
         return "link"
     if _has_copyright(text, lowered):
         return "copyright"
+    if not text.isascii() and _has_mojibake(text):
+        return "mojibake"
     end = _line_end(text)
     if end.endswith(_ELLIPSES):
         return "teaser"

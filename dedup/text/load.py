@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -297,12 +298,42 @@ def decode_bytes(data: bytes) -> str:
                     f"undecodable {codec} text ({exc.reason})", "undecodable"
                 ) from None
     if b"\x00" in data[:65536]:
-        raise _input_error("binary file (NUL bytes), not text", "binary")
+        text = _utf16_without_bom(data)
+        if text is None:
+            raise _input_error("binary file (NUL bytes), not text", "binary")
+        return _checked_text(text)
     try:
         return _checked_text(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
     return _checked_text(_legacy_decode(data))
+
+
+# UTF-16 without a byte-order mark is read when one byte order gives text: at least this
+# share of its first characters assigned, printable or white space (random bytes read as
+# UTF-16 land in unassigned, private-use and surrogate code points a third of the time).
+_UTF16_TEXT_SHARE = 0.98
+_UTF16_SAMPLE_CHARS = 32768
+_NOT_TEXT_CATEGORIES = frozenset({"Cc", "Cn", "Co", "Cs"})
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``data`` read as UTF-16 without a byte-order mark, or None when neither byte order
+    gives text."""
+    if len(data) % 2:
+        return None
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        sample = text[:_UTF16_SAMPLE_CHARS]
+        readable = sum(
+            ch in "\t\n\r" or unicodedata.category(ch) not in _NOT_TEXT_CATEGORIES for ch in sample
+        )
+        if readable >= _UTF16_TEXT_SHARE * len(sample):
+            return text
+    return None
 
 
 _FEW_NON_ASCII = 0.02
