@@ -262,3 +262,32 @@ def test_files_in_east_asian_encodings_and_utf16_without_a_mark_are_read(
     assert result.exit_code == 0, result.output
     (record,) = [json.loads(x) for x in (tmp_path / "out" / "documents.jsonl").open()]
     assert record["text"] == text
+
+
+def test_the_gate_answers_in_chinese_and_japanese_and_never_across_languages(tmp_path):
+    from dedup.gate import Gate
+
+    # A Japanese article quoting the Chinese wire's second paragraph word for word.
+    quoting = (
+        "中国の国家統計局は18日、記者会見を開いた。発表によると、"
+        + ZH_WIRE.split("\n\n")[1]
+        + "と述べたという。日本政府は今後の動向を注視している。"
+    )
+    with Gate(tmp_path / "index.db") as gate:
+        gate.add({"id": "zh_wire", "text": ZH_WIRE})
+        gate.add({"id": "ja_wire", "text": JA_WIRE})
+        zh = gate.check({"id": "zh_copy", "text": ZH_RERUN})
+        ja = gate.check({"id": "ja_copy", "text": JA_COPY})
+        other = gate.check({"id": "zh_other", "text": ZH_OTHER})
+        across = gate.check({"id": "ja_quoting", "text": quoting})
+    assert (zh.verdict, zh.matches[0].id, zh.matches[0].agency) == (
+        "syndicated",
+        "zh_wire",
+        "Xinhua",
+    )
+    assert (ja.verdict, ja.matches[0].id, ja.matches[0].agency) == (
+        "syndicated",
+        "ja_wire",
+        "Kyodo",
+    )
+    assert other.verdict == "new" and across.verdict == "new"

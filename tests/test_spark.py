@@ -374,3 +374,26 @@ def test_old_java(monkeypatch, tmp_path):
 
 def test_installed_java_is_suitable():
     assert check_java(17) >= 17  # else a ConfigError says what is missing
+
+
+def test_a_folder_of_several_languages_as_the_local_engine(spark, tmp_path):
+    from .test_scripts import FR_WIRE, JA_COPY, JA_WIRE, ZH_RERUN, ZH_WIRE
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    texts = {"zh_wire": ZH_WIRE, "zh_copy": ZH_RERUN, "ja_wire": JA_WIRE, "ja_copy": JA_COPY}
+    texts["fr_wire"] = FR_WIRE
+    texts["en_story"] = (
+        "The French government on Monday presented a plan for farmers hit by the drought."
+    )
+    for name, text in texts.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    result = scan_spark([folder], spark=spark)
+    assert_same_scan(result, scan([folder]))
+    linked = {
+        frozenset(Path(x).name.split("_")[0] for x in (p.a, p.b))
+        for p in result.pairs
+        if p.relation != "none"
+    }
+    assert linked == {frozenset({"zh"}), frozenset({"ja"})}
+    assert {d.language for d in result.documents} == {"zh", "ja", "fr", "en"}

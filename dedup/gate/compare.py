@@ -59,7 +59,11 @@ def related_candidates(
     shingles = ShingleIndex(incoming.shingles, config.shingle_size)
     length = len(incoming.features)
     related = []
+    language = incoming.doc.language
     for candidate in candidates:
+        other = candidate.doc.language
+        if language is not None and other is not None and other != language:
+            continue  # never compared across languages, as in a scan
         features = candidate.features
         chains = seeds.chains(features)
         overlap = shingles.overlap(features.hashes)

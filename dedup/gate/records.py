@@ -166,6 +166,7 @@ def stored_document(
             "date": doc.date,
             "source": doc.source,
             "credits": doc.credits,
+            "language": doc.language,
         },
         band_keys=index_keys(incoming.windows, bands, rows) + list(terms),
         terms=incoming.counted[0].tolist(),
@@ -186,6 +187,7 @@ def document_of(stored: StoredDocument) -> Document:
         source=meta.get("source"),
         credits=list(meta.get("credits") or []),
         removed=[(int(s), int(e)) for s, e in stored.removed],
+        language=meta.get("language"),
     )
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from scipy import sparse
 
 from ..config import ScanConfig
+from ..models import Document
 from ..util.arrays import unique
 from .lsh import CandidateStats, band_keys, lsh_params, pairs_by_band
 from .minhash import MinHasher
@@ -118,6 +119,15 @@ def candidate_pairs(
         pairs, shares_text = pairs[keep], shares_text[keep]
     stats.pairs = len(pairs)
     return pairs, shares_text, terms
+
+
+def language_codes(docs: list[Document]) -> np.ndarray:
+    """Each document's language as a number (-1 where unknown), for comparing them."""
+    numbers: dict[str, int] = {}
+    return np.array(
+        [-1 if d.language is None else numbers.setdefault(d.language, len(numbers)) for d in docs],
+        dtype=np.int64,
+    )
 
 
 def identical_pairs(keys: np.ndarray) -> np.ndarray:

@@ -21,11 +21,11 @@ import numpy as np
 
 from ..config import ScanConfig
 from ..errors import NoDocumentsError
-from ..match.candidates import candidate_pairs
+from ..match.candidates import candidate_pairs, language_codes
 from ..match.lsh import CandidateStats, bucket_pairs, lsh_params
 from ..match.minhash import MinHasher
 from ..match.tfidf import pair_cosines, tfidf_matrix
-from ..models import Document, ScanResult
+from ..models import ScanResult
 from ..text.load import LoadResult, load_corpus
 from ..util.parallel import resolve_workers
 from ..util.progress import Progress, no_progress
@@ -98,15 +98,6 @@ def _window_pairs(corpus: Corpus, config: ScanConfig) -> tuple[np.ndarray, Candi
         np.repeat(np.arange(len(corpus.features), dtype=np.int64), corpus.window_counts),
         rows=lsh_params(config.lsh_threshold, config.num_perm)[1],
         max_bucket_size=config.max_bucket_size,
-    )
-
-
-def language_codes(docs: list[Document]) -> np.ndarray:
-    """Each document's language as a number (-1 where unknown), for comparing them."""
-    numbers: dict[str, int] = {}
-    return np.array(
-        [-1 if d.language is None else numbers.setdefault(d.language, len(numbers)) for d in docs],
-        dtype=np.int64,
     )
 
 

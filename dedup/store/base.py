@@ -35,7 +35,7 @@ class StoredDocument:
         fingerprint: Hash of the text (same id and fingerprint = the same document).
         text: The document text (offsets refer to it).
         removed: Boilerplate spans found when it was added.
-        meta: title, url, date, source, credits.
+        meta: title, url, date, source, credits, language.
         band_keys: Its LSH band keys (to remove them with the document).
         terms: Its distinct TF-IDF term keys, uint64 (to keep document frequencies right on
             removal).

@@ -16,7 +16,7 @@ from scipy import sparse
 from ...config import ScanConfig
 from ...group.provenance import Link
 from ...match.align import char_spans
-from ...match.candidates import TermPairs
+from ...match.candidates import TermPairs, language_codes
 from ...match.candidates import candidate_pairs as all_candidates
 from ...match.compare import Prepared, prepare
 from ...match.lsh import CandidateStats
@@ -129,7 +129,7 @@ class _Scan:
         self.report("lsh", stats.pairs, stats.pairs)
         records, width = self._tfidf(prepared, n_docs)
         docs, features, tfidf, text_keys = self._collect(records, n_docs, width)
-        pairs = self._all_candidates(pairs, text_keys, tfidf, stats, parts)
+        pairs = self._all_candidates(pairs, text_keys, tfidf, stats, parts, language_codes(docs))
         scored = self._compare(pairs, records, n_docs, parts)
         for rdd in self.cached:
             rdd.unpersist()
@@ -210,6 +210,7 @@ class _Scan:
         tfidf: sparse.csr_matrix,
         stats: CandidateStats,
         parts: int,
+        languages: np.ndarray,
     ) -> Any:
         """Every candidate pair, as locally (:func:`~dedup.match.candidates.candidate_pairs`
         on the driver, from the windows' pairs the LSH stage found and the TF-IDF rows),
@@ -223,6 +224,7 @@ class _Scan:
             tfidf,
             self.config,
             stats,
+            languages=languages,
         )
         codes = found[:, 0] * n_docs + found[:, 1]
         part = (found[:, 0] % parts) if len(found) else np.empty(0, dtype=np.int64)
