@@ -153,6 +153,8 @@ def test_a_copy_in_chinese_or_japanese_is_found_with_exact_offsets(
         ("dpa/afp", "dpa"),
         ("МОСКВА, 18 марта. /ТАСС/. Сообщение (ТАСС)", "TASS"),
         ("Сообщает (РИА Новости)", "RIA Novosti"),
+        # A whole article on one line, as many JSON sources give it.
+        ("MADRID (EFE) - " + "El Gobierno aprobó el plan de ayudas. " * 80, "EFE"),
     ],
 )
 def test_credit_lines_in_the_agencies_languages(line, agency):

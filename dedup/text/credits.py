@@ -154,6 +154,10 @@ def agencies_in(fragment: str) -> list[str]:
     return found
 
 
+LONG_LINE = 2000  # a line longer than this is read for credits at its start only
+LONG_LINE_HEAD = 300
+
+
 def find_credits(text: str) -> list[Credit]:
     """Every structural credit line in ``text``, in text order."""
     credits: list[Credit] = []
@@ -161,8 +165,11 @@ def find_credits(text: str) -> list[Credit]:
     for raw_line in text.splitlines(keepends=True):
         start, line = pos, raw_line.rstrip("\r\n")
         pos += len(raw_line)
-        if not line.strip() or len(line) > 2000:
+        if not line.strip():
             continue
+        if len(line) > LONG_LINE:
+            # A whole article on one line (many JSON sources): its dateline is at its start.
+            line = line[:LONG_LINE_HEAD]
         header = next((agency for agency, pattern in _WIRE_HEADERS if pattern.match(line)), None)
         if header is not None:
             credits.append(Credit(header, "header", start, start + len(line), line.strip()))

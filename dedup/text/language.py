@@ -78,7 +78,8 @@ def _identifier():  # type: ignore[no-untyped-def]
 @functools.cache
 def function_words(language: str | None) -> frozenset[str] | None:
     """The function words of ``language`` (lower-case), or None when there is no list for it
-    (Chinese and Japanese are tokenised into pairs of characters, which have none)."""
+    or its words do not stand alone (Chinese and Japanese are tokenised into pairs of
+    characters; Korean writes its particles onto the words they follow)."""
     if language is None or language in ("zh", "ja", "th", "lo", "km", "my"):
         return None
     if language == "en":
