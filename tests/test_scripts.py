@@ -11,6 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from dedup.cli import app
+from dedup.config import ScanConfig
+from dedup.match.compare import passages
 from dedup.models import Document
 from dedup.text.clean import clean_documents, repair_text
 from dedup.text.credits import find_credits
@@ -293,3 +295,17 @@ def test_the_gate_answers_in_chinese_and_japanese_and_never_across_languages(tmp
         "Kyodo",
     )
     assert other.verdict == "new" and across.verdict == "new"
+
+
+def test_a_short_stock_phrase_in_chinese_is_not_a_passage():
+    # 19 characters shared: 18 pairs, more than the 12 tokens of an English passage but under
+    # the 24 of a Chinese one.
+    stock = "据本报记者从有关部门获悉的最新消息显示，"
+    first = stock + "今年全市新建公园二十个，绿地面积增加百分之十五，市民休闲空间明显扩大。"
+    second = stock + "本周末城区部分道路将实施交通管制，请驾驶人提前规划出行路线。"
+    a, b = (extract_features(Document(id=x, path="", text=x)) for x in (first, second))
+    assert passages(a, b, ScanConfig()) == []
+    # The same run twice as long is one.
+    longer = stock + "今年全市新建公园二十个，绿地面积"
+    c, d = (extract_features(Document(id=x, path="", text=x + "。")) for x in (longer, longer[:-1]))
+    assert [x.kind for x in passages(c, d, ScanConfig())] == [0]
