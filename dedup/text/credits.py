@@ -25,8 +25,15 @@ AGENCY_ALIASES: dict[str, tuple[str, ...]] = {
         r"美联社",
         r"AP",
     ),
-    "AFP": (r"(?i:agence\s+france[-\s]presse)", r"AFP時事", r"法新社", r"(?i:afp)"),
-    "Reuters": (r"(?i:thomson\s+reuters)", r"(?i:reuters)", r"路透社", r"ロイター"),
+    "AFP": (
+        r"(?i:agence\s+france[-\s]presse)",
+        r"AFP時事",
+        r"法新社",
+        r"فرانس\s+برس",
+        r"أ\s*ف\s*ب",
+        r"(?i:afp)",
+    ),
+    "Reuters": (r"(?i:thomson\s+reuters)", r"(?i:reuters)", r"路透社", r"ロイター", r"رويترز"),
     "PA": (r"(?i:press\s+association)", r"PA\s+Media", r"PA\s+News", r"PA"),
     "dpa": (r"(?i:deutsche\s+presse[-\s]agentur)", r"(?i:dpa)"),
     "Xinhua": (r"(?i:xinhua(?:\s+news\s+agency)?)", r"新华社", r"新華社"),
@@ -80,11 +87,11 @@ _CREDIT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             rf"(?:\s+(?i:news\s+wire|newswire|wire|news|reports?|agencies))?\s*\W*$"
         ),
     ),
-    # "BEIJING (AP) —", "LONDON, March 18 (Reuters) -", "Paris (AFP) -"
+    # "BEIJING (AP) —", "LONDON, March 18 (Reuters) -", "Paris (AFP) -", "القاهرة (رويترز) -"
     (
         "dateline",
         re.compile(
-            rf"^\W*[A-Z][\w.'’ -]{{1,40}}(?:,\s*[\w.'’ ]{{1,30}})?\s*"
+            rf"^\W*(?![a-z])[^\W\d_][\w.'’ -]{{1,40}}(?:,\s*[\w.'’ ]{{1,30}})?\s*"
             rf"\((?P<list>{_LIST_RE_TEXT})\)\s*{_DASH}"
         ),
     ),
@@ -108,6 +115,14 @@ _CREDIT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             rf"|[（(][^=）)]{{1,20}}=(?P<list4>{_LIST_RE_TEXT})[）)])"
         ),
     ),
+    # TASS's and RIA Novosti's "МОСКВА, 18 марта. /ТАСС/."
+    (
+        "dateline",
+        re.compile(
+            rf"^\W*[^\W\d_][\w.'’ -]{{1,40}}(?:,\s*[\w.'’ ]{{1,30}})?\.?\s*/\s*"
+            rf"(?P<list>{_LIST_RE_TEXT})\s*/"
+        ),
+    ),
     # A closing "(AFP)", "(dpa)", "（共同）" at the end of the copy's last line
     ("signoff", re.compile(rf"[（(]\s*(?P<list>{_LIST_RE_TEXT})\s*[）)]\W*$")),
     # "dpa/afp", "AFP/Reuters" alone on a line
@@ -116,7 +131,7 @@ _CREDIT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 # Characters of the credits in other scripts that the patterns below the anchored ones look
 # for.
-_SCANNED_CHARS = frozenset("（【电電")
+_SCANNED_CHARS = frozenset("（【电電/")
 # The patterns anchored at the start of the line. The others, datelines, copyright lines and
 # a closing "(AFP)", try many positions of a line or need a bracket: they run only on lines
 # with "(", "©", "copyr" (in any case) or one of ``_SCANNED_CHARS``, text none can match

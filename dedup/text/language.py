@@ -80,7 +80,7 @@ def function_words(language: str | None) -> frozenset[str] | None:
     """The function words of ``language`` (lower-case), or None when there is no list for it
     or its words do not stand alone (Chinese and Japanese are tokenised into pairs of
     characters; Korean writes its particles onto the words they follow)."""
-    if language is None or language in ("zh", "ja", "th", "lo", "km", "my"):
+    if language is None or language in ("zh", "ja", "ko", "th", "lo", "km", "my"):
         return None
     if language == "en":
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
