@@ -16,6 +16,7 @@ from ..match.windows import window_signatures
 from ..models import Document
 from ..text.clean import clean_documents, line_keys, repeated_lines
 from ..text.features import Features, extract_features, text_key
+from ..text.language import load_model
 from ..util.parallel import fork_map, spans
 from ..util.progress import Progress, no_progress
 
@@ -63,6 +64,7 @@ def clean_and_prepare(
     if workers <= 1 or len(docs) <= DOCS_PER_TASK:
         return _in_this_process(docs, config, hasher, progress, timings)
     clock = time.perf_counter()
+    load_model()  # once, shared by the forked workers
     chunks = spans(len(docs), DOCS_PER_TASK)
     repeated = repeated_lines(
         keys

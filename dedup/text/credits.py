@@ -125,13 +125,18 @@ _CREDIT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     # A closing "(AFP)", "(dpa)", "（共同）" at the end of the copy's last line
     ("signoff", re.compile(rf"[（(]\s*(?P<list>{_LIST_RE_TEXT})\s*[）)]\W*$")),
-    # "dpa/afp", "AFP/Reuters" alone on a line
-    ("signoff", re.compile(rf"^\W*(?P<list>{_LIST_RE_TEXT}\s*/\s*{_LIST_RE_TEXT})\W*$")),
+    # "dpa/afp", "AFP/Reuters" alone on a line (a short line with a slash: scanned)
+    (
+        "signoff",
+        _SLASHED_LIST_RE := re.compile(rf"^\W*(?P<list>{_LIST_RE_TEXT}\s*/\s*{_LIST_RE_TEXT})\W*$"),
+    ),
 ]
 
 # Characters of the credits in other scripts that the patterns below the anchored ones look
 # for.
-_SCANNED_CHARS = frozenset("（【电電/")
+_SCANNED_CHARS = frozenset("（【电電")
+# An agency between slashes (TASS's "/ТАСС/"): a line with one is scanned too.
+_SLASHED_AGENCY_RE = re.compile(rf"/\s*(?:{_LIST_RE_TEXT})\s*/")
 # The patterns anchored at the start of the line. The others, datelines, copyright lines and
 # a closing "(AFP)", try many positions of a line or need a bracket: they run only on lines
 # with "(", "©", "copyr" (in any case) or one of ``_SCANNED_CHARS``, text none can match
@@ -139,8 +144,11 @@ _SCANNED_CHARS = frozenset("（【电電/")
 _ANCHORED_PATTERNS = [
     (k, p)
     for k, p in _CREDIT_PATTERNS
-    if p.pattern.startswith("^") and k not in ("dateline", "copyright")
+    if p.pattern.startswith("^")
+    and k not in ("dateline", "copyright")
+    and p is not _SLASHED_LIST_RE
 ]
+SHORT_LINE = 40  # a line with a slash this short may be "dpa/afp": it is scanned
 
 
 # Wire headers: the slug line an agency's system puts above its copy, naming the agency by
@@ -196,6 +204,10 @@ def find_credits(text: str) -> list[Credit]:
             or "©" in line
             or "copyr" in line.lower()
             or not _SCANNED_CHARS.isdisjoint(line)
+            or (
+                "/" in line
+                and (len(line) <= SHORT_LINE or _SLASHED_AGENCY_RE.search(line) is not None)
+            )
         )
         for kind, pattern in _CREDIT_PATTERNS if scanning else _ANCHORED_PATTERNS:
             match = pattern.search(line)
