@@ -17,7 +17,7 @@ from dedup.models import Document
 from dedup.text.clean import clean_documents, repair_text
 from dedup.text.credits import find_credits
 from dedup.text.features import extract_features, sentence_ends
-from dedup.text.scripts import token_spans, tokens, word_units
+from dedup.text.scripts import token_spans, tokens, unspaced_share
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 # Short news texts written for these tests (no corpus text).
@@ -87,7 +87,7 @@ def test_runs_without_spaces_are_overlapping_pairs_and_words_keep_their_marks():
     assert tokens("は") == ["は"]
     assert tokens("प्रधानमंत्री मोदी") == ["प्रधानमंत्री", "मोदी"]  # vowel signs inside words
     assert tokens("ราชการ")[0] == "รา"
-    assert word_units(tokens("国家统计局 said")) == 3.0  # four pairs, half a word each
+    assert unspaced_share(tokens("国家统计局 said")) == 0.8  # four pairs of five tokens
 
 
 def test_sentences_end_at_the_full_stops_of_every_script():
@@ -309,3 +309,12 @@ def test_a_short_stock_phrase_in_chinese_is_not_a_passage():
     longer = stock + "今年全市新建公园二十个，绿地面积"
     c, d = (extract_features(Document(id=x, path="", text=x + "。")) for x in (longer, longer[:-1]))
     assert [x.kind for x in passages(c, d, ScanConfig())] == [0]
+
+
+def test_mojibake_a_chinese_text_cannot_repair_is_removed_as_boilerplate():
+    # In mostly Chinese text mojibake is not repaired (genuine Chinese would be at stake), but
+    # a line of it, even ended as a sentence, is not the article's.
+    garbled = "上海市公安局网络安全备案号码".encode().decode("gbk", errors="ignore")
+    text = f"{ZH_WIRE}\n\n{garbled}。\n"
+    (doc,) = clean_documents([Document(id="m", path="", text=text)])
+    assert [doc.text[a:b] for a, b in doc.removed] == [f"{garbled}。"]

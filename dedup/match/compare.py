@@ -23,7 +23,7 @@ from ..text.features import (
     text_key,
 )
 from ..text.scripts import unspaced_share
-from .align import QUOTE, VERBATIM, Alignment, align, coverage
+from .align import QUOTE, VERBATIM, Alignment, _word_bytes, align, coverage
 from .minhash import MinHasher, estimated_jaccard
 from .rewrite import rewrite_passages
 from .score import relation, set_overlap
@@ -129,7 +129,11 @@ def token_scale(features: Features) -> int:
     without spaces, else 1 (kept on the features)."""
     cached = features.__dict__.get("_token_scale")
     if cached is None:
-        cached = 2 if unspaced_share(features.words) >= 0.5 else 1
+        # The words' UTF-8 bytes, which alignment reads too (and which the gate's packed
+        # features hold as they are): ASCII words are no pieces of runs without spaces.
+        data, _ = _word_bytes(features)
+        unspaced = data.size and data.max() >= 0x80 and unspaced_share(features.words) >= 0.5
+        cached = 2 if unspaced else 1
         features.__dict__["_token_scale"] = cached
     return int(cached)
 

@@ -67,11 +67,12 @@ def sentence_keys(features: Features) -> SentenceKeys:
     cached = features.__dict__.get("_sentence_keys")
     if cached is None:
         words, numbers, numeric = word_match_keys(features)
-        starts = np.asarray(features.sentence_starts, dtype=np.int64)
+        bounds = _bounds(features)
         anchors = numeric | np.asarray(features.names, dtype=np.bool_)
         cached = SentenceKeys(
-            *_sentence_pair_keys(words, numbers, starts),
-            *_distinct_entries(words, anchors, _bounds(features)),
+            bounds,
+            *_sentence_pair_keys(words, numbers, bounds),
+            *_anchor_keys(words, anchors, bounds),
         )
         features.__dict__["_sentence_keys"] = cached
     return cached
@@ -88,17 +89,14 @@ def _bounds(features: Features) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _sentence_pair_keys(words, numbers, starts):  # type: ignore[no-untyped-def]
-    """:class:`SentenceKeys`' arrays from each token's match key, whether it is a number and
-    where each sentence starts: the keys of pairs of words inside one sentence, neither a
-    number (the numbers of two tables of one form differ, and their lines share the rest),
-    distinct per sentence, sorted by key then sentence."""
-    n, count = len(words), len(starts)
-    bounds = np.empty(count + 1, dtype=np.int64)
-    bounds[:count] = starts
-    bounds[count] = n
-    keys = np.empty(max(n - 1, 0), dtype=np.uint64)
-    owners = np.empty(max(n - 1, 0), dtype=np.int64)
+def _sentence_pair_keys(words, numbers, bounds):  # type: ignore[no-untyped-def]
+    """:class:`SentenceKeys`' keys, sentences and sizes from each token's match key, whether
+    it is a number and the sentence bounds: the keys of pairs of words inside one sentence,
+    neither a number (the numbers of two tables of one form differ, and their lines share
+    the rest), distinct per sentence, sorted by key then sentence."""
+    count = len(bounds) - 1
+    keys = np.empty(max(len(words) - 1, 0), dtype=np.uint64)
+    owners = np.empty(max(len(words) - 1, 0), dtype=np.int64)
     found = 0
     for s in range(count):
         for t in range(bounds[s], bounds[s + 1] - 1):
@@ -106,23 +104,15 @@ def _sentence_pair_keys(words, numbers, starts):  # type: ignore[no-untyped-def]
                 keys[found] = words[t] * _PAIR_MIX + words[t + 1]
                 owners[found] = s
                 found += 1
-    order = np.argsort(keys[:found], kind="mergesort")  # stable: sentences stay ascending
-    distinct_keys = np.empty(found, dtype=np.uint64)
-    distinct_owners = np.empty(found, dtype=np.int64)
+    keys, owners = _distinct(keys[:found], owners[:found])
     sizes = np.zeros(count, dtype=np.int64)
-    kept = 0
-    for k in range(found):
-        key, owner = keys[order[k]], owners[order[k]]
-        if kept and distinct_keys[kept - 1] == key and distinct_owners[kept - 1] == owner:
-            continue
-        distinct_keys[kept], distinct_owners[kept] = key, owner
+    for owner in owners:
         sizes[owner] += 1
-        kept += 1
-    return bounds, distinct_keys[:kept], distinct_owners[:kept], sizes
+    return keys, owners, sizes
 
 
 @njit(cache=True, nogil=True)
-def _distinct_entries(words, chosen, bounds):  # type: ignore[no-untyped-def]
+def _anchor_keys(words, chosen, bounds):  # type: ignore[no-untyped-def]
     """The distinct (key, sentence) entries of the ``chosen`` tokens' keys, sorted by key
     then sentence: keys, sentences."""
     keys = np.empty(len(words), dtype=np.uint64)
@@ -133,9 +123,16 @@ def _distinct_entries(words, chosen, bounds):  # type: ignore[no-untyped-def]
             if chosen[t]:
                 keys[found], owners[found] = words[t], s
                 found += 1
-    order = np.argsort(keys[:found], kind="mergesort")  # stable: sentences stay ascending
-    out_keys = np.empty(found, dtype=np.uint64)
-    out_owners = np.empty(found, dtype=np.int64)
+    return _distinct(keys[:found], owners[:found])
+
+
+@njit(cache=True, nogil=True)
+def _distinct(keys, owners):  # type: ignore[no-untyped-def]
+    """The distinct (key, owner) entries, sorted by key then owner, of entries listed in
+    ascending owner order."""
+    order = np.argsort(keys, kind="mergesort")  # stable: owners stay ascending
+    out_keys = np.empty(len(keys), dtype=np.uint64)
+    out_owners = np.empty(len(keys), dtype=np.int64)
     kept = 0
     for k in order:
         if kept and out_keys[kept - 1] == keys[k] and out_owners[kept - 1] == owners[k]:

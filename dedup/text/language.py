@@ -4,11 +4,10 @@ The language is detected by py3langid (langid.py's model, shipped inside its whe
 is fetched at run time; 97 languages, ISO 639-1 codes) on ``SAMPLE_CHARS`` characters of the
 text's longest line (a paragraph of the article, not the page's menu), or of its middle
 when its lines are shorter (hard-wrapped copy, whose first line may be a French company's
-name in an English story): 0.14 ms a text,
-against 0.9 ms for 2,000 characters. Its function words (stop words) come from the
-stopwords-iso lists (package ``stopwordsiso``), scikit-learn's English list for English: the
-cleaning's function-word signal reads them, so that prose in French or German is not taken
-for a menu.
+name in an English story): 0.14 ms a text, against 0.9 ms for 2,000 characters. Its
+function words (stop words) come from the stopwords-iso lists (package ``stopwordsiso``),
+scikit-learn's English list for English: the cleaning's function-word signal reads them, so
+that prose in French or German is not taken for a menu.
 """
 
 from __future__ import annotations
@@ -34,7 +33,8 @@ MIN_LETTERS = 20
 def detect_language(text: str) -> str | None:
     """The ISO 639-1 code of the language ``text`` is written in, or None when it has too few
     letters to tell."""
-    longest = max(text[:HEAD_CHARS].splitlines() or [""], key=len)
+    head = text[:HEAD_CHARS]
+    longest = max(head.splitlines() or [""], key=len)
     if len(longest) >= SAMPLE_CHARS:
         sample = longest[:SAMPLE_CHARS]
     else:  # short or hard-wrapped lines: the middle of the text, the article's body
@@ -42,7 +42,6 @@ def detect_language(text: str) -> str | None:
         sample = text[middle : middle + SAMPLE_CHARS]
     if sum(map(str.isalpha, sample)) < MIN_LETTERS:
         return None
-    head = text[:HEAD_CHARS]
     if head.isascii():
         # English by its function words over the first HEAD_CHARS characters, not only the
         # sample (which may be a run of French company names in an English story).

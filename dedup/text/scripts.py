@@ -10,8 +10,10 @@ copied run at any offset, and keep every character offset exact; a word segmente
 dictionaries, jieba, MeCab) would also need its dictionary and its errors to agree between
 two copies. A run of one character is one token.
 
-A token of such a run weighs half a word (:func:`word_units`): 12 words, the shortest
-passage, are 24 pairs, a run of 25 characters, about what 12 English words say.
+A token of such a run weighs half a word: where most tokens of a text are such pieces
+(:func:`unspaced_share`), its shortest passage of 12 words is 24 pairs, a run of 25
+characters, about what 12 English words say
+(:func:`~dedup.match.compare.passage_minimum`).
 
 Sentences end at ``.``, ``!`` and ``?`` before white space, and at the full stops of other
 scripts wherever they stand: ``。`` ``！`` ``？`` ``｡`` (Chinese and Japanese), ``؟`` ``۔``
@@ -78,16 +80,7 @@ def tokens(text: str) -> list[str]:
 @functools.lru_cache(maxsize=1 << 16)
 def is_unspaced(token: str) -> bool:
     """Whether a token is a piece of a run without spaces (a pair of characters, or one)."""
-    return bool(token) and regex.match(f"[{_UNSPACED}]", token) is not None
-
-
-def word_units(words: Sequence[str]) -> float:
-    """The text's length in words: a token of a run without spaces counts half."""
-    joined = " ".join(words)
-    if joined.isascii() or _UNSPACED_CHAR.search(joined) is None:
-        return float(len(words))
-    unspaced = sum(map(is_unspaced, words))
-    return len(words) - unspaced / 2
+    return _UNSPACED_CHAR.match(token) is not None
 
 
 def unspaced_share(words: Sequence[str]) -> float:
