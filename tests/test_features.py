@@ -286,6 +286,18 @@ def test_term_counts_are_the_written_terms_under_their_keys() -> None:
     assert term_counts(extract_features(doc("The and of it.")))[0].tolist() == []
 
 
+def test_a_text_s_terms_leave_out_its_own_language_s_stop_words() -> None:
+    text = "Les deux hommes contestent la fraude et le procès de Paris se poursuit."
+    french = doc(text)
+    french.language = "fr"
+    terms = set(term_counts(extract_features(french))[0].tolist())
+    words = ["hommes", "contestent", "fraude", "procès", "paris", "name:paris", "poursuit"]
+    assert terms == {term_key(w) for w in words}
+    english = doc(text)
+    english.language = "en"  # English's list knows none of the French words
+    assert terms < set(term_counts(extract_features(english))[0].tolist())
+
+
 def test_tfidf_rows_are_scikit_learns_on_the_written_terms() -> None:
     features = [*seed_features(), extract_features(doc("the of and"))]
     ours = tfidf_matrix(features)

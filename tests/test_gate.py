@@ -165,6 +165,26 @@ def test_the_gates_comparison_of_candidates_is_the_scans(location: str) -> None:
     assert related_pairs > len(texts)  # each text with itself, and pairs of seeds
 
 
+def test_a_candidate_rebuilt_from_the_index_keeps_its_language(location: str) -> None:
+    """A French article read back from the index is stemmed as French, as the scan stems
+    it: a French rewrite of it is one rewritten passage over the whole story."""
+    from dedup.gate.compare import related_candidates
+    from dedup.gate.records import candidates_of, checked_document, prepare_incoming
+    from dedup.match.minhash import MinHasher
+    from tests.test_rewrite import REWRITE_FR, WIRE_FR
+
+    with Gate(location) as gate:
+        gate.add({"id": "wire", "text": WIRE_FR})
+        (candidate,) = candidates_of(gate.store.get_many(["wire"]))
+        assert candidate.features.language == "fr"
+        hasher = MinHasher(gate.config.num_perm, gate.config.seed)
+        doc = checked_document({"id": "rewrite", "text": REWRITE_FR}, gate.config.max_file_bytes)
+        incoming = prepare_incoming([doc], gate.config, hasher)[0].prepared
+        (related,) = related_candidates(incoming, [candidate], gate.config)
+    words = len(candidate.features)
+    assert [(p.kind, p.b_start, p.b_end) for p in related.passages] == [(1, 0, words)]
+
+
 @pytest.mark.slow
 def test_index_many_in_worker_processes_stores_what_one_process_does(tmp_path: Path) -> None:
     texts = [(SEEDS / name).read_text(encoding="utf-8") for name in SEED_IDS]

@@ -60,11 +60,38 @@ FRAMES = (
     "The river burst its banks overnight. This story has been updated with details about "
     "flooding across three valley villages.",
 )
+# WIRE in French, and reworded with other inflections (accusé/accusait, pertes/perte,
+# enregistrées/enregistrée, procureurs/procureur), which only French's stemmer folds.
+WIRE_FR = (
+    "L'organisation a accusé les deux dirigeants d'avoir caché aux investisseurs des pertes "
+    "de douze millions d'euros pendant trois années, a appris le tribunal lundi. Selon les "
+    "procureurs, les dirigeants avaient transféré l'argent par des sociétés enregistrées à "
+    "Jersey et à Guernesey avant la faillite. Les deux hommes contestent la fraude et le "
+    "procès, qui devrait durer huit semaines, se poursuit."
+)
+REWRITE_FR = (
+    "Lundi, le tribunal a appris que l'organisation accusait les deux dirigeants de cacher "
+    "aux investisseurs, pendant trois ans, une perte de 12 millions d'euros. L'argent a été "
+    "transféré par les dirigeants via une société enregistrée à Jersey et à Guernesey avant "
+    "cette faillite, selon le procureur. Le procès devrait durer huit semaines, et les deux "
+    "hommes contestent toute fraude."
+)
 
 
-def features(text: str):
+def features(text: str, language: str | None = None):
     (doc,) = clean_documents([Document(id="d", path="", text=text)])
+    doc.language = language or doc.language
     return extract_features(doc)
+
+
+def test_a_french_story_reworded_is_matched_by_french_stems():
+    wire, rewrite = features(WIRE_FR), features(REWRITE_FR)
+    assert (wire.language, rewrite.language) == ("fr", "fr")
+    found = passages(wire, rewrite, ScanConfig())
+    assert [(x.kind, x.a_start, x.a_end) for x in found] == [(1, 0, len(wire))]
+    # English's stemmer (what every text had) pairs only the middle sentence.
+    english = passages(features(WIRE_FR, "en"), features(REWRITE_FR, "en"), ScanConfig())
+    assert [(x.kind, x.a_end - x.a_start < len(wire) // 2) for x in english] == [(1, True)]
 
 
 def test_a_reworded_story_is_one_rewrite_passage():
@@ -127,6 +154,10 @@ def test_match_keys_compare_variants():
     assert match_key("twelve") == match_key("12")
     assert match_key("courts") == match_key("court")
     assert match_key("court") != match_key("crown")
+    assert match_key("enregistrées", "fr") == match_key("enregistrée", "fr")
+    assert match_key("Anschläge".casefold(), "de") == match_key("anschlag", "de")
+    assert match_key("新华", "zh") != match_key("新闻", "zh")  # no stemmer: the pair itself
+    assert match_key("organisation", None) == match_key("organization")  # unknown: English
 
 
 def test_sentences_end_at_punctuation_and_at_lines_that_do_not_wrap():

@@ -157,6 +157,8 @@ def test_a_copy_in_chinese_or_japanese_is_found_with_exact_offsets(
         ("Сообщает (РИА Новости)", "RIA Novosti"),
         # A whole article on one line, as many JSON sources give it.
         ("MADRID (EFE) - " + "El Gobierno aprobó el plan de ayudas. " * 80, "EFE"),
+        ("Madrid, 3 dic (EFE).- El Gobierno aprobó hoy el plan de ayudas.", "EFE"),
+        ("(ANSA) - ROMA, 3 DIC - Il governo ha approvato oggi il piano.", "ANSA"),
     ],
 )
 def test_credit_lines_in_the_agencies_languages(line, agency):

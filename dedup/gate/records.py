@@ -203,6 +203,8 @@ def candidates_of(stored: Sequence[StoredDocument]) -> list[Candidate]:
     for record in stored:
         doc = document_of(record)
         features = unpack_features(record.features) if record.features else None
+        if features is not None:
+            features.language = doc.language  # its stop words and stemmer
         candidates.append(Candidate(doc, features or extract_features(doc)))
     return candidates
 

@@ -22,7 +22,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..models import Document
 from .credits import credited_agencies, filed_at, find_credits
-from .language import detect_language, function_words
+from .language import detect_language, function_words, stop_words
 from .scripts import SENTENCE_ENDS, tokens, unspaced_share
 
 # --- encoding repair -----------------------------------------------------------------------
@@ -322,10 +322,9 @@ def _function_words(language: str | None) -> frozenset[str] | None:
     """The function words prose in ``language`` has many of: English's and the language's
     own (a misread language then still keeps English prose), None for a language without
     them (Chinese, Japanese, Thai: :func:`~dedup.text.language.function_words`)."""
-    if language is None or language == "en":
-        return _STOP_WORDS
-    own = function_words(language)
-    return None if own is None else _STOP_WORDS | own
+    if language is not None and language != "en" and function_words(language) is None:
+        return None
+    return stop_words(language)
 
 
 def _line_signal(unit: _Unit, stops: frozenset[str] | None = _STOP_WORDS) -> str:

@@ -87,12 +87,13 @@ _CREDIT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             rf"(?:\s+(?i:news\s+wire|newswire|wire|news|reports?|agencies))?\s*\W*$"
         ),
     ),
-    # "BEIJING (AP) —", "LONDON, March 18 (Reuters) -", "Paris (AFP) -", "القاهرة (رويترز) -"
+    # "BEIJING (AP) —", "LONDON, March 18 (Reuters) -", "Paris (AFP) -", "القاهرة (رويترز) -",
+    # EFE's "Madrid, 3 dic (EFE).-", and the agency first: ANSA's "(ANSA) - ROMA, 3 DIC -"
     (
         "dateline",
         re.compile(
-            rf"^\W*(?![a-z])[^\W\d_][\w.'’ -]{{1,40}}(?:,\s*[\w.'’ ]{{1,30}})?\s*"
-            rf"\((?P<list>{_LIST_RE_TEXT})\)\s*{_DASH}"
+            rf"^\W*(?:(?![a-z])[^\W\d_][\w.'’ -]{{1,40}}(?:,\s*[\w.'’ ]{{1,30}})?\s*)?"
+            rf"\((?P<list>{_LIST_RE_TEXT})\)\s*\.?\s*{_DASH}"
         ),
     ),
     # "Copyright 2020 The Associated Press. All rights reserved.", "© 2021 Reuters"

@@ -19,10 +19,10 @@ import Stemmer
 import xxhash
 from breame.spelling import get_american_spelling as _american
 from numba import njit
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..models import Document
 from ..util.arrays import find, hash_table, new_int_table, table_lookup, table_store
+from .language import stemmer_name, stop_words
 from .quotes import quoted_chars
 from .scripts import SENTENCE_END_RE, SENTENCE_ENDS, token_spans
 
@@ -34,9 +34,8 @@ from .scripts import SENTENCE_END_RE, SENTENCE_ENDS, token_spans
 _WRAPPED_LINE_CHARS = 50
 _LINE_CLOSERS = "\"'”’)]<"
 _HASH_CACHE: dict[str, int] = {}
-_MATCH_KEYS: dict[str, int] = {}
-
-_STEMMER = Stemmer.Stemmer("english")
+# Match keys by language (English's for a text of unknown language), each word's cached.
+_MATCH_KEYS: dict[str | None, dict[str, int]] = {}
 _NUMBER_WORDS = {
     word: str(number)
     for number, word in enumerate(
@@ -91,6 +90,8 @@ class Features:
             crosses from one segment to the next.
         quoted: For each token, whether it lies inside quotation marks
             (:func:`~dedup.text.quotes.quoted_chars`).
+        language: The document's language (ISO 639-1, None when unknown): it picks the stop
+            words of :func:`term_counts` and the stemmer of :func:`match_key`.
     """
 
     words: Sequence[str]
@@ -101,6 +102,7 @@ class Features:
     segments: np.ndarray
     names: np.ndarray
     quoted: np.ndarray
+    language: str | None = None
 
     def __len__(self) -> int:
         return len(self.words)
@@ -119,11 +121,25 @@ def normalise_word(word: str) -> str:
     return word.casefold().replace("’", "'")
 
 
-def match_key(word: str) -> int:
+def match_key(word: str, language: str | None = "en") -> int:
     """The key under which a normalised word matches its variants in a rewritten sentence:
-    number words as digits (``two`` is ``2``), British spelling as American (``organise`` is
-    ``organize``), then its Snowball stem (``accused``, ``accusing``: ``accus``). Cached."""
-    return _cached(_MATCH_KEYS, word, _match_key)
+    its Snowball stem in ``language`` (``accused``, ``accusing``: ``accus``; ``annoncé``,
+    ``annonce``: ``annonc``), in English (and a text of unknown language) after number words
+    as digits (``two`` is ``2``) and British spelling as American (``organise`` is
+    ``organize``); the word itself in a language Snowball has no stemmer for. Cached."""
+    language = _stemmed_language(language)
+    cache = _MATCH_KEYS.get(language)
+    if cache is None:
+        cache = _MATCH_KEYS[language] = {}
+    return _cached(cache, word, functools.partial(_match_key, language=language))
+
+
+@functools.cache
+def _stemmed_language(language: str | None) -> str | None:
+    """The language whose keys ``language`` uses: English for an unknown language, None for
+    one without a stemmer."""
+    language = language or "en"
+    return language if stemmer_name(language) else None
 
 
 def word_match_keys(features: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -131,7 +147,8 @@ def word_match_keys(features: Features) -> tuple[np.ndarray, np.ndarray, np.ndar
     whether it is a number in digits, and whether it is a number in digits or words
     (``twelve``), found by the words' hashes in a compiled table: a word is read out of the
     features (packed, for the gate's candidates) only the first time its hash is met."""
-    table = _key_table()
+    language = _stemmed_language(features.language)
+    table = _key_table(language)
     hashes = features.hashes.view(np.int64)
     found = table_lookup(table, hashes)
     missing = np.flatnonzero(found == -1)
@@ -140,7 +157,7 @@ def word_match_keys(features: Features) -> tuple[np.ndarray, np.ndarray, np.ndar
             table.clear()
             missing = np.arange(len(hashes))
         values = np.fromiter(
-            (_key_value(features.words[i]) for i in missing.tolist()),
+            (_key_value(features.words[i], language) for i in missing.tolist()),
             dtype=np.int64,
             count=len(missing),
         )
@@ -149,33 +166,36 @@ def word_match_keys(features: Features) -> tuple[np.ndarray, np.ndarray, np.ndar
     return (found & ~3).view(np.uint64), (found & 1).astype(bool), (found & 3).astype(bool)
 
 
-def _key_value(word: str) -> int:
+def _key_value(word: str, language: str | None) -> int:
     """A word's entry in the table of :func:`word_match_keys`: its match key (int64 bits)
-    with the lowest bit set when the word is a number in digits, the next when in words."""
-    key = (match_key(word) & ~3) | int(word.isdigit()) | 2 * int(word in _NUMBER_WORDS)
+    with the lowest bit set when the word is a number in digits, the next when in words
+    (English's)."""
+    in_words = language == "en" and word in _NUMBER_WORDS
+    key = (match_key(word, language) & ~3) | int(word.isdigit()) | 2 * int(in_words)
     return key - (1 << 64) if key >= 1 << 63 else key
 
 
 @functools.cache
-def _key_table() -> Any:
+def _key_table(language: str | None) -> Any:
+    """The compiled table of :func:`word_match_keys` for one language (a word's key depends
+    on its language's stemmer)."""
     return new_int_table()
 
 
-def _match_key(word: str) -> int:
-    form = _NUMBER_WORDS.get(word, word)
-    if form.isalpha():
-        form = _american(form)
-    return word_hash(_STEMMER.stemWord(form))
+def _match_key(word: str, language: str | None) -> int:
+    if language is None:
+        return word_hash(word)
+    form = word
+    if language == "en":
+        form = _NUMBER_WORDS.get(word, word)
+        if form.isalpha():
+            form = _american(form)
+    return word_hash(_stemmer(language).stemWord(form))
 
 
-def content_words(words: Sequence[str]) -> np.ndarray:
-    """Which words carry content: not a stop word, and longer than two letters (or a
-    number)."""
-    return np.fromiter(
-        (w not in _STOP_SET and (len(w) > 2 or w.isdigit()) for w in words),
-        dtype=bool,
-        count=len(words),
-    )
+@functools.cache
+def _stemmer(language: str) -> Any:
+    return Stemmer.Stemmer(stemmer_name(language))
 
 
 def word_hash(word: str) -> int:
@@ -293,6 +313,7 @@ def extract_features(doc: Document) -> Features:
         segments=segment_of,
         names=np.fromiter((w[0].isupper() for w in raw), dtype=bool, count=count) & ~is_start,
         quoted=quoted_chars(text)[starts] if count else np.zeros(0, dtype=bool),
+        language=doc.language,
     )
 
 
@@ -411,19 +432,23 @@ def window_shingles(
 def term_counts(features: Features) -> tuple[np.ndarray, np.ndarray]:
     """A document's TF-IDF terms, as sorted distinct 64-bit keys, and the count of each.
 
-    The terms are its words but English stop words (scikit-learn's list), keyed by their word
-    hashes, and each name (a capitalised word inside a sentence) ``NAME_WEIGHT`` more times
-    under a key of its own: :func:`term_key` of ``"name:" + word``. Keys instead of strings
-    let the scan and the gate count terms with numpy, and the gate's index store integers.
+    The terms are its words but the stop words of its language
+    (:func:`~dedup.text.language.stop_words`: English's and the language's own), keyed by
+    their word hashes, and each name (a capitalised word inside a sentence) ``NAME_WEIGHT``
+    more times under a key of its own: :func:`term_key` of ``"name:" + word``. Keys instead
+    of strings let the scan and the gate count terms with numpy, and the gate's index store
+    integers.
     """
-    return _term_counts_kernel(features.hashes, features.names, _stop_table(), _STOP_KEYS)
+    return _term_counts_kernel(features.hashes, features.names, *_stop_keys(features.language))
 
 
 @functools.cache
-def _stop_table() -> np.ndarray:
-    """The stop words' keys in a hash table (:func:`~dedup.util.arrays.hash_table`): a lookup per
-    token, a third of counting terms when it was a binary search."""
-    return hash_table(_STOP_KEYS)
+def _stop_keys(language: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """The stop words' keys of ``language`` in a hash table
+    (:func:`~dedup.util.arrays.hash_table`; a lookup per token, a third of counting terms
+    when it was a binary search), and sorted."""
+    keys = np.sort(np.array([word_hash(w) for w in stop_words(language)], dtype=np.uint64))
+    return hash_table(keys), keys
 
 
 @njit(cache=True, nogil=True)
@@ -472,7 +497,3 @@ def term_key(term: str) -> int:
 
 
 _NAME_SALT = np.uint64(xxhash.xxh3_64_intdigest(b"name:"))
-_STOP_KEYS = np.sort(np.array([word_hash(w) for w in ENGLISH_STOP_WORDS], dtype=np.uint64))
-# Stop words of the content-word test of rewritten sentences: scikit-learn's English list,
-# and the words every news sentence attributes with.
-_STOP_SET = frozenset(ENGLISH_STOP_WORDS) | {"said", "says", "told", "mr", "mrs", "ms"}
