@@ -7,23 +7,45 @@ Library use::
     write_report(result, "reports/seeds")
 """
 
+import importlib
+from typing import Any
+
 from .config import ScanConfig
 from .errors import ConfigError, DedupError, InputError, StoreError
-from .models import (
-    Credit,
-    Document,
-    DuplicateGroup,
-    Evidence,
-    PairScore,
-    Passage,
-    ProvenanceGroup,
-    ScanResult,
-    Skipped,
-    StoryGroup,
-)
-from .output.files import write_report
-from .scan.local import scan
-from .text.load import LoadResult, load_corpus
+from .util.version import dedup_version
+
+# The scan's modules and records (numpy, numba, scikit-learn) are imported when first asked
+# for, so that ``dedup --help`` and ``import dedup.errors`` stay quick.
+_LAZY = {
+    **dict.fromkeys(
+        [
+            "Credit",
+            "Document",
+            "DuplicateGroup",
+            "Evidence",
+            "PairScore",
+            "Passage",
+            "ProvenanceGroup",
+            "ScanResult",
+            "Skipped",
+            "StoryGroup",
+        ],
+        "models",
+    ),
+    "LoadResult": "text.load",
+    "load_corpus": "text.load",
+    "scan": "scan.local",
+    "write_report": "output.files",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'dedup' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ConfigError",
@@ -46,4 +68,4 @@ __all__ = [
     "scan",
     "write_report",
 ]
-__version__ = "0.1.0"
+__version__ = dedup_version()

@@ -27,5 +27,15 @@ class ConfigError(DedupError):
     """A parameter is out of range or inconsistent with another."""
 
 
+class MissingExtraError(ConfigError):
+    """An optional part (the HTTP service, Redis, Spark) whose packages are not installed:
+    its message says which ``pip install 'dedup[...]'`` brings them."""
+
+
 class StoreError(DedupError):
     """A persistent index cannot be opened, read or written."""
+
+
+class MissingIndexError(StoreError):
+    """No index at the location given, and none was to be created (a mistyped path must
+    not pass every article as new)."""

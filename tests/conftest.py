@@ -81,5 +81,5 @@ def redis_url(redis_server: str, request: pytest.FixtureRequest) -> str:
 def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Where a fresh index lives, for each backend (the Redis one marked ``redis``)."""
     if request.param == "sqlite":
-        return str(tmp_path / "index" / "gate.db")
+        return str(tmp_path / "gate.db")
     return request.getfixturevalue("redis_url")

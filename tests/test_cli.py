@@ -56,7 +56,103 @@ def test_skipped_inputs_exit_3_with_reasons(seeds_copy, tmp_path):
 def test_invalid_option_is_a_usage_error(seeds_dir, tmp_path):
     result = runner.invoke(app, ["scan", str(seeds_dir), "--out", str(tmp_path), "--num-perm", "3"])
     assert result.exit_code == 2
-    assert "Error: num_perm must be between 16 and 1024, got 3" in result.stderr
+    assert "Error: --num-perm must be between 16 and 1024, got 3" in result.stderr
+
+
+def test_a_bad_value_is_named_by_its_option(seeds_dir, tmp_path):
+    args = ["scan", str(seeds_dir), "--out", str(tmp_path), "--threshold", "1.5"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr == "Error: --threshold must be in (0, 1], got 1.5 (try 0.3)\n"
+
+
+def test_version_is_printed():
+    import dedup
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout == f"dedup {dedup.__version__}\n"
+
+
+HELPS = [
+    [],
+    ["scan"],
+    ["eval"],
+    *(["gate", c] for c in ("add", "check", "get", "remove", "stats", "serve")),
+]
+
+
+@pytest.mark.parametrize("command", HELPS, ids=lambda c: " ".join(c) or "dedup")
+def test_help_gives_flags_no_type_label(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "<bool>" not in result.stdout and "-h, --help" in result.stdout
+
+
+def test_scan_help_shows_every_default():
+    lines = " ".join(runner.invoke(app, ["scan", "--help"]).stdout.split())
+    for option, default in [
+        ("--shingle-size <int>", "[default: 5]"),
+        ("--num-perm <int>", "[default: 128]"),
+        ("--threshold <float>", "[default: 0.3]"),
+        ("--min-passage-words <int>", "[default: 12]"),
+        ("--duplicate-coverage <float>", "[default: 0.8]"),
+        ("--matrix-limit <int>", "[default: 5000]"),
+        ("--report-max-pairs <int>", "[default: 200]"),
+    ]:
+        after = lines.split(option, 1)[1]
+        assert default in after.split(" --", 1)[0], option
+
+
+def test_help_imports_none_of_the_scan_s_libraries():
+    code = (
+        "import sys\n"
+        "from dedup.cli import main\n"
+        "sys.argv = ['dedup', '--help']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('numpy', 'sklearn', 'numba', 'datasketch', 'rich', 'fastapi', 'pyspark')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_one_document_is_said_in_the_singular(seeds_dir, tmp_path):
+    one = seeds_dir / sorted(p.name for p in seeds_dir.iterdir())[0]
+    result = runner.invoke(app, ["scan", str(one), "--out", str(tmp_path)])
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"Read 1 document from {one} (0 skipped, 0 other files")
+
+
+STAGES = ["load", "clean", "features_minhash", "lsh", "tfidf", "candidates", "score_align"]
+
+
+def test_verbose_logs_each_stage_with_its_time_and_counts(seeds_dir, tmp_path):
+    import re
+
+    result = runner.invoke(app, ["scan", str(seeds_dir), "--out", str(tmp_path), "-v"])
+    assert result.exit_code == 0
+    logged = re.findall(r"dedup\.stages: (\w+) +(\d+\.\d\d) s  (.+)", result.stderr)
+    assert [stage for stage, _, _ in logged] == [*STAGES, "cluster", "write"]
+    said = {stage: detail for stage, _, detail in logged}
+    assert said["load"] == "5 documents read, 0 skipped"
+    assert said["candidates"] == "8 candidate pairs"
+    assert re.fullmatch(r"\d+ pairs related, \d+ passages", said["score_align"])
+    assert said["write"] == f"8 files in {tmp_path}"
+    assert result.stdout.startswith("Read 5 documents")
+
+
+def test_quiet_prints_nothing_and_writes_the_files(seeds_copy, tmp_path):
+    (seeds_copy / "broken.json").write_text("{not json", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["scan", str(seeds_copy), "--out", str(out), "-q"])
+    assert result.exit_code == 3  # a skipped input, said by the exit code only
+    assert result.stdout == "" and result.stderr == ""
+    assert (out / "pairs.csv").is_file() and (out / "report.html").is_file()
+    both = runner.invoke(app, ["scan", str(seeds_copy), "--out", str(out), "-q", "-v"])
+    assert both.exit_code == 2
 
 
 def test_nothing_readable_is_an_error_without_traceback(tmp_path):

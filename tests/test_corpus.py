@@ -918,7 +918,7 @@ def test_cli_exit_2_for_an_invalid_option_value(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = scan_cli(tmp_path / "in", "--out", out, "--num-perm", "3")
     assert result.exit_code == 2
-    assert "num_perm" in result.stderr
+    assert "--num-perm" in result.stderr
     assert not out.exists()
 
 

@@ -31,7 +31,11 @@ def verdicts(output: str) -> list[dict]:
 
 @pytest.fixture
 def index(tmp_path):
-    return str(tmp_path / "index.db")
+    """An empty index, made as an operator makes one."""
+    path = tmp_path / "index.db"
+    result = runner.invoke(app, ["gate", "add", "--create", "--index", str(path)], input="")
+    assert result.exit_code == 0 and result.stdout == "", result.output
+    return str(path)
 
 
 def test_seeds_added_in_order_get_the_expected_verdicts(index):
@@ -144,11 +148,77 @@ def test_remove_get_and_missing_ids(index):
         {"id": "nope", "removed": False},
     ]
     missing = runner.invoke(app, ["gate", "get", "000", "--index", index])
-    assert missing.exit_code == 1
+    assert missing.exit_code == 3  # as remove's for an id not in the index
     assert "Error: no document '000' in the index" in missing.stderr
     assert (
         json.loads(runner.invoke(app, ["gate", "stats", "--index", index]).stdout)["documents"] == 1
     )
+
+
+COMMANDS = [
+    ["check"],
+    ["add"],
+    ["get", "some-id"],
+    ["stats"],
+    ["remove", "some-id"],
+    ["serve", "--port", "0"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_a_missing_index_is_an_error_and_nothing_is_created(tmp_path, command):
+    missing = tmp_path / "doesnotexist.db"
+    result = runner.invoke(
+        app,
+        ["gate", *command, "--index", str(missing)],
+        input='{"id": "a", "text": "some text"}\n',
+        env={"DEDUP_TOKEN": "t"},
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"Error: no index at {missing}")
+    assert "--create" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_add_creates_an_index_only_with_create_and_never_a_folder(tmp_path):
+    line = '{"id": "a", "text": "some text of an article"}\n'
+    path = tmp_path / "new.db"
+    created = runner.invoke(app, ["gate", "add", "--create", "--index", str(path)], input=line)
+    assert created.exit_code == 0 and verdicts(created.stdout)[0]["verdict"] == "new"
+    # Once made, the index is added to without --create.
+    again = runner.invoke(app, ["gate", "add", "--index", str(path)], input=line)
+    assert again.exit_code == 4 and verdicts(again.stdout)[0]["duplicate_of"] == "a"
+    nested = tmp_path / "nodir" / "x.db"
+    refused = runner.invoke(app, ["gate", "add", "--create", "--index", str(nested)], input=line)
+    assert refused.exit_code == 1
+    assert f"no folder {nested.parent}" in refused.stderr
+    assert not nested.parent.exists()
+
+
+def test_a_file_that_is_not_an_index_is_refused_and_left_as_it_was(tmp_path):
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+    before = other.read_bytes()
+    result = runner.invoke(app, ["gate", "stats", "--index", str(other)])
+    assert result.exit_code == 1
+    assert "is not a dedup index" in result.stderr
+    assert other.read_bytes() == before and sorted(tmp_path.iterdir()) == [other]
+
+
+@pytest.mark.redis
+def test_a_missing_redis_index_is_an_error(redis_url):
+    line = '{"id": "a", "text": "x"}'
+    result = runner.invoke(app, ["gate", "check", "--index", redis_url], input=line)
+    assert result.exit_code == 1
+    assert "Error: no index at redis://" in result.stderr
+    created = runner.invoke(app, ["gate", "add", "--create", "--index", redis_url], input="")
+    assert created.exit_code == 0
+    assert runner.invoke(app, ["gate", "stats", "--index", redis_url]).exit_code == 0
 
 
 def test_index_option_is_required():

@@ -388,3 +388,17 @@ def test_heatmap_png_is_deterministic_and_carries_no_metadata(seeds_scan):
 def test_templates_are_package_data():
     templates = resources.files("dedup.output") / "templates"
     assert {"report.html", "report.css", "report.js"} <= {p.name for p in templates.iterdir()}
+
+
+def test_a_pair_s_number_in_the_report_is_its_row_in_pairs_csv(seeds_scan, tmp_path):
+    write_report(seeds_scan, tmp_path)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    rows = (tmp_path / "pairs.csv").read_text(encoding="utf-8").splitlines()[1:]
+    shown = re.findall(
+        r'<details class="pair" id="pair-(\d+)"[^>]* data-a="([^"]+)" data-b="([^"]+)"', page
+    )
+    assert len(shown) == sum(",none," not in row for row in rows) >= 5
+    for number, a, b in shown:
+        assert rows[int(number) - 1].split(",")[:2] == [a, b]
+    # Ranked by reuse, not by row: the first shown pair is not row 1.
+    assert [int(number) for number, _, _ in shown] != sorted(int(n) for n, _, _ in shown)

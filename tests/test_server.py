@@ -152,6 +152,50 @@ def assert_error(r: httpx.Response, status: int, *words: str) -> dict:
 # --- liveness and auth -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
+def test_gate_serve_says_where_it_listens_once_it_answers(tmp_path):
+    index = tmp_path / "index.db"
+    with Gate(index) as gate:
+        gate.add({"id": "one", "text": article("ready")})
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dedup",
+            "gate",
+            "serve",
+            "--index",
+            str(index),
+            "--port",
+            str(port),
+        ],
+        env={**os.environ, "DEDUP_TOKEN": TOKEN},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        for line in proc.stderr:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("dedup gate ready"):
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert ready.wait(60), "\n".join(lines)
+        expected = f"dedup gate ready on http://127.0.0.1:{port} (index {index}, 1 document)"
+        assert expected in lines
+        # Ready means answering: no retry.
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def test_healthz_needs_no_token(server):
     r = httpx.get(f"{server.url}/healthz")
     assert r.status_code == 200
@@ -517,8 +561,16 @@ def test_validation_errors_name_the_field(client):
 # --- the API description and the log -----------------------------------------------------------
 
 
-def test_openapi_lists_the_routes(server):
-    r = httpx.get(f"{server.url}/openapi.json")
+def test_openapi_needs_the_token_and_no_page_loads_a_cdn(server, client):
+    assert_error(httpx.get(f"{server.url}/openapi.json"), 401, "missing bearer token")
+    assert client.get("/openapi.json").status_code == 200
+    # Swagger UI and ReDoc load their scripts from a CDN: not served at all.
+    for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_openapi_lists_the_routes(client):
+    r = client.get("/openapi.json")
     assert r.status_code == 200
     schema = r.json()
     methods = {path: set(ops) for path, ops in schema["paths"].items()}
@@ -537,17 +589,17 @@ def test_openapi_lists_the_routes(server):
 
 
 @pytest.mark.parametrize("record", [Verdict, Match, MatchPassage])
-def test_openapi_describes_every_field_of_a_verdict(server, record):
+def test_openapi_describes_every_field_of_a_verdict(client, record):
     # The answers are the gate's dataclasses: a field added to one is described without a
     # change in the server.
-    schemas = httpx.get(f"{server.url}/openapi.json").json()["components"]["schemas"]
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
     described = schemas[record.__name__]
     assert list(described["properties"]) == [field.name for field in fields(record)]
     assert described["description"].startswith(record.__doc__.strip().splitlines()[0])
 
 
-def test_openapi_answers_of_check_and_add_are_a_verdict_or_a_batch(server):
-    schema = httpx.get(f"{server.url}/openapi.json").json()
+def test_openapi_answers_of_check_and_add_are_a_verdict_or_a_batch(client):
+    schema = client.get("/openapi.json").json()
     for route in ("/check", "/documents"):
         answer = schema["paths"][route]["post"]["responses"]["200"]["content"]["application/json"]
         refs = {option["$ref"] for option in answer["schema"]["anyOf"]}
@@ -635,6 +687,20 @@ def test_missing_fastapi_names_the_extra():
     assert out.stdout.strip() == (
         "the HTTP service needs fastapi and uvicorn: pip install 'dedup[server]'"
     )
+
+
+def test_serve_without_fastapi_exits_1_as_spark_without_pyspark(tmp_path):
+    # Exit code 1, as every missing extra (tests/test_spark.py): not a usage error.
+    code = (
+        "import sys; sys.modules['fastapi'] = None; from dedup.cli import main; "
+        f"sys.argv = ['dedup', 'gate', 'serve', '--index', {str(tmp_path / 'i.db')!r}]; main()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr == (
+        "Error: the HTTP service needs fastapi and uvicorn: pip install 'dedup[server]'\n"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 @contextmanager

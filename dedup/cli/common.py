@@ -8,6 +8,8 @@ from typing import Any
 
 import typer
 
+from ..errors import ConfigError, DedupError, MissingExtraError, MissingIndexError
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -26,6 +28,17 @@ def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
     return typer.Exit(code=code)
 
 
+def failed(exc: DedupError) -> typer.Exit:
+    """Say what went wrong in the library; the exit to raise: 2 for a bad parameter (a
+    :class:`~dedup.errors.ConfigError`), 1 for the rest, a missing index or optional package
+    among them."""
+    message = str(exc)
+    if isinstance(exc, MissingIndexError):
+        message += ": check --index (or DEDUP_INDEX), or create it with `dedup gate add --create`"
+    usage = isinstance(exc, ConfigError) and not isinstance(exc, MissingExtraError)
+    return fail(message, EXIT_USAGE if usage else EXIT_ERROR)
+
+
 def emit(record: dict[str, Any]) -> None:
     """One JSON line on stdout, flushed (a stream's reader sees each answer at once)."""
     sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -33,14 +46,15 @@ def emit(record: dict[str, Any]) -> None:
 
 
 class StageProgress:
-    """A rich progress bar on stderr, silent when stderr is not a terminal."""
+    """A rich progress bar on stderr, silent when stderr is not a terminal or not
+    ``shown``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, shown: bool = True) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         console = Console(stderr=True)
-        self.enabled = console.is_terminal
+        self.enabled = shown and console.is_terminal
         self._bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),

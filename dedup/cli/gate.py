@@ -9,13 +9,14 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import ConfigError, DedupError, InputError
-from .common import EXIT_DUPLICATE, EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, emit, err, fail
+from ..errors import DedupError, InputError
+from .common import EXIT_DUPLICATE, EXIT_OK, EXIT_SKIPPED, emit, err, fail, failed
 
 gate_app = typer.Typer(
     help="The ingestion gate: a persistent index answering new / duplicate / syndicated.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,  # as the main app's
 )
 
 IndexOption = Annotated[
@@ -36,21 +37,28 @@ MaxCandidatesOption = Annotated[
         "text (timings: docs/performance.md).",
     ),
 ]
+CreateOption = Annotated[
+    bool,
+    typer.Option(
+        "--create",
+        help="Create the index when there is none at --index (its folder must exist). "
+        "Without it a missing index is an error, so a mistyped path cannot pass every "
+        "article as new.",
+    ),
+]
 InputsArgument = Annotated[
     list[Path] | None,
     typer.Argument(help="Files or folders to read (as `dedup scan`); default: JSONL on stdin."),
 ]
 
 
-def _open_gate(index: str, max_candidates: int | None = None) -> Any:
+def _open_gate(index: str, max_candidates: int | None = None, *, create: bool = False) -> Any:
     from ..gate import Gate
 
     try:
-        return Gate(index, **_gate_options(max_candidates))
-    except ConfigError as exc:
-        raise fail(str(exc), EXIT_USAGE) from None
+        return Gate(index, create=create, **_gate_options(max_candidates))
     except DedupError as exc:
-        raise fail(str(exc)) from None
+        raise failed(exc) from None
 
 
 def _gate_options(max_candidates: int | None) -> dict[str, Any]:
@@ -78,11 +86,12 @@ def _run_gate(
     add: bool,
     update: bool,
     max_candidates: int | None = None,
+    create: bool = False,
 ) -> None:
     from ..models import Skipped
     from ..store import ConflictError
 
-    gate = _open_gate(index, max_candidates)
+    gate = _open_gate(index, max_candidates, create=create)
     duplicates = skipped = 0
     try:
         gate.warm_up()
@@ -104,7 +113,7 @@ def _run_gate(
             duplicates += verdict.verdict == "duplicate"
             emit(verdict.to_dict())
     except DedupError as exc:
-        raise fail(str(exc)) from None
+        raise failed(exc) from None
     finally:
         gc.unfreeze()
         gate.close()
@@ -120,12 +129,13 @@ def gate_add(
         bool, typer.Option(help="Replace a document whose id is indexed with another text.")
     ] = False,
     max_candidates: MaxCandidatesOption = None,
+    create: CreateOption = False,
 ) -> None:
     """Check each document against the index, then add it; one JSONL verdict per document.
 
     Exit code 4 when a duplicate was found, 3 when an input was skipped, 0 otherwise.
     """
-    _run_gate(index, paths, add=True, update=update, max_candidates=max_candidates)
+    _run_gate(index, paths, add=True, update=update, max_candidates=max_candidates, create=create)
 
 
 @gate_app.command("check")
@@ -157,7 +167,7 @@ def gate_remove(
             missing += not removed
             emit({"id": doc_id, "removed": removed})
     except DedupError as exc:
-        raise fail(str(exc)) from None
+        raise failed(exc) from None
     finally:
         gate.close()
     raise typer.Exit(EXIT_SKIPPED if missing else EXIT_OK)
@@ -167,16 +177,17 @@ def gate_remove(
 def gate_get(
     doc_id: Annotated[str, typer.Argument(help="Id of the document.")], *, index: IndexOption
 ) -> None:
-    """Print one indexed document as JSON."""
+    """Print one indexed document as JSON; exit code 3 when the id is not in the index (as
+    ``remove``)."""
     gate = _open_gate(index)
     try:
         record = gate.get(doc_id)
     except DedupError as exc:
-        raise fail(str(exc)) from None
+        raise failed(exc) from None
     finally:
         gate.close()
     if record is None:
-        raise fail(f"no document {doc_id!r} in the index {index}")
+        raise fail(f"no document {doc_id!r} in the index {index}", EXIT_SKIPPED)
     emit(record)
 
 
@@ -187,7 +198,7 @@ def gate_stats(*, index: IndexOption) -> None:
     try:
         emit(gate.stats())
     except DedupError as exc:
-        raise fail(str(exc)) from None
+        raise failed(exc) from None
     finally:
         gate.close()
 
@@ -203,8 +214,9 @@ def gate_serve(
         typer.Option(help="File holding the bearer token (else env DEDUP_TOKEN).", exists=True),
     ] = None,
     max_candidates: MaxCandidatesOption = None,
+    create: CreateOption = False,
 ) -> None:
-    """Serve the gate over HTTP (FastAPI under uvicorn); see /docs for the API."""
+    """Serve the gate over HTTP (FastAPI under uvicorn); the routes are in docs/gate.md."""
     try:
         from ..gate.server import run
 
@@ -213,9 +225,7 @@ def gate_serve(
             host=host,
             port=port,
             token_file=token_file,
-            gate_options=_gate_options(max_candidates),
+            gate_options={**_gate_options(max_candidates), "create": create},
         )
-    except ConfigError as exc:
-        raise fail(str(exc), EXIT_USAGE) from None
     except DedupError as exc:
-        raise fail(str(exc)) from None
+        raise failed(exc) from None

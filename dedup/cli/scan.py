@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -14,7 +16,9 @@ import typer
 
 from ..config import ScanConfig
 from ..errors import ConfigError, DedupError
-from .common import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, StageProgress, err, fail
+from ..util.progress import record_stage
+from ..util.wording import counted
+from .common import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, StageProgress, err, fail, failed
 
 
 class Engine(str, Enum):
@@ -55,24 +59,47 @@ SparkMasterOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")]
+_DEFAULTS = ScanConfig()
+
+
+def _help(field: str, text: str) -> str:
+    """The help of an option setting ScanConfig's ``field``, with its default (ScanConfig's;
+    the option's own default, None, means "ScanConfig's")."""
+    return f"{text}  [default: {getattr(_DEFAULTS, field)}]"
+
+
 MaxBytesOption = Annotated[
-    int | None, typer.Option(help="Skip files (and JSONL lines, WARC records) larger than this.")
+    int | None,
+    typer.Option(
+        help=_help("max_file_bytes", "Skip files (and JSONL lines, WARC records) larger than this.")
+    ),
 ]
 ShingleSizeOption = Annotated[
-    int | None, typer.Option(help="Words per shingle (Jaccard, containment).")
+    int | None,
+    typer.Option(help=_help("shingle_size", "Words per shingle (Jaccard, containment).")),
 ]
-NumPermOption = Annotated[int | None, typer.Option(help="MinHash permutations.")]
+NumPermOption = Annotated[int | None, typer.Option(help=_help("num_perm", "MinHash permutations."))]
 ThresholdOption = Annotated[
-    float | None, typer.Option(help="LSH Jaccard threshold for candidate sentence windows.")
+    float | None,
+    typer.Option(
+        help=_help("lsh_threshold", "LSH Jaccard threshold for candidate sentence windows.")
+    ),
 ]
 MinPassageWordsOption = Annotated[
-    int | None, typer.Option(help="Shortest shared passage that counts as reuse, in words.")
+    int | None,
+    typer.Option(
+        help=_help("min_passage_words", "Shortest shared passage that counts as reuse, in words.")
+    ),
 ]
 DuplicateCoverageOption = Annotated[
-    float | None, typer.Option(help="Share of both texts passages must cover for 'duplicate'.")
+    float | None,
+    typer.Option(
+        help=_help("duplicate_coverage", "Share of both texts passages must cover for 'duplicate'.")
+    ),
 ]
 MatrixLimitOption = Annotated[
-    int | None, typer.Option(help="Largest corpus for which matrix.csv is written.")
+    int | None,
+    typer.Option(help=_help("matrix_limit", "Largest corpus for which matrix.csv is written.")),
 ]
 ReportMaxPairsOption = Annotated[
     int, typer.Option(help="Most pairs (and groups) shown in report.html; bounds its size.")
@@ -80,11 +107,20 @@ ReportMaxPairsOption = Annotated[
 WorkersOption = Annotated[
     int | None,
     typer.Option(
-        help="Processes for the local engine (0: one per CPU core); the results do not "
-        "depend on it."
+        help=_help(
+            "workers",
+            "Processes for the local engine (0: one per CPU core); the results do not "
+            "depend on it.",
+        )
     ),
 ]
-VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")]
+VerboseOption = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Log each stage on stderr, with its time and counts."),
+]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print nothing but errors (the files are written).")
+]
 
 # The options that set a parameter of the scan: option name -> ScanConfig field.
 CONFIG_OPTIONS = {
@@ -116,33 +152,50 @@ def scan(
     report_max_pairs: ReportMaxPairsOption = 200,
     workers: WorkersOption = None,
     verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Scan articles for near-duplicates and shared wire copy; write the report files."""
     options = dict(locals())  # the options by name, for CONFIG_OPTIONS
     from ..output.files import summary
 
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.ERROR,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    _logging(verbose, quiet)
     inputs = _checked_inputs(paths or ["seeds"], engine, out, spark_master)
     config = _config(**{field: options[name] for name, field in CONFIG_OPTIONS.items()})
     out_dir = out or str(_default_out(str(inputs[0])))
     try:
         if engine is Engine.spark:
-            result, data = _scan_spark(inputs, config, out_dir, spark_master, report_max_pairs)
+            result, data = _scan_spark(
+                inputs, config, out_dir, spark_master, report_max_pairs, quiet
+            )
         else:
-            result, data = _scan_local(inputs, config, out_dir, report_max_pairs)
+            result, data = _scan_local(inputs, config, out_dir, report_max_pairs, quiet)
     except DedupError as exc:
         for skip in getattr(exc, "skipped", []):
             err(f"skipped: {skip}")
-        raise fail(str(exc)) from None
+        raise failed(exc) from None
+    for skip in [] if quiet else result.skipped:
+        err(f"skipped: {skip}")
     if as_json:
         data = summary(result, out_dir, data["files"])
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
+    elif not quiet:
         _print_summary(data, inputs)
     raise typer.Exit(code=EXIT_SKIPPED if result.skipped else EXIT_OK)
+
+
+def _logging(verbose: bool, quiet: bool) -> None:
+    """dedup's log lines on stderr: each stage with its time and counts, and warnings
+    (``-v``), or errors only (what the CLI says itself covers the warnings: a skipped
+    input's ``skipped:`` line); other libraries' only when they are errors."""
+    if verbose and quiet:
+        raise fail("--verbose and --quiet cannot be given together", EXIT_USAGE)
+    logging.basicConfig(
+        level=logging.ERROR,
+        format="%(asctime)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        force=True,  # again at each call: a test runs many commands in one process
+    )
+    logging.getLogger("dedup").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 def _checked_inputs(
@@ -164,17 +217,23 @@ def _checked_inputs(
 
 
 def _config(**values: Any) -> ScanConfig:
+    """The scan's parameters; a bad one named by its option (``--threshold``, not
+    ``lsh_threshold``)."""
     try:
         return ScanConfig(**{k: v for k, v in values.items() if v is not None})
     except ConfigError as exc:
-        raise fail(str(exc), EXIT_USAGE) from None
+        message = str(exc)
+        for option, field in CONFIG_OPTIONS.items():
+            flag = "--" + option.replace("_", "-")
+            message = re.sub(rf"(?<![\w-]){field}(?![\w-])", flag, message)
+        raise fail(message, EXIT_USAGE) from None
 
 
 def _print_summary(data: dict[str, Any], inputs: list[Any]) -> None:
     relations = data["relations"]
     lines = [
-        f"Read {data['documents']} documents from {', '.join(map(str, inputs))}"
-        f" ({data['skipped']} skipped, {data['ignored_files']} other files ignored)",
+        f"Read {counted(data['documents'], 'document')} from {', '.join(map(str, inputs))}"
+        f" ({data['skipped']} skipped, {counted(data['ignored_files'], 'other file')} ignored)",
         f"Candidate pairs: {data['candidate_pairs']}  duplicate: {relations['duplicate']}"
         f"  shares text: {relations['shares_text']}"
         f"  shares quotes: {relations.get('shares_quote', 0)}  none: {relations['none']}",
@@ -187,7 +246,8 @@ def _print_summary(data: dict[str, Any], inputs: list[Any]) -> None:
     if data["skipped"]:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(data["skipped_by_kind"].items()))
         lines.append(
-            f"Skipped {data['skipped']} inputs: {kinds} (reasons above and in summary.json)"
+            f"Skipped {counted(data['skipped'], 'input')}: {kinds}"
+            " (reasons above and in summary.json)"
         )
     lines.append(f"Wrote {data['out']}/: {', '.join(data['files'])}")
     typer.echo("\n".join(lines))
@@ -236,26 +296,32 @@ def _writing(out_dir: str) -> Iterator[None]:
 
 
 def _scan_local(
-    inputs: list[Path], config: ScanConfig, out_dir: str, report_max_pairs: int
+    inputs: list[Path], config: ScanConfig, out_dir: str, report_max_pairs: int, quiet: bool
 ) -> tuple[Any, dict[str, Any]]:
     from ..output.files import write_report
     from ..scan.local import scan as run_scan
 
-    with StageProgress() as progress:
+    with StageProgress(shown=not quiet) as progress:
         result = run_scan(inputs, config, progress=progress)
-    for skip in result.skipped:
-        err(f"skipped: {skip}")
+    clock = time.perf_counter()
     with _writing(out_dir):
         data = write_report(result, out_dir, report_max_pairs=report_max_pairs)
+    written = f"{counted(len(data['files']), 'file')} in {out_dir}"
+    record_stage({}, "write", time.perf_counter() - clock, written)
     return result, data
 
 
 def _scan_spark(
-    inputs: list[str], config: ScanConfig, out_dir: str, master: str | None, report_max_pairs: int
+    inputs: list[str],
+    config: ScanConfig,
+    out_dir: str,
+    master: str | None,
+    report_max_pairs: int,
+    quiet: bool,
 ) -> tuple[Any, dict[str, Any]]:
     from ..scan.spark import run_spark_scan
 
-    with _writing(out_dir), StageProgress() as progress:
+    with _writing(out_dir), StageProgress(shown=not quiet) as progress:
         result, data = run_spark_scan(
             inputs,
             config,
@@ -264,6 +330,4 @@ def _scan_spark(
             report_max_pairs=report_max_pairs,
             progress=progress,
         )
-    for skip in result.skipped:
-        err(f"skipped: {skip}")
     return result, data

@@ -8,6 +8,12 @@ relation rules and thresholds are the scan's (:class:`~dedup.config.ScanConfig`)
 and ``dedup scan`` agree on the same data. Only one signal of the scan's cleaning is missing:
 lines repeated across documents of one source, which a document arriving alone cannot show.
 
+Band keys: an indexed document stores the keys of all its sentence windows (one starts at
+every sentence); an incoming one looks up only the windows that tile it
+(:func:`~dedup.text.features.tiling`). A passage two windows long that both share holds a
+whole tiling window of the incoming text, and the indexed text has a window starting at the
+same sentence, so it is still found; lookups are halved.
+
 Example::
 
     with Gate("index.db") as gate:
@@ -75,12 +81,9 @@ class Gate:
             ``max_bucket_size``, as the scan); it keeps a lookup's cost bounded as the index
             grows. None keeps the configured value; 0 turns the limit off.
         workers: Processes that prepare ``index_many``'s documents (1: in this process).
-
-    Band keys: an indexed document stores the keys of all its sentence windows (one starts
-    at every sentence); an incoming one looks up only the windows that tile it
-    (:func:`~dedup.text.features.tiling`). A passage two windows long that both share holds a
-    whole tiling window of the incoming text, and the indexed text has a window starting at
-    the same sentence, so it is still found; lookups are halved.
+        create: Create a new index at ``index`` when there is none (the default); false
+            raises :class:`~dedup.errors.MissingIndexError` instead, as the CLI's commands
+            but ``add --create`` do.
     """
 
     def __init__(
@@ -93,10 +96,13 @@ class Gate:
         rows: int | None = None,
         max_bucket: int | None = None,
         workers: int = 1,
+        create: bool = True,
     ) -> None:
         owned = isinstance(index, (str, Path))
         self.location = display_location(str(index)) if owned else repr(index)
-        self.store: Store = open_store(index) if isinstance(index, (str, Path)) else index
+        self.store: Store = (
+            open_store(index, create=create) if isinstance(index, (str, Path)) else index
+        )
         try:
             layout = index_layout(self.store, self.location, config, bands, rows)
         except BaseException:

@@ -18,9 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # The service logs under one name, the one its operators configure, whichever module writes.
 log = logging.getLogger("dedup.gate.server")
 
-# Reachable without a token: the liveness probe and the API description (a browser opening
-# /docs cannot send the header, and the schema holds no data).
-PUBLIC_PATHS = frozenset({"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+# Reachable without a token: the probes of orchestrators (liveness and readiness), which
+# hold no data. The API description (/openapi.json) needs the token as every other route.
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
 
 _TOKEN_HINT = "send the header 'Authorization: Bearer <token>'"
 

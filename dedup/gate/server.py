@@ -1,13 +1,15 @@
 """The gate as an HTTP service: FastAPI under uvicorn (``pip install 'dedup[server]'``).
 
-Routes (JSON in and out; every route but ``/healthz`` and the API docs needs
-``Authorization: Bearer <token>``):
+Routes (JSON in and out; every route but ``/healthz`` needs ``Authorization: Bearer
+<token>``):
 
 - ``POST /check``: the verdict for one document, or ``{"documents": [...]}``; adds nothing.
 - ``POST /documents``: check and add (``?update=true`` replaces a changed text).
 - ``GET /documents/{id}``, ``DELETE /documents/{id}``: one stored document (ids may hold ``/``).
 - ``GET /stats``: number of documents and the index parameters.
 - ``GET /healthz``: ``{"status": "ok"}`` when the index answers.
+- ``GET /openapi.json``: the API description (OpenAPI 3). No Swagger UI: it loads its
+  scripts from a CDN, blank on an offline host; docs/gate.md describes the routes.
 
 Errors are ``{"error": "...", "detail": ...}``: 400 unreadable JSON, 401 no or wrong token,
 404 unknown id, 409 same id with another text, 413 body, document or batch too large,
@@ -29,20 +31,21 @@ import gc
 import logging
 import os
 import socket
-from importlib import metadata
+import sys
 from pathlib import Path
 from typing import Any
 
 from ..config import ScanConfig
-from ..errors import ConfigError
-from ..store import display_location
+from ..errors import ConfigError, MissingExtraError
+from ..util.version import dedup_version
+from ..util.wording import counted
 from .gate import Gate
 
 try:
     import uvicorn
     from fastapi import FastAPI
 except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
-    raise ConfigError(
+    raise MissingExtraError(
         "the HTTP service needs fastapi and uvicorn: pip install 'dedup[server]'"
     ) from exc
 
@@ -97,19 +100,14 @@ def create_app(
     app = FastAPI(
         title="dedup gate",
         summary="Near-duplicate and syndication verdicts for incoming news articles.",
-        version=_version(),
+        version=dedup_version(),
+        docs_url=None,  # Swagger UI and ReDoc load their scripts from a CDN
+        redoc_url=None,
     )
     add_routes(app, gate, max_batch=max_batch)
     install_error_handlers(app)
     app.add_middleware(Guard, token=token, max_body_bytes=max_body_bytes)
     return app
-
-
-def _version() -> str:
-    try:
-        return metadata.version("dedup")
-    except metadata.PackageNotFoundError:  # run from a source tree without installing
-        return "0+unknown"
 
 
 # --- running it ---------------------------------------------------------------------------------
@@ -162,6 +160,27 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _ready_line(gate: Gate, host: str, port: int) -> str:
+    """What the service says once it listens: its URL, its index and how many documents
+    that holds."""
+    shown = f"[{host}]" if ":" in host else host
+    documents = counted(gate.store.count(), "document")
+    return f"dedup gate ready on http://{shown}:{port} (index {gate.location}, {documents})"
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, saying :func:`_ready_line` on stderr once it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, ready: str) -> None:
+        super().__init__(config)
+        self._ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            print(self._ready, file=sys.stderr, flush=True)
+
+
 def run(
     index: str | Path,
     *,
@@ -208,12 +227,9 @@ def run(
         # full passes, which walked them for 50-90 ms every few hundred checks.
         gc.freeze()
         app = create_app(gate, token=secret, max_body_bytes=max_body_bytes, max_batch=max_batch)
-        bound = sock.getsockname()
-        log.info(
-            "dedup gate: index %s on http://%s:%s", display_location(str(index)), host, bound[1]
-        )
-        server = uvicorn.Server(
-            uvicorn.Config(app, log_level=log_level, server_header=False, lifespan="off")
+        ready = _ready_line(gate, host, sock.getsockname()[1])
+        server = _Server(
+            uvicorn.Config(app, log_level=log_level, server_header=False, lifespan="off"), ready
         )
         server.run(sockets=[sock])
     finally:

@@ -18,11 +18,12 @@ import bisect
 import hashlib
 import heapq
 import io
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import metadata, resources
+from importlib import resources
 from typing import Any, TypeVar
 
 import jinja2
@@ -40,6 +41,7 @@ from ..models import (
     ScanResult,
     StoryGroup,
 )
+from ..util.version import dedup_version
 
 DEFAULT_MAX_PAIRS = 200
 HEATMAP_MAX_DOCS = 50  # an HTML table of 50 x 50 cells is still readable and small
@@ -141,7 +143,8 @@ class PassageView:
 
 @dataclass
 class PairView:
-    """A pair the report shows: its scores, documents and passages."""
+    """A pair the report shows: its number (its row in ``pairs.csv``, 1 the first pair), its
+    scores, documents and passages."""
 
     number: int
     score: PairScore
@@ -264,16 +267,20 @@ def short_labels(ids: Sequence[str]) -> list[str]:
     return [str(k + 1) for k in range(len(ids))]
 
 
-def ranked_pairs(pairs: Iterable[PairScore], limit: int | None = None) -> list[PairScore]:
-    """Pairs that share text, duplicates first, then by the larger coverage and cosine (the
-    first ``limit`` of them when given: only those are held, not every pair)."""
-    shown = (p for p in pairs if p.relation != "none")
+def ranked_pairs(
+    pairs: Iterable[PairScore], limit: int | None = None
+) -> list[tuple[int, PairScore]]:
+    """Pairs that share text, each with its row in ``pairs.csv`` (1 is the first pair),
+    duplicates first, then by the larger coverage and cosine (the first ``limit`` of them
+    when given: only those are held, not every pair)."""
+    shown = ((row, p) for row, p in enumerate(pairs, start=1) if p.relation != "none")
     if limit is not None:
         return heapq.nsmallest(limit, shown, key=_rank)
     return sorted(shown, key=_rank)
 
 
-def _rank(p: PairScore) -> tuple[Any, ...]:
+def _rank(row_and_pair: tuple[int, PairScore]) -> tuple[Any, ...]:
+    p = row_and_pair[1]
     return (
         RELATION_RANK.get(p.relation, len(RELATION_RANK)),
         -max(p.coverage_a, p.coverage_b),
@@ -493,10 +500,10 @@ def _pair_views(
     position = {doc.id: index for index, doc in enumerate(result.documents)}
     group_of = {g.id: g for g in result.provenance}
     ranked = ranked_pairs(result.pairs, max_pairs)
-    passages_of = _passages_between(result, ranked)
+    passages_of = _passages_between(result, [score for _, score in ranked])
     pairs: list[PairView] = []
     spans_of: dict[int, set[tuple[int, int, str]]] = {}
-    for number, score in enumerate(ranked, start=1):
+    for number, score in ranked:
         a, b = views[position[score.a]], views[position[score.b]]
         found = [(p, False) for p in passages_of.get((score.a, score.b), [])]
         found += [(p, True) for p in passages_of.get((score.b, score.a), [])]
@@ -667,11 +674,20 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _version() -> str:
-    try:
-        return metadata.version("dedup")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+def report_time() -> datetime:
+    """The time a report says it was made: ``SOURCE_DATE_EPOCH`` (seconds since 1970, the
+    reproducible-builds convention) when set, so that a scan of the same files writes the
+    same bytes (the committed example is made so), else now.
+
+    Raises:
+        ConfigError: ``SOURCE_DATE_EPOCH`` is not a whole number of seconds.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return datetime.now(timezone.utc)
+    if not epoch.isdigit():
+        raise ConfigError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, got {epoch!r}")
+    return datetime.fromtimestamp(int(epoch), timezone.utc)
 
 
 def render_html(
@@ -683,10 +699,11 @@ def render_html(
 ) -> str:
     """The report as one self-contained HTML page (see ``build_report`` for the arguments).
 
-    The only varying part, the generation time, is the page's one ``<time>`` element.
+    The only varying part, the generation time (``generated_at``, else :func:`report_time`),
+    is the page's one ``<time>`` element.
     """
     report = build_report(result, max_pairs=max_pairs, order=order)
-    when = (generated_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    when = (generated_at or report_time()).astimezone(timezone.utc)
     script = _template_source("report.js")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     return (
@@ -698,7 +715,7 @@ def render_html(
             script_hash=f"sha256-{digest}",
             generated=when.strftime("%Y-%m-%d %H:%M UTC"),
             generated_iso=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            version=_version(),
+            version=dedup_version(),
         )
     )
 

@@ -30,6 +30,8 @@ from ..models import (
 )
 from ..text.load import LoadResult
 from ..util.parallel import resolve_workers
+from ..util.progress import record_stage
+from ..util.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +77,11 @@ def assemble(
     groups, passages = _provenance(docs, hashes, LinkTable.of(links), chars, table)
     stories = _stories(ids, tfidf, config, terms)
     matrix = _matrix(tfidf, len(docs), config.matrix_limit)
-    timings["cluster"] = time.perf_counter() - clock
+    grouped = (
+        f"{counted(len(duplicates), 'duplicate group')}, "
+        f"{counted(len(groups), 'provenance group')}, {counted(len(stories), 'story', 'stories')}"
+    )
+    record_stage(timings, "cluster", time.perf_counter() - clock, grouped)
     return ScanResult(
         documents=docs,
         skipped=loaded.skipped,

@@ -18,7 +18,8 @@ from ..text.clean import clean_documents, line_keys, repeated_lines
 from ..text.features import Features, extract_features, text_key
 from ..text.language import load_model
 from ..util.parallel import fork_map, spans
-from ..util.progress import Progress, no_progress
+from ..util.progress import Progress, no_progress, record_stage
+from ..util.wording import counted
 
 DOCS_PER_TASK = 250  # documents cleaned and prepared per task of a worker process
 
@@ -102,8 +103,8 @@ def clean_and_prepare(
     # The second pass cleans and prepares in the same task: its wall time is split between
     # the two stages as the workers' own clocks saw it.
     share = cleaning / (cleaning + preparing) if cleaning + preparing > 0 else 0.0
-    timings["clean"] = first_pass + share * second_pass
-    timings["features_minhash"] = (1.0 - share) * second_pass
+    record_stage(timings, "clean", first_pass + share * second_pass, _cleaned(docs))
+    record_stage(timings, "features_minhash", (1.0 - share) * second_pass, _windows(corpus))
     return corpus
 
 
@@ -117,7 +118,7 @@ def _in_this_process(
     """:func:`clean_and_prepare` in the calling process, in one pass."""
     clock = time.perf_counter()
     clean_documents(docs)
-    timings["clean"] = time.perf_counter() - clock
+    record_stage(timings, "clean", time.perf_counter() - clock, _cleaned(docs))
     clock = time.perf_counter()
     features = []
     for index, doc in enumerate(docs):
@@ -125,8 +126,23 @@ def _in_this_process(
         if index % 500 == 0:
             progress("features", index, len(docs))
     keys, counts = _window_keys(features, config, hasher)
-    timings["features_minhash"] = time.perf_counter() - clock
-    return Corpus(features, [keys], counts, _text_keys(docs))
+    corpus = Corpus(features, [keys], counts, _text_keys(docs))
+    record_stage(timings, "features_minhash", time.perf_counter() - clock, _windows(corpus))
+    return corpus
+
+
+def _cleaned(docs: list[Document]) -> str:
+    """What the cleaning did, for the stage's log line."""
+    chars = sum(len(d.text) for d in docs)
+    removed = sum(end - start for d in docs for start, end in d.removed)
+    return f"{removed / max(chars, 1):.1%} of {counted(chars, 'character')} removed as boilerplate"
+
+
+def _windows(corpus: Corpus) -> str:
+    """What the features stage made, for its log line."""
+    tokens = sum(len(f) for f in corpus.features)
+    windows = int(corpus.window_counts.sum())
+    return f"{counted(tokens, 'token')}, {counted(windows, 'sentence window')}"
 
 
 def _window_keys(

@@ -25,13 +25,14 @@ from ..match.candidates import candidate_pairs, language_codes
 from ..match.lsh import CandidateStats, bucket_pairs, lsh_params
 from ..match.minhash import MinHasher
 from ..match.tfidf import pair_cosines, tfidf_matrix
-from ..models import ScanResult
+from ..models import RELATIONS, ScanResult
 from ..text.load import LoadResult, load_corpus
 from ..util.parallel import resolve_workers
-from ..util.progress import Progress, no_progress
+from ..util.progress import Progress, no_progress, record_stage
+from ..util.wording import counted
 from .assemble import assemble
 from .corpus import Corpus, clean_and_prepare
-from .pairs import score_pairs
+from .pairs import ScoredPairs, score_pairs
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -58,7 +59,8 @@ def scan(
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     loaded = load_corpus(paths, max_file_bytes=config.max_file_bytes)
-    timings["load"] = time.perf_counter() - clock
+    read = f"{counted(len(loaded.documents), 'document')} read, {len(loaded.skipped)} skipped"
+    record_stage(timings, "load", time.perf_counter() - clock, read)
     if not loaded.documents:
         reasons = f" ({len(loaded.skipped)} skipped)" if loaded.skipped else ""
         raise NoDocumentsError(
@@ -83,12 +85,29 @@ def _without_cycle_collection() -> Iterator[None]:
 
 
 @_without_cycle_collection()
-def _timed(timings: dict[str, float], stage: str, run: Callable[..., T], *args: Any) -> T:
-    """``run(*args)``, its seconds added to ``timings`` as ``stage``."""
+def _timed(
+    timings: dict[str, float],
+    stage: str,
+    said: Callable[[T], str],
+    run: Callable[..., T],
+    *args: Any,
+    **kwargs: Any,
+) -> T:
+    """``run(*args, **kwargs)``, its seconds added to ``timings`` as ``stage``, and
+    ``said(result)`` logged with them."""
     clock = time.perf_counter()
-    result = run(*args)
-    timings[stage] = time.perf_counter() - clock
+    result = run(*args, **kwargs)
+    record_stage(timings, stage, time.perf_counter() - clock, said(result))
     return result
+
+
+def _said_buckets(found: tuple[np.ndarray, CandidateStats]) -> str:
+    return f"{counted(len(found[0]), 'pair')} sharing a bucket"
+
+
+def _said_scored(scored: ScoredPairs) -> str:
+    related = int(np.count_nonzero(scored.table.relations != RELATIONS.index("none")))
+    return f"{counted(related, 'pair')} related, {counted(len(scored.links), 'passage')}"
 
 
 def _window_pairs(corpus: Corpus, config: ScanConfig) -> tuple[np.ndarray, CandidateStats]:
@@ -118,31 +137,24 @@ def analyse(
     corpus = clean_and_prepare(docs, config, hasher, workers, report, timings)
     features = corpus.features
 
-    pairs, candidate_stats = _timed(timings, "lsh", _window_pairs, corpus, config)
+    pairs, candidate_stats = _timed(timings, "lsh", _said_buckets, _window_pairs, corpus, config)
     text_keys = corpus.text_keys
     del corpus
-    tfidf = _timed(timings, "tfidf", tfidf_matrix, features)
+    tfidf = _timed(timings, "tfidf", lambda m: counted(m.shape[1], "term"), tfidf_matrix, features)
     clock = time.perf_counter()
     languages = language_codes(docs)
     pairs, shares_window, terms = candidate_pairs(
         pairs, text_keys, tfidf, config, candidate_stats, workers=workers, languages=languages
     )
     cosines = pair_cosines(tfidf, pairs, workers=workers)
-    timings["candidates"] = time.perf_counter() - clock
+    candidates = counted(len(pairs), "candidate pair")
+    record_stage(timings, "candidates", time.perf_counter() - clock, candidates)
 
-    clock = time.perf_counter()
-    scored = score_pairs(
-        docs,
-        features,
-        pairs,
-        cosines,
-        shares_window,
-        config,
-        workers=workers,
-        progress=report,
-        text_keys=text_keys,
-    )
-    timings["score_align"] = time.perf_counter() - clock
+    scored = _timed(
+        timings, "score_align", _said_scored, score_pairs,
+        docs, features, pairs, cosines, shares_window, config,
+        workers=workers, progress=report, text_keys=text_keys,
+    )  # fmt: skip
     # Only the token hashes are read from here on: the rest of the features (words and
     # offsets) is let go.
     hashes = [f.hashes for f in features]

@@ -38,20 +38,22 @@ __all__ = [
 ]
 
 
-def open_store(location: str | Path) -> Store:
-    """Open (or create) the index at ``location``: a file path or a ``redis://`` URL.
+def open_store(location: str | Path, *, create: bool = True) -> Store:
+    """Open the index at ``location``, a file path or a ``redis://`` URL, or create it there
+    when there is none and ``create`` is true (a new SQLite index's folder must exist).
 
     Raises:
         ConfigError: an unknown URL scheme.
+        MissingIndexError: no index there, and ``create`` is false.
         StoreError: the index cannot be opened.
     """
     text = str(location)
     if text.startswith(("redis://", "rediss://", "unix://")):
         from .redis import RedisStore
 
-        return RedisStore(text)
+        return RedisStore(text, create=create)
     if "://" in text:
         raise ConfigError(
             f"unknown index location {text!r}: give a file path (SQLite) or redis://host:port/db"
         )
-    return SQLiteStore(text)
+    return SQLiteStore(text, create=create)

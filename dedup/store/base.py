@@ -106,8 +106,9 @@ class ConflictError(StoreError):
     def of(cls, doc_id: str) -> ConflictError:
         """The error for ``doc_id`` (the same words from every backend)."""
         return cls(
-            f"document {doc_id!r} is already in the index with a different "
-            "text: remove it first, or add it with update"
+            f"document {doc_id!r} is already in the index with a different text: remove it "
+            "first, or replace it (--update on the command line, ?update=true over HTTP, "
+            "update=True in Python)"
         )
 
 

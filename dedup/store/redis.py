@@ -47,7 +47,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
-from ..errors import ConfigError, StoreError
+from ..errors import ConfigError, MissingExtraError, StoreError
 from .base import (
     ADDED,
     CONFLICT,
@@ -76,7 +76,7 @@ def _redis_module() -> Any:
     try:
         import redis
     except ImportError as exc:
-        raise ConfigError(
+        raise MissingExtraError(
             "the Redis backend needs the redis package: pip install 'dedup[redis]'"
         ) from exc
     return redis
@@ -147,7 +147,7 @@ class RedisStore(Store):
         StoreError: the server cannot be reached, or the prefix holds another schema.
     """
 
-    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 10.0, create: bool = True) -> None:
         redis = _redis_module()
         self.url = display_location(url)
         driver_url, self.prefix = _split_prefix(url)
@@ -165,7 +165,7 @@ class RedisStore(Store):
         self._remove_script = self._client.register_script(REMOVE_LUA)
         self._candidates_script = self._client.register_script(CANDIDATES_LUA)
         with self._calls("open the index"):
-            open_schema(self._client, self._keys, self.url)
+            open_schema(self._client, self._keys, self.url, create=create)
 
     def __repr__(self) -> str:
         return f"RedisStore({self.url!r}, prefix={self.prefix!r})"

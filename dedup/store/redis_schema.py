@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from ..errors import MissingIndexError
 from .base import chunks, keyed_terms, unreadable_schema
 from .keys import term_fields
 from .redis_scripts import CHUNK, KeyLayout
@@ -29,12 +30,16 @@ UPGRADE_LOCK_SECONDS = 3600
 _BATCH = 1000  # records read and rewritten per round trip during an upgrade
 
 
-def open_schema(client: Any, keys: KeyLayout, url: str) -> None:
-    """Record the current version in a new index, upgrade an older one, or refuse.
+def open_schema(client: Any, keys: KeyLayout, url: str, *, create: bool = True) -> None:
+    """Record the current version in a new index (only with ``create``), upgrade an older
+    one, or refuse.
 
     Raises:
+        MissingIndexError: no index under the prefix, and ``create`` is false.
         StoreError: the index has a layout this dedup neither reads nor upgrades.
     """
+    if not create and not client.hexists(keys.meta, "schema"):
+        raise MissingIndexError(f"no index at {url} (prefix {keys.prefix!r})")
     pipe = client.pipeline(transaction=True)
     pipe.hsetnx(keys.meta, "schema", SCHEMA_VERSION)
     pipe.hget(keys.meta, "schema")

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import StoreError
+from ..errors import MissingIndexError, StoreError
 from ..util.arrays import unique
 from . import sqlite_schema
 from .base import ADDED, CONFLICT, EXISTS, UPDATED, Store, StoredDocument, chunks, settings_json
@@ -49,6 +49,28 @@ kept AS (
     SELECT key FROM wanted
     WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM bands b WHERE b.key = wanted.key LIMIT ?)) <= ?
 )"""
+
+
+def _existing_index(path: Path) -> None:
+    """Refuse a path that holds no index, changing nothing there (read-only).
+
+    Raises:
+        MissingIndexError: no file, or a file without the index's tables.
+    """
+    if not path.is_file():
+        raise MissingIndexError(f"no index at {path}")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot open the index {path}: {exc}") from exc
+    if found is None:
+        raise MissingIndexError(f"{path} is not a dedup index (it has no meta table)")
 
 
 def _connect(path: Path, timeout: float) -> sqlite3.Connection:
@@ -163,10 +185,13 @@ class SQLiteStore(Store):
         StoreError: the file cannot be opened, or holds a schema this dedup cannot read.
     """
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 30.0, create: bool = True) -> None:
         self.path = Path(path)
+        if not create:
+            _existing_index(self.path)
+        elif not self.path.parent.is_dir():
+            raise StoreError(f"cannot create the index {self.path}: no folder {self.path.parent}")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = _connect(self.path, timeout)
             try:
                 sqlite_schema.create(self._conn, self.path)

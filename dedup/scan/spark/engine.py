@@ -26,7 +26,7 @@ from ...models import Document, ScanResult
 from ...text.clean import REPEAT_MIN_DOCS, clean_documents, line_keys
 from ...text.features import Features
 from ...text.load import LoadResult
-from ...util.progress import Progress, no_progress
+from ...util.progress import Progress, no_progress, record_stage
 from ..assemble import assemble
 from .candidates import candidate_pairs
 from .inputs import Loaded, load_documents
@@ -125,7 +125,7 @@ class _Scan:
         clock = time.perf_counter()
         pairs, stats = candidate_pairs(self.spark, prepared, n_docs, windows, self.config, parts)
         self.cached.append(pairs)
-        self.timings["lsh"] = time.perf_counter() - clock
+        record_stage(self.timings, "lsh", time.perf_counter() - clock)
         self.report("lsh", stats.pairs, stats.pairs)
         records, width = self._tfidf(prepared, n_docs)
         docs, features, tfidf, text_keys = self._collect(records, n_docs, width)
@@ -158,7 +158,7 @@ class _Scan:
         sc = self.spark.sparkContext
         numbered = loaded.documents.sortByKey(numPartitions=parts).values().zipWithIndex()
         lined = self.persist(numbered.map(lambda kv: (kv[1], (kv[0], line_keys(kv[0])))))
-        self.timings["load"] = time.perf_counter() - clock
+        record_stage(self.timings, "load", time.perf_counter() - clock)
         self.report("load", loaded.count, loaded.count)
 
         clock = time.perf_counter()
@@ -174,7 +174,8 @@ class _Scan:
         cleaned = lined.mapPartitions(
             lambda records: _clean_partition(records, shared.value), preservesPartitioning=True
         )
-        self.timings["clean"] = time.perf_counter() - clock  # cleaning runs with the next stage
+        # Cleaning runs with the next stage.
+        record_stage(self.timings, "clean", time.perf_counter() - clock)
 
         clock = time.perf_counter()
         config = self.config
@@ -185,7 +186,7 @@ class _Scan:
         )
         windows = prepared.map(lambda kv: len(kv[1][1])).sum()
         lined.unpersist()
-        self.timings["features_minhash"] = time.perf_counter() - clock
+        record_stage(self.timings, "features_minhash", time.perf_counter() - clock)
         self.report("features", loaded.count, loaded.count)
         return prepared, windows
 
@@ -200,7 +201,8 @@ class _Scan:
                 lambda items: document_records(items, vocabulary), preservesPartitioning=True
             )
         )
-        self.timings["tfidf"] = time.perf_counter() - clock  # rows are made with the next stage
+        # The rows are made with the next stage.
+        record_stage(self.timings, "tfidf", time.perf_counter() - clock)
         return records, len(entries)
 
     def _all_candidates(
@@ -230,7 +232,7 @@ class _Scan:
         part = (found[:, 0] % parts) if len(found) else np.empty(0, dtype=np.int64)
         blocks = [(codes[part == p], shares_window[part == p]) for p in range(parts)]
         blocks = [block for block in blocks if len(block[0])]
-        self.timings["candidates"] = time.perf_counter() - clock
+        record_stage(self.timings, "candidates", time.perf_counter() - clock)
         return self.spark.sparkContext.parallelize(blocks, max(len(blocks), 1))
 
     def _compare(self, pairs: Any, records: Any, n_docs: int, parts: int) -> list[tuple]:
@@ -250,7 +252,7 @@ class _Scan:
             .mapPartitions(lambda items: compare_partition(items, n_docs, config))
         )
         scored = sorted(results.collect(), key=lambda r: (r[0], r[1]))
-        self.timings["score_align"] = time.perf_counter() - clock
+        record_stage(self.timings, "score_align", time.perf_counter() - clock)
         self.report("align", len(scored), len(scored))
         return scored
 
@@ -288,7 +290,7 @@ class _Scan:
             shape=(n_docs, max(width, 1)),
             dtype=np.float32,
         )
-        self.timings["collect"] = time.perf_counter() - clock
+        record_stage(self.timings, "collect", time.perf_counter() - clock)
         return documents, features, tfidf, np.array(text_keys, dtype=np.uint64)
 
 

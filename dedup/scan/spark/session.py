@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ...errors import ConfigError
+from ...errors import ConfigError, MissingExtraError
 
 PYSPARK_MISSING = "the Spark engine needs pyspark: pip install 'dedup[spark]'"
 # What SparkContext accepts (with the cluster managers spark-submit knows).
@@ -26,7 +26,7 @@ def import_pyspark() -> Any:
         import pyspark
         from pyspark.sql import SparkSession  # noqa: F401
     except ImportError:
-        raise ConfigError(PYSPARK_MISSING) from None
+        raise MissingExtraError(PYSPARK_MISSING) from None
     return pyspark
 
 
