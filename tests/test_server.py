@@ -580,12 +580,16 @@ def test_openapi_lists_the_routes(client):
         "/documents/{doc_id}": {"get", "delete"},
         "/stats": {"get"},
         "/healthz": {"get"},
+        "/readyz": {"get"},
+        "/metrics": {"get"},
     }
     names = set(schema["components"]["schemas"])
     assert {"DocumentIn", "BatchIn", "Verdict", "VerdictsOut", "ErrorOut", "RecordOut"} <= names
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert schema["paths"]["/stats"]["get"]["security"] == [{"HTTPBearer": []}]
     assert "security" not in schema["paths"]["/healthz"]["get"]
+    assert "security" not in schema["paths"]["/readyz"]["get"]
+    assert schema["paths"]["/metrics"]["get"]["security"] == [{"HTTPBearer": []}]
 
 
 @pytest.mark.parametrize("record", [Verdict, Match, MatchPassage])
@@ -685,7 +689,7 @@ def test_missing_fastapi_names_the_extra():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == (
-        "the HTTP service needs fastapi and uvicorn: pip install 'dedup[server]'"
+        "the HTTP service needs fastapi, uvicorn and prometheus-client: pip install 'dedup[server]'"
     )
 
 
@@ -698,7 +702,7 @@ def test_serve_without_fastapi_exits_1_as_spark_without_pyspark(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr == (
-        "Error: the HTTP service needs fastapi and uvicorn: pip install 'dedup[server]'\n"
+        "Error: the HTTP service needs fastapi, uvicorn and prometheus-client: pip install 'dedup[server]'\n"
     )
     assert list(tmp_path.iterdir()) == []
 
@@ -817,3 +821,67 @@ def test_a_bug_is_a_logged_json_500(caplog):
         and "the bug in check" in str(rec.exc_info[1])
         for rec in caplog.records
     )
+
+
+# --- probes and metrics ---------------------------------------------------------------------
+
+
+def scrape(client: httpx.Client) -> dict[tuple[str, tuple], float]:
+    """The service's metrics, scraped and parsed as Prometheus does: sample (name, labels)
+    to value."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    r = client.get("/metrics")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/plain; version=")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(r.text)
+        for sample in family.samples
+    }
+
+
+def test_readyz_needs_no_token_and_says_how_many_documents(server, client):
+    r = httpx.get(f"{server.url}/readyz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ready", "documents": count(client)}
+
+
+def test_metrics_need_the_token(server):
+    assert_error(httpx.get(f"{server.url}/metrics"), 401, "missing bearer token")
+
+
+def test_metrics_count_verdicts_latency_errors_and_the_index(server, client):
+    before = scrape(client)
+    new = {"id": "metrics-new", "text": article("metrics-new")}
+    assert client.post("/check", json=new).json()["verdict"] == "new"
+    assert client.post("/documents", json=new).json()["verdict"] == "new"
+    assert client.post("/documents", json=new).json()["verdict"] == "duplicate"
+    bad = {"documents": [{"id": "metrics-new", "text": article("other")}]}  # a conflict
+    assert client.post("/documents", json=bad).json()["errors"] == 1
+    assert httpx.get(f"{server.url}/stats").status_code == 401
+    after = scrape(client)
+
+    def grew(name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return after[key] - before.get(key, 0.0)
+
+    assert grew("dedup_gate_documents_total", route="check", verdict="new") == 1
+    assert grew("dedup_gate_documents_total", route="add", verdict="new") == 1
+    assert grew("dedup_gate_documents_total", route="add", verdict="duplicate") == 1
+    assert grew("dedup_gate_documents_total", route="add", verdict="error") == 1
+    assert grew("dedup_gate_document_seconds_count", route="add") == 3
+    assert grew("dedup_gate_document_seconds_sum", route="add") > 0
+    assert grew("dedup_gate_http_responses_total", path="/stats", status="401") == 1
+    assert grew("dedup_gate_http_responses_total", path="/documents", status="200") == 3
+    assert after[("dedup_gate_index_documents", ())] == count(client)
+
+
+def test_readyz_is_503_until_the_kernels_are_loaded(tmp_path):
+    with Gate(tmp_path / "index.db") as gate:
+        app = create_app(gate, token="t")
+        with serving(app) as url:
+            assert_error(httpx.get(f"{url}/readyz"), 503, "not ready")
+            assert httpx.get(f"{url}/healthz").status_code == 200  # alive all the same
+            gate.warm_up()
+            assert httpx.get(f"{url}/readyz").json() == {"status": "ready", "documents": 0}

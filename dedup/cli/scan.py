@@ -18,7 +18,7 @@ from ..config import ScanConfig
 from ..errors import ConfigError, DedupError
 from ..util.progress import record_stage
 from ..util.wording import counted
-from .common import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, StageProgress, err, fail, failed
+from .common import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, StageProgress, err, fail
 
 
 class Engine(str, Enum):
@@ -172,7 +172,7 @@ def scan(
     except DedupError as exc:
         for skip in getattr(exc, "skipped", []):
             err(f"skipped: {skip}")
-        raise failed(exc) from None
+        raise fail(str(exc)) from None  # a problem met while running: 1, usage or not
     for skip in [] if quiet else result.skipped:
         err(f"skipped: {skip}")
     if as_json:

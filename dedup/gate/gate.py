@@ -117,6 +117,7 @@ class Gate:
         self.workers = max(1, int(workers))
         self._pool: ProcessPoolExecutor | None = None
         self._hasher = _hasher(self.config.num_perm, self.config.seed)
+        self.warm = False  # True once warm_up has loaded the compiled kernels
 
     def __enter__(self) -> Gate:
         return self
@@ -187,12 +188,9 @@ class Gate:
         return {"id": stored.id, "text": stored.text, "removed": stored.removed, **stored.meta}
 
     def warm_up(self) -> None:
-        """Run every stage of a check once, on a sample text compared with itself, reading
-        the index but adding nothing: the compiled kernels load before the first real check
-        instead of during it (seconds when numba's cache is cold). A server or a stream calls
-        it once at start. Itself, not the index, is the candidate: an empty index would give
-        no candidate and load no kernel; its rewrite matching runs without the verbatim
-        passages (which leave no sentence free)."""
+        """Run every stage of a check once on a sample text compared with itself (an empty
+        index gives no candidate), adding nothing: the compiled kernels load now, not in the
+        first real check (seconds when numba's cache is cold); then ``warm`` is true."""
         incoming = self._prepare_incoming(self._document({"id": "warm-up", "text": _SAMPLE}))
         self._lookup(incoming, incoming_term_keys(self.store, incoming)[0])
         itself = self._prepared_stored([stored_document(incoming, self._bands, self._rows)])
@@ -200,6 +198,7 @@ class Gate:
         for found in with_cosines(incoming, related, self.store, self.config):
             to_match(incoming.prepared, found)
         rewrite_passages(incoming.prepared.features, itself[0].features, [], min_words=0)
+        self.warm = True
 
     def stats(self) -> dict[str, Any]:
         """Number of documents, where the index is, and its parameters."""

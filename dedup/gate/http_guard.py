@@ -15,6 +15,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .http_metrics import Metrics
+
 # The service logs under one name, the one its operators configure, whichever module writes.
 log = logging.getLogger("dedup.gate.server")
 
@@ -33,12 +35,16 @@ class Guard:
         app: The application behind the guard.
         token: The bearer token every path outside ``PUBLIC_PATHS`` must carry.
         max_body_bytes: Largest request body passed on (413 above it).
+        metrics: Where each answer's status is counted (its own 401 and 413 too).
     """
 
-    def __init__(self, app: ASGIApp, *, token: str, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, token: str, max_body_bytes: int, metrics: Metrics | None = None
+    ) -> None:
         self.app = app
         self._token = token.encode("utf-8")
         self.max_body_bytes = max_body_bytes
+        self._metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,6 +52,8 @@ class Guard:
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         path = _app_path(scope)
+        if self._metrics is not None:
+            send = _counting(send, path, self._metrics)
         if path not in PUBLIC_PATHS and not await self._authorised(headers, send):
             return
         body = await self._read_body(headers, receive, send)
@@ -141,6 +149,17 @@ class Guard:
             log.exception("unexpected error on %s %s", scope.get("method"), path)
             if not started:
                 await send_error(send, 500, "internal error", "the server log has the details")
+
+
+def _counting(send: Send, path: str, metrics: Metrics) -> Send:
+    """``send``, counting the answer's status in ``metrics`` as it starts."""
+
+    async def counted(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            metrics.responded(path, int(message["status"]))
+        await send(message)
+
+    return counted
 
 
 def _app_path(scope: Scope) -> str:

@@ -165,6 +165,13 @@ class HealthOut(BaseModel):
     status: str
 
 
+class ReadyOut(BaseModel):
+    """Readiness answer: the index answers and the compiled kernels are loaded."""
+
+    status: str
+    documents: int
+
+
 # The error answers a protected route documents in /openapi.json.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 404, 409, 413, 415, 422, 503)

@@ -1,6 +1,6 @@
 """The HTTP service's routes, registered by job: verdicts (``/check``, ``POST /documents``),
-stored documents (``GET`` and ``DELETE /documents/{id}``) and the index (``/stats``,
-``/healthz``)."""
+stored documents (``GET`` and ``DELETE /documents/{id}``), the index (``/stats``) and the
+service (``/healthz``, ``/readyz``, ``/metrics``)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ..errors import InputError, StoreError
 from ..store import ConflictError, display_location
 from .gate import Gate
 from .http_errors import Refused
+from .http_metrics import Metrics, timed
 from .http_models import (
     ERROR_RESPONSES,
     BatchIn,
@@ -23,6 +24,7 @@ from .http_models import (
     DocumentIn,
     ErrorOut,
     HealthOut,
+    ReadyOut,
     RecordOut,
     StatsOut,
     VerdictAnswer,
@@ -40,7 +42,7 @@ class Limits:
     max_document_bytes: int
 
 
-def add_routes(app: FastAPI, gate: Gate, *, max_batch: int) -> None:
+def add_routes(app: FastAPI, gate: Gate, *, max_batch: int, metrics: Metrics) -> None:
     """Register every route of the service on ``app``, answering from ``gate``."""
     # The guard (http_guard.Guard) checks the token; this only documents the scheme in
     # /openapi.json.
@@ -49,9 +51,12 @@ def add_routes(app: FastAPI, gate: Gate, *, max_batch: int) -> None:
     # Verdicts of concurrent adds see each other: one add (or remove) at a time per process.
     writes = threading.Lock()
     limits = Limits(max_batch, gate.config.max_file_bytes)
-    add_verdict_routes(app, gate, protected=protected, writes=writes, limits=limits)
+    add_verdict_routes(
+        app, gate, protected=protected, writes=writes, limits=limits, metrics=metrics
+    )
     add_document_routes(app, gate, protected=protected, writes=writes)
     add_index_routes(app, gate, protected=protected)
+    add_service_routes(app, gate, protected=protected, metrics=metrics)
 
 
 def add_verdict_routes(
@@ -61,8 +66,10 @@ def add_verdict_routes(
     protected: dict[str, Any],
     writes: threading.Lock,
     limits: Limits,
+    metrics: Metrics | None = None,
 ) -> None:
-    """``POST /check`` and ``POST /documents``: the verdict of one document or of a batch."""
+    """``POST /check`` and ``POST /documents``: the verdict of one document or of a batch
+    (each document counted and timed in ``metrics``)."""
 
     @app.post(
         "/check",
@@ -71,7 +78,7 @@ def add_verdict_routes(
         summary="Verdict for one document or a batch, without adding anything",
     )
     def check(body: Body) -> dict[str, Any]:
-        return _answer(body, lambda record: gate.check(record).to_dict(), limits)
+        return _answer(body, timed(metrics, "check", lambda r: gate.check(r).to_dict()), limits)
 
     @app.post(
         "/documents",
@@ -89,7 +96,7 @@ def add_verdict_routes(
             with writes:
                 return gate.add(record, update=update).to_dict()
 
-        return _answer(body, one, limits)
+        return _answer(body, timed(metrics, "add", one), limits)
 
 
 def add_document_routes(
@@ -125,7 +132,7 @@ def add_document_routes(
 
 
 def add_index_routes(app: FastAPI, gate: Gate, *, protected: dict[str, Any]) -> None:
-    """``GET /stats`` and the liveness probe ``GET /healthz``."""
+    """``GET /stats``."""
 
     @app.get(
         "/stats",
@@ -138,6 +145,13 @@ def add_index_routes(app: FastAPI, gate: Gate, *, protected: dict[str, Any]) -> 
         found["index"] = display_location(str(found.get("index", "")))
         return found
 
+
+def add_service_routes(
+    app: FastAPI, gate: Gate, *, protected: dict[str, Any], metrics: Metrics
+) -> None:
+    """The probes of orchestrators, ``GET /healthz`` (alive) and ``GET /readyz`` (ready: no
+    token), and ``GET /metrics`` for Prometheus (with the token)."""
+
     @app.get(
         "/healthz",
         response_model=HealthOut,
@@ -147,6 +161,26 @@ def add_index_routes(app: FastAPI, gate: Gate, *, protected: dict[str, Any]) -> 
     def healthz() -> dict[str, Any]:
         gate.stats()  # a StoreError here becomes a 503
         return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        response_model=ReadyOut,
+        responses={503: {"model": ErrorOut}},
+        summary="Readiness: the index answers and the compiled kernels are loaded (no token)",
+    )
+    def readyz() -> dict[str, Any]:
+        if not gate.warm:
+            raise Refused(503, "not ready: the compiled kernels are not loaded yet")
+        return {"status": "ready", "documents": gate.store.count()}
+
+    @app.get(
+        "/metrics",
+        response_class=Response,
+        **protected,
+        summary="Counters, latency and index size in the Prometheus text format",
+    )
+    def prometheus() -> Response:
+        return Response(metrics.exposition(), media_type=metrics.content_type)
 
 
 def _answer(body: DocumentIn | BatchIn, one: Answerer, limits: Limits) -> dict[str, Any]:

@@ -1,13 +1,17 @@
 """The gate as an HTTP service: FastAPI under uvicorn (``pip install 'dedup[server]'``).
 
-Routes (JSON in and out; every route but ``/healthz`` needs ``Authorization: Bearer
-<token>``):
+Routes (JSON in and out; every route but the probes ``/healthz`` and ``/readyz`` needs
+``Authorization: Bearer <token>``):
 
 - ``POST /check``: the verdict for one document, or ``{"documents": [...]}``; adds nothing.
 - ``POST /documents``: check and add (``?update=true`` replaces a changed text).
 - ``GET /documents/{id}``, ``DELETE /documents/{id}``: one stored document (ids may hold ``/``).
 - ``GET /stats``: number of documents and the index parameters.
-- ``GET /healthz``: ``{"status": "ok"}`` when the index answers.
+- ``GET /healthz``: ``{"status": "ok"}`` when the index answers (liveness).
+- ``GET /readyz``: ``{"status": "ready", "documents": n}`` once the compiled kernels are
+  loaded and the index answers, else 503 (readiness).
+- ``GET /metrics``: counters, latency and the index's size for Prometheus
+  (:mod:`~dedup.gate.http_metrics`).
 - ``GET /openapi.json``: the API description (OpenAPI 3). No Swagger UI: it loads its
   scripts from a CDN, blank on an offline host; docs/gate.md describes the routes.
 
@@ -42,16 +46,18 @@ from ..util.wording import counted
 from .gate import Gate
 
 try:
+    import prometheus_client  # noqa: F401  (the metrics route's, imported by http_metrics)
     import uvicorn
     from fastapi import FastAPI
 except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
     raise MissingExtraError(
-        "the HTTP service needs fastapi and uvicorn: pip install 'dedup[server]'"
+        "the HTTP service needs fastapi, uvicorn and prometheus-client: pip install 'dedup[server]'"
     ) from exc
 
 # Imported once fastapi is known to be there, so that its absence names the extra above.
 from .http_errors import install_error_handlers
 from .http_guard import PUBLIC_PATHS, Guard
+from .http_metrics import Metrics
 from .http_models import MAX_ID_CHARS
 from .http_routes import add_routes
 
@@ -104,9 +110,11 @@ def create_app(
         docs_url=None,  # Swagger UI and ReDoc load their scripts from a CDN
         redoc_url=None,
     )
-    add_routes(app, gate, max_batch=max_batch)
+    metrics = Metrics(gate)
+    app.state.metrics = metrics  # the scheduled prune counts in it too
+    add_routes(app, gate, max_batch=max_batch, metrics=metrics)
     install_error_handlers(app)
-    app.add_middleware(Guard, token=token, max_body_bytes=max_body_bytes)
+    app.add_middleware(Guard, token=token, max_body_bytes=max_body_bytes, metrics=metrics)
     return app
 
 
