@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -152,48 +152,53 @@ def assert_error(r: httpx.Response, status: int, *words: str) -> dict:
 # --- liveness and auth -----------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_gate_serve_says_where_it_listens_once_it_answers(tmp_path):
-    index = tmp_path / "index.db"
-    with Gate(index) as gate:
-        gate.add({"id": "one", "text": article("ready")})
-    port = free_port()
+@contextmanager
+def dedup_serve(*args: str) -> Iterator[Callable[[str], list[str]]]:
+    """``dedup gate serve`` with ``args`` in a subprocess, until the block ends; yields a
+    function that waits (60 s at most) for a stderr line starting with a prefix and returns
+    the lines so far."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dedup",
-            "gate",
-            "serve",
-            "--index",
-            str(index),
-            "--port",
-            str(port),
-        ],
+        [sys.executable, "-m", "dedup", "gate", "serve", *args],
         env={**os.environ, "DEDUP_TOKEN": TOKEN},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     lines: list[str] = []
-    ready = threading.Event()
+    changed = threading.Condition()
 
     def read() -> None:
         for line in proc.stderr:
-            lines.append(line.rstrip("\n"))
-            if line.startswith("dedup gate ready"):
-                ready.set()
+            with changed:
+                lines.append(line.rstrip("\n"))
+                changed.notify_all()
+
+    def wait_for(prefix: str) -> list[str]:
+        with changed:
+            found = changed.wait_for(lambda: any(x.startswith(prefix) for x in lines), 60)
+        assert found, "\n".join(lines)
+        return list(lines)
 
     threading.Thread(target=read, daemon=True).start()
     try:
-        assert ready.wait(60), "\n".join(lines)
+        yield wait_for
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_gate_serve_says_where_it_listens_once_it_answers(tmp_path):
+    index = tmp_path / "index.db"
+    with Gate(index) as gate:
+        gate.add({"id": "one", "text": article("ready")})
+    port = free_port()
+    with dedup_serve("--index", str(index), "--port", str(port)) as wait_for:
+        lines = wait_for("dedup gate ready")
         expected = f"dedup gate ready on http://127.0.0.1:{port} (index {index}, 1 document)"
         assert expected in lines
         # Ready means answering: no retry.
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_healthz_needs_no_token(server):

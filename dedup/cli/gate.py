@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import DedupError, InputError
-from .common import EXIT_DUPLICATE, EXIT_OK, EXIT_SKIPPED, emit, err, fail, failed
+from .common import EXIT_DUPLICATE, EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, emit, err, fail, failed
 
 gate_app = typer.Typer(
     help="The ingestion gate: a persistent index answering new / duplicate / syndicated.",
@@ -203,6 +203,50 @@ def gate_stats(*, index: IndexOption) -> None:
         gate.close()
 
 
+DurationOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Remove documents older than this: 30d, 12h, 2w, 90m (by their date, else by "
+        "when they were added)."
+    ),
+]
+KeepOption = Annotated[int | None, typer.Option(min=0, help="Keep only the N newest documents.")]
+
+
+@gate_app.command("prune")
+def gate_prune(
+    *,
+    index: IndexOption,
+    older_than: DurationOption = None,
+    keep: KeepOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say how many would go; remove nothing.")
+    ] = False,
+) -> None:
+    """Remove old documents, by age (--older-than), by number (--keep) or both; one JSON
+    line says how many. Each removal is atomic: a prune stopped half way loses nothing else."""
+    from ..gate.retention import prune
+
+    seconds = _duration("--older-than", older_than)
+    gate = _open_gate(index)
+    try:
+        emit(prune(gate.store, older_than=seconds, keep=keep, dry_run=dry_run))
+    except DedupError as exc:
+        raise failed(exc) from None
+    finally:
+        gate.close()
+
+
+def _duration(option: str, text: str | None) -> float | None:
+    """Seconds of a duration option (``30d``); a bad one is a usage error naming it."""
+    from ..gate.retention import parse_duration
+
+    try:
+        return None if text is None else parse_duration(text)
+    except DedupError as exc:
+        raise fail(f"{option}: {exc}", EXIT_USAGE) from None
+
+
 @gate_app.command("serve")
 def gate_serve(
     *,
@@ -215,8 +259,21 @@ def gate_serve(
     ] = None,
     max_candidates: MaxCandidatesOption = None,
     create: CreateOption = False,
+    prune_older_than: DurationOption = None,
+    prune_keep: KeepOption = None,
+    prune_every: Annotated[
+        str, typer.Option(help="How often the prune runs, with --prune-older-than or --prune-keep.")
+    ] = "1h",
 ) -> None:
-    """Serve the gate over HTTP (FastAPI under uvicorn); the routes are in docs/gate.md."""
+    """Serve the gate over HTTP (FastAPI under uvicorn); the routes are in docs/gate.md.
+    With --prune-older-than or --prune-keep it prunes at start and then every --prune-every."""
+    retention = None
+    if prune_older_than is not None or prune_keep is not None:
+        retention = {
+            "older_than": _duration("--prune-older-than", prune_older_than),
+            "keep": prune_keep,
+            "every": _duration("--prune-every", prune_every),
+        }
     try:
         from ..gate.server import run
 
@@ -226,6 +283,7 @@ def gate_serve(
             port=port,
             token_file=token_file,
             gate_options={**_gate_options(max_candidates), "create": create},
+            retention=retention,
         )
     except DedupError as exc:
         raise failed(exc) from None

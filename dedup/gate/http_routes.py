@@ -50,6 +50,7 @@ def add_routes(app: FastAPI, gate: Gate, *, max_batch: int, metrics: Metrics) ->
     protected: dict[str, Any] = {"responses": ERROR_RESPONSES, "dependencies": [bearer]}
     # Verdicts of concurrent adds see each other: one add (or remove) at a time per process.
     writes = threading.Lock()
+    app.state.writes = writes  # a scheduled prune removes under it too
     limits = Limits(max_batch, gate.config.max_file_bytes)
     add_verdict_routes(
         app, gate, protected=protected, writes=writes, limits=limits, metrics=metrics

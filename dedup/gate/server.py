@@ -36,6 +36,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,7 @@ from .http_guard import PUBLIC_PATHS, Guard
 from .http_metrics import Metrics
 from .http_models import MAX_ID_CHARS
 from .http_routes import add_routes
+from .retention import prune
 
 __all__ = [
     "MAX_BATCH",
@@ -189,6 +191,42 @@ class _Server(uvicorn.Server):
             print(self._ready, file=sys.stderr, flush=True)
 
 
+class _Pruner(threading.Thread):
+    """Prunes the index (:func:`~dedup.gate.retention.prune`) at start and then every
+    ``every`` seconds, removing one document at a time under the routes' write lock; says
+    what it did on stderr and in the metrics."""
+
+    def __init__(
+        self, gate: Gate, app: FastAPI, *, older_than: float | None, keep: int | None, every: float
+    ) -> None:
+        super().__init__(name="dedup-prune", daemon=True)
+        self._gate, self._app, self._every = gate, app, every
+        self._older_than, self._keep = older_than, keep
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                done = prune(
+                    self._gate.store,
+                    older_than=self._older_than,
+                    keep=self._keep,
+                    lock=self._app.state.writes,
+                )
+            except Exception:  # the service goes on; the next run tries again
+                log.exception("the scheduled prune failed")
+            else:
+                self._app.state.metrics.pruned_now(done["removed"])
+                removed = counted(done["removed"], "document")
+                print(f"dedup gate pruned {removed}, {done['remaining']:,} remain", file=sys.stderr)
+            self._stopped.wait(self._every)
+
+    def stop(self) -> None:
+        """Stop after the removal under way (the index is closed next)."""
+        self._stopped.set()
+        self.join(timeout=60)
+
+
 def run(
     index: str | Path,
     *,
@@ -201,6 +239,7 @@ def run(
     config: ScanConfig | None = None,
     log_level: str = "info",
     gate_options: dict[str, Any] | None = None,
+    retention: dict[str, Any] | None = None,
 ) -> None:
     """Serve the gate over HTTP until interrupted (SIGINT or SIGTERM), then close the index.
 
@@ -216,6 +255,9 @@ def run(
         log_level: uvicorn's log level (``critical`` .. ``trace``).
         gate_options: More keyword arguments of :class:`~dedup.gate.Gate` (for example
             ``max_candidates``).
+        retention: Prune the index at start and then every ``every`` seconds:
+            ``older_than`` (seconds) and ``keep`` (a number), as
+            :func:`~dedup.gate.retention.prune` takes them.
 
     Raises:
         ConfigError: no token, a bad limit or port, the address in use, or index
@@ -223,6 +265,8 @@ def run(
         StoreError: the index cannot be opened.
     """
     secret = resolve_token(token, token_file)
+    if retention is not None and not retention.get("every", 0) > 0:
+        raise ConfigError("the prune needs an interval above 0 (--prune-every)")
     sock = _listen(host, port)
     try:
         gate = Gate(index, config, **(gate_options or {}))
@@ -235,12 +279,31 @@ def run(
         # full passes, which walked them for 50-90 ms every few hundred checks.
         gc.freeze()
         app = create_app(gate, token=secret, max_body_bytes=max_body_bytes, max_batch=max_batch)
-        ready = _ready_line(gate, host, sock.getsockname()[1])
-        server = _Server(
-            uvicorn.Config(app, log_level=log_level, server_header=False, lifespan="off"), ready
-        )
-        server.run(sockets=[sock])
+        _serve(app, gate, sock, host, log_level, retention)
     finally:
         gc.unfreeze()
         sock.close()
         gate.close()
+
+
+def _serve(
+    app: FastAPI,
+    gate: Gate,
+    sock: socket.socket,
+    host: str,
+    log_level: str,
+    retention: dict[str, Any] | None,
+) -> None:
+    """Serve ``app`` on ``sock`` until interrupted, pruning on ``retention``'s schedule."""
+    ready = _ready_line(gate, host, sock.getsockname()[1])
+    server = _Server(
+        uvicorn.Config(app, log_level=log_level, server_header=False, lifespan="off"), ready
+    )
+    pruner = _Pruner(gate, app, **retention) if retention else None
+    if pruner is not None:
+        pruner.start()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        if pruner is not None:
+            pruner.stop()

@@ -181,6 +181,11 @@ class Store(ABC):
         uint64 term keys; 0 for a term no document has), in their order, read together."""
 
     @abstractmethod
+    def dates(self) -> list[tuple[str, Any, float]]:
+        """Every document's id, its ``date`` as given (``meta``; None when it had none) and
+        when it was added (Unix time; 0 when unknown): what a prune reads."""
+
+    @abstractmethod
     def count(self) -> int:
         """Number of documents."""
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -95,6 +96,11 @@ def _split_prefix(url: str) -> tuple[str, str]:
         )
     rest = urlencode([(name, value) for name, value in query if name != "prefix"])
     return urlunsplit(parts._replace(query=rest)), prefix
+
+
+def _glob(text: str) -> str:
+    """``text`` as a literal in a Redis glob pattern (SCAN's MATCH)."""
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)
 
 
 @dataclass
@@ -248,6 +254,20 @@ class RedisStore(Store):
         with self._calls(f"read {doc_id!r}"):
             raw = self._client.get(self._keys.doc(doc_id))
         return StoredDocument.from_json(raw) if raw is not None else None
+
+    def dates(self) -> list[tuple[str, Any, float]]:
+        found: list[tuple[str, Any, float]] = []
+        with self._calls("list documents"):
+            pattern = _glob(self._keys.doc_prefix) + "*"
+            names = list(self._client.scan_iter(match=pattern, count=1000))
+            for chunk in chunks(names, CHUNK):
+                for raw in self._client.mget(chunk):
+                    if raw is None:  # removed since the scan
+                        continue
+                    record = json.loads(raw)
+                    date = (record.get("meta") or {}).get("date")
+                    found.append((record["id"], date, float(record.get("added") or 0)))
+        return found
 
     def get_many(self, doc_ids: Sequence[str], *, keys: bool = True) -> list[StoredDocument]:
         found: list[StoredDocument] = []

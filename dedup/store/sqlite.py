@@ -240,6 +240,13 @@ class SQLiteStore(Store):
         with self._errors(f"cannot add {len(docs)} documents: "), self._writing() as writes:
             return [writes.insert(doc, replace=False) for doc in docs]
 
+    def dates(self) -> list[tuple[str, Any, float]]:
+        rows = self._query(
+            "SELECT id, json_extract(record, '$.meta.date'), json_extract(record, '$.added') "
+            "FROM documents"
+        )
+        return [(doc_id, date, float(added or 0)) for doc_id, date, added in rows]
+
     def remove(self, doc_id: str) -> bool:
         with self._errors(f"cannot remove {doc_id!r}: "), self._writing() as writes:
             return writes.delete(doc_id)
