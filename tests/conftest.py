@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.support import (
+    ARGS,
+    CHROMIUM,
+    DESKTOP,
     METER_LABEL_COLUMNS,
     ROOT,
     SEED_IDS,
@@ -83,3 +86,29 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "gate.db")
     return request.getfixturevalue("redis_url")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A persistent Chromium context with a fresh profile (a page's requests are recorded by
+    ``tests.test_browser.Opened``)."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium "
+            "(apt-get update && apt-get install -y chromium chromium-driver; .ci/run does it)"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the playwright package is missing: pip install -e '.[test]'")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=ARGS,
+            viewport=DESKTOP,
+        )
+        context.set_default_timeout(10_000)
+        yield context
+        context.close()

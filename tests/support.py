@@ -176,3 +176,18 @@ def write_reruns(path: Path, footer: str = "Follow us for more news") -> Path:
     articles = rerun_articles(90, seed=11, footer=footer)
     path.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
     return path
+
+
+# Debian's headless Chromium, as the browser tests start it (tests/test_browser*.py).
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 900}

@@ -14,52 +14,13 @@ import pytest
 
 from dedup import scan, write_report
 
-from .support import ROOT, seed_id
+from .support import ARTIFACTS, seed_id
 from .test_html_report import SENTENCE, write_hostile_corpus
 
 # Every test here opens pages in Debian's headless Chromium.
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """A persistent Chromium context with a fresh profile, and every request it makes."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's chromium "
-            "(apt-get update && apt-get install -y chromium chromium-driver; .ci/run does it)"
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the playwright package is missing: pip install -e '.[test]'")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=ARGS,
-            viewport=DESKTOP,
-        )
-        context.set_default_timeout(10_000)
-        requests: list[str] = []
-        context.on("request", lambda request: requests.append(request.url))
-        yield context, requests
-        context.close()
 
 
 @pytest.fixture(scope="module")
@@ -70,14 +31,15 @@ def seeds_report_file(seeds_scan, tmp_path_factory) -> Path:
 
 
 class Opened:
-    """A page showing one report, with the problems it reported."""
+    """A page showing ``target`` (a file or a URL), with the requests it made (and the
+    Authorization header of each) and the problems it reported."""
 
-    def __init__(self, context, requests: list[str], path: Path):
-        self.url = path.as_uri()
-        self.requests = requests
-        self.requests.clear()
+    def __init__(self, context, target: Path | str):
+        self.url = target.as_uri() if isinstance(target, Path) else target
+        self.sent: list[tuple[str, str | None]] = []
         self.problems: list[str] = []
         self.page = context.new_page()
+        self.page.on("request", lambda r: self.sent.append((r.url, r.headers.get("authorization"))))
         self.page.on("pageerror", lambda error: self.problems.append(f"error: {error}"))
         self.page.on(
             "console",
@@ -87,6 +49,10 @@ class Opened:
             "dialog", lambda d: (self.problems.append(f"dialog: {d.message}"), d.dismiss())
         )
         self.page.goto(self.url)
+
+    @property
+    def requests(self) -> list[str]:
+        return [url for url, _ in self.sent]
 
     def outside_requests(self) -> list[str]:
         """Requests for anything but the page itself and data: URIs."""
@@ -107,8 +73,8 @@ class Opened:
 
 @pytest.fixture
 def opened(browser, seeds_report_file):
-    context, requests = browser
-    view = Opened(context, requests, seeds_report_file)
+    context = browser
+    view = Opened(context, seeds_report_file)
     yield view
     view.page.close()
 
@@ -211,10 +177,10 @@ def test_screenshots_at_laptop_and_phone_width(opened):
 
 
 def test_markup_in_an_article_shows_as_text_and_never_runs(browser, tmp_path):
-    context, requests = browser
+    context = browser
     out = tmp_path / "report"
     write_report(scan([write_hostile_corpus(tmp_path)]), out)
-    view = Opened(context, requests, out / "report.html")
+    view = Opened(context, out / "report.html")
     try:
         shown = view.texts("details.pair .side-a .text")
         assert "<script>alert(1)</script>" in shown and "<img src=x onerror=alert(1)>" in shown

@@ -807,8 +807,9 @@ class BrokenGate:
     """A gate with a bug: every check raises."""
 
     config = ScanConfig()
+    location = "broken.db"
 
-    def check(self, document):
+    def check(self, document, exclude=""):
         raise RuntimeError("the bug in check")
 
 

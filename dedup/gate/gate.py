@@ -132,11 +132,12 @@ class Gate:
             self._pool = None
         self.store.close()
 
-    def check(self, document: Document | Mapping[str, Any]) -> Verdict:
-        """The verdict for a document, without adding it (read-only)."""
+    def check(self, document: Document | Mapping[str, Any], *, exclude: str = "") -> Verdict:
+        """The verdict for a document, without adding it (read-only); the indexed document
+        ``exclude`` is not compared (an indexed article explained against the others)."""
         incoming = self._prepare_incoming(self._document(document))
         _, looked_up = incoming_term_keys(self.store, incoming)
-        return self._verdict(incoming, fingerprint(incoming.doc.text), looked_up)
+        return self._verdict(incoming, fingerprint(incoming.doc.text), looked_up, exclude)
 
     def add(self, document: Document | Mapping[str, Any], *, update: bool = False) -> Verdict:
         """Check a document, then insert it; return the verdict.
@@ -246,7 +247,7 @@ class Gate:
         return related_candidates(incoming, candidates, self.config, by_terms=by_terms)
 
     def _verdict(
-        self, incoming: Incoming, incoming_fingerprint: str, terms: Sequence[int] = ()
+        self, incoming: Incoming, incoming_fingerprint: str, terms: Sequence[int], exclude: str = ""
     ) -> Verdict:
         ids, by_terms = self._lookup(incoming, terms)
         # An older text under the same id is the version being replaced (or refused), not a
@@ -254,7 +255,8 @@ class Gate:
         fetched = [
             s
             for s in self.store.get_many(ids, keys=False)
-            if s.id != incoming.doc.id or s.fingerprint == incoming_fingerprint
+            if (s.id != incoming.doc.id or s.fingerprint == incoming_fingerprint)
+            and s.id != exclude
         ]
         related = self._related(incoming.prepared, self._prepared_stored(fetched), by_terms)
         related = with_cosines(incoming, related, self.store, self.config, by_terms)

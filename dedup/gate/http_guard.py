@@ -20,9 +20,10 @@ from .http_metrics import Metrics
 # The service logs under one name, the one its operators configure, whichever module writes.
 log = logging.getLogger("dedup.gate.server")
 
-# Reachable without a token: the probes of orchestrators (liveness and readiness), which
-# hold no data. The API description (/openapi.json) needs the token as every other route.
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+# Reachable without a token: the probes of orchestrators (liveness and readiness) and the
+# page (static: it asks for the token, then calls the API with it), which hold no data. The
+# API description (/openapi.json) needs the token as every other route.
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/"})
 
 _TOKEN_HINT = "send the header 'Authorization: Bearer <token>'"
 

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Response, Security
+from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPBearer
 
 from ..errors import InputError, StoreError
+from ..output.explain import render_explain_page
 from ..store import ConflictError, display_location
 from .gate import Gate
 from .http_errors import Refused
@@ -29,6 +31,13 @@ from .http_models import (
     StatsOut,
     VerdictAnswer,
 )
+
+# The page's other headers: no sniffing, no referrer, not cached (a new version's page).
+_PAGE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
 
 # Answers one document's record (check or add) with its verdict as JSON.
 Answerer = Callable[[dict[str, Any]], dict[str, Any]]
@@ -78,8 +87,16 @@ def add_verdict_routes(
         **protected,
         summary="Verdict for one document or a batch, without adding anything",
     )
-    def check(body: Body) -> dict[str, Any]:
-        return _answer(body, timed(metrics, "check", lambda r: gate.check(r).to_dict()), limits)
+    def check(
+        body: Body,
+        exclude: Annotated[
+            str, Query(description="An indexed document's id not to compare with (the page)")
+        ] = "",
+    ) -> dict[str, Any]:
+        def one(record: dict[str, Any]) -> dict[str, Any]:
+            return gate.check(record, exclude=exclude).to_dict()
+
+        return _answer(body, timed(metrics, "check", one), limits)
 
     @app.post(
         "/documents",
@@ -182,6 +199,12 @@ def add_service_routes(
     )
     def prometheus() -> Response:
         return Response(metrics.exposition(), media_type=metrics.content_type)
+
+    page, csp = render_explain_page(display_location(gate.location))
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)  # a page, not the API
+    def explain() -> HTMLResponse:
+        return HTMLResponse(page, headers={"Content-Security-Policy": csp, **_PAGE_HEADERS})
 
 
 def _answer(body: DocumentIn | BatchIn, one: Answerer, limits: Limits) -> dict[str, Any]:

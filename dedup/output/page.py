@@ -654,13 +654,23 @@ def build_report(
 # --- rendering -------------------------------------------------------------------------------
 
 
-def _template_source(name: str) -> str:
+def template_source(name: str) -> str:
+    """A file of ``dedup/output/templates``."""
     return (resources.files("dedup.output") / "templates" / name).read_text(encoding="utf-8")
 
 
-def _environment() -> jinja2.Environment:
+def inline_script(name: str) -> tuple[Markup, str]:
+    """A template script to put inside a page's ``<script>``, and its CSP source
+    (``sha256-...``): the page runs that script and nothing else."""
+    script = template_source(name)
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    return Markup(script), f"sha256-{digest}"
+
+
+def template_environment() -> jinja2.Environment:
+    """The pages' Jinja environment: autoescaped, strict, with the report's filters."""
     env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_template_source),
+        loader=jinja2.FunctionLoader(template_source),
         autoescape=True,  # every article string is untrusted
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -704,15 +714,17 @@ def render_html(
     """
     report = build_report(result, max_pairs=max_pairs, order=order)
     when = (generated_at or report_time()).astimezone(timezone.utc)
-    script = _template_source("report.js")
-    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    script, script_hash = inline_script("report.js")
     return (
-        _environment()
+        template_environment()
         .get_template("report.html")
         .render(
             r=report,
-            script=Markup(script),
-            script_hash=f"sha256-{digest}",
+            script=script,
+            csp=Markup(  # ours, not article text: no " in it
+                f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                f"script-src '{script_hash}'; base-uri 'none'; form-action 'none'"
+            ),
             generated=when.strftime("%Y-%m-%d %H:%M UTC"),
             generated_iso=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
             version=dedup_version(),
