@@ -132,6 +132,7 @@ def test_same_id_with_another_text_is_an_error_unless_update(index):
     assert result.exit_code == 3
     (error,) = verdicts(result.stdout)
     assert "already in the index with a different text" in error["error"]
+    assert "--update on the command line" in error["error"]  # the flag's name, not "update"
     updated = runner.invoke(app, ["gate", "add", "--index", index, "--update"], input=changed)
     assert updated.exit_code == 0
     assert verdicts(updated.stdout)[0]["status"] == "updated"
