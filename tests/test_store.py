@@ -123,6 +123,23 @@ def test_remove_of_a_missing_id_is_false(store) -> None:
     assert store.count() == 0
 
 
+def test_remove_many_removes_documents_with_their_keys_and_dates(store) -> None:
+    store.add(make("a", band_keys=[1, 2], terms=[7], meta={"date": "2001-05-01"}, added=5.0))
+    store.add(make("b", band_keys=[2, 3], terms=[7, 8]))
+    store.add(make("c", band_keys=[3], terms=[8], added=9.0))
+    assert sorted(store.dates()) == [
+        ("a", "2001-05-01", 5.0),
+        ("b", None, store.get("b").added),
+        ("c", None, 9.0),
+    ]
+    assert store.remove_many(["a", "nothing", "b"]) == 2
+    assert store.count() == 1 and store.get("a") is None and store.get("b") is None
+    assert store.candidates([1, 2, 3]) == {"c": 1}
+    assert store.document_frequencies(np.array([7, 8], dtype=np.uint64))[1].tolist() == [0, 1]
+    assert [d[0] for d in store.dates()] == ["c"]
+    assert store.remove_many([]) == 0
+
+
 def test_candidates_count_shared_keys_and_go_after_remove(store) -> None:
     store.add(make("a", band_keys=[1, 2, 3, BIG]))
     store.add(make("b", band_keys=[2, 3, 4]))

@@ -22,6 +22,10 @@ from typing import Any
 from ..errors import ConfigError
 from ..store import Store
 
+# Documents removed in one transaction: 213 removals a second one transaction each,
+# 550 in batches of this many (benchmarks/prune.py, 20k SQLite documents); a service's adds
+# wait for one batch at most.
+PRUNE_BATCH = 200
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*")
 
@@ -122,10 +126,11 @@ def prune(
     lock: AbstractContextManager[Any] | None = None,
     dry_run: bool = False,
 ) -> dict[str, Any]:
-    """Remove what :func:`prune_plan` says, one document at a time (each removal is one
-    transaction, or one Redis script: a prune killed half way has removed some of the
-    documents it was to remove and nothing else, and leaves an index that opens), each under
-    ``lock`` when given (a service's write lock: checks and adds go on between removals).
+    """Remove what :func:`prune_plan` says, ``PRUNE_BATCH`` documents at a time (each batch
+    one SQLite transaction, each document one Redis script: a prune killed half way has
+    removed some of the documents it was to remove and nothing else, and leaves an index
+    that opens), each batch under ``lock`` when given (a service's write lock: checks and
+    adds go on between batches).
 
     Returns:
         ``removed`` (0 with ``dry_run``, which removes nothing), ``to_remove``,
@@ -135,9 +140,10 @@ def prune(
         store.dates(), older_than=older_than, keep=keep, now=time.time() if now is None else now
     )
     removed = 0
-    for doc_id in [] if dry_run else plan.remove:
+    doomed = [] if dry_run else plan.remove
+    for start in range(0, len(doomed), PRUNE_BATCH):
         with lock or nullcontext():
-            removed += store.remove(doc_id)
+            removed += store.remove_many(doomed[start : start + PRUNE_BATCH])
     return {
         "removed": removed,
         "to_remove": len(plan.remove),

@@ -158,6 +158,11 @@ class Store(ABC):
     def remove(self, doc_id: str) -> bool:
         """Delete a document and its keys; False when it was not there."""
 
+    def remove_many(self, doc_ids: Sequence[str]) -> int:
+        """Delete documents, all or none of them (a backend whose removals are atomic one
+        by one only, Redis, removes each atomically); how many were there."""
+        return sum(self.remove(doc_id) for doc_id in doc_ids)
+
     @abstractmethod
     def get(self, doc_id: str) -> StoredDocument | None:
         """One document, or None."""

@@ -251,6 +251,11 @@ class SQLiteStore(Store):
         with self._errors(f"cannot remove {doc_id!r}: "), self._writing() as writes:
             return writes.delete(doc_id)
 
+    def remove_many(self, doc_ids: Sequence[str]) -> int:
+        # One transaction: one fsync for all of them, and all or none gone.
+        with self._errors(f"cannot remove {len(doc_ids)} documents: "), self._writing() as writes:
+            return sum(writes.delete(doc_id) for doc_id in doc_ids)
+
     @contextmanager
     def _writing(self) -> Iterator[_Writes]:
         """One write transaction. Once it is committed, the cache of document frequencies
