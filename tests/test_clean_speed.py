@@ -7,7 +7,8 @@ import re
 import pytest
 
 from dedup.text import clean, credits
-from dedup.text.clean import _QUOTED_RE, _WORD_RE
+from dedup.text.clean import _QUOTED_RE
+from dedup.text.scripts import SPACED_TOKEN_RE
 
 # The patterns as they read before the shortcuts, each run on the whole line.
 LINK_RE = re.compile(r"(?i)https?\s*:\s*/\s*/|\bwww\s*\.|\S+@\S+\.\w{2,}")
@@ -64,7 +65,7 @@ def test_line_tests_agree_with_the_plain_patterns(line):
 )
 def test_address_words_match_a_full_count(text):
     unit = clean._units(text)[0]
-    unquoted = _WORD_RE.findall(_QUOTED_RE.sub(" ", text))
+    unquoted = SPACED_TOKEN_RE.findall(_QUOTED_RE.sub(" ", text))
     expected = sum(1 for w in unquoted if w.lower() in clean._ADDRESS_WORDS)
     assert clean._address_words(unit) == expected
 
@@ -73,7 +74,7 @@ def test_wrapped_paragraph_has_the_words_of_its_lines():
     lines = ["A long line of a hard-wrapped paragraph that goes on and", "on until it’s done."]
     (unit,) = clean._units("\r\n".join(lines))
     assert unit.text == " ".join(lines)
-    assert list(unit.words) == _WORD_RE.findall(lines[0]) + _WORD_RE.findall(lines[1])
+    assert list(unit.words) == SPACED_TOKEN_RE.findall(lines[0]) + SPACED_TOKEN_RE.findall(lines[1])
     assert unit.normal == " ".join(w.lower() for w in unit.words)
 
 

@@ -307,7 +307,7 @@ def _scan_local(
     with _writing(out_dir):
         data = write_report(result, out_dir, report_max_pairs=report_max_pairs)
     written = f"{counted(len(data['files']), 'file')} in {out_dir}"
-    record_stage({}, "write", time.perf_counter() - clock, written)
+    record_stage({}, "write", time.perf_counter() - clock, lambda: written)
     return result, data
 
 

@@ -59,11 +59,7 @@ def related_candidates(
     shingles = ShingleIndex(incoming.shingles, config.shingle_size)
     length = len(incoming.features)
     related = []
-    language = incoming.doc.language
     for candidate in candidates:
-        other = candidate.doc.language
-        if language is not None and other is not None and other != language:
-            continue  # never compared across languages, as in a scan
         features = candidate.features
         chains = seeds.chains(features)
         overlap = shingles.overlap(features.hashes)
@@ -77,7 +73,7 @@ def related_candidates(
             min_similarity=config.min_passage_similarity,
             chains=chains,
         )
-        found = with_rewrites(incoming.features, features, verbatim, config)
+        found = with_rewrites(incoming.features, features, verbatim, min_words)
         if terms_only:
             found = terms_only_passages(found, min_words)
         score = pair_score(

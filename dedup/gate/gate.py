@@ -37,6 +37,7 @@ from ..match.rewrite import rewrite_passages
 from ..match.tfidf import TermCounts
 from ..models import Document
 from ..store import Store, StoredDocument, display_location, open_store
+from ..text.language import comparable_languages
 from .compare import Related, related_candidates, to_match, with_cosines
 from .records import (
     GATE_TERM_MAX_BUCKET,
@@ -250,20 +251,24 @@ class Gate:
         self, incoming: Incoming, incoming_fingerprint: str, terms: Sequence[int], exclude: str = ""
     ) -> Verdict:
         ids, by_terms = self._lookup(incoming, terms)
-        # An older text under the same id is the version being replaced (or refused), not a
-        # document to compare with.
-        fetched = [
-            s
-            for s in self.store.get_many(ids, keys=False)
-            if (s.id != incoming.doc.id or s.fingerprint == incoming_fingerprint)
-            and s.id != exclude
-        ]
+        stored = self.store.get_many(ids, keys=False)
+        fetched = [s for s in stored if _compared(s, incoming.doc, incoming_fingerprint, exclude)]
         related = self._related(incoming.prepared, self._prepared_stored(fetched), by_terms)
         related = with_cosines(incoming, related, self.store, self.config, by_terms)
         passages = [alignment for found in related for alignment in found.passages]
         shared = round(coverage(passages, len(incoming.prepared.features), "a"), 4)
         matches = [to_match(incoming.prepared, found) for found in related]
         return Verdict.of(incoming.doc.id, shared, incoming.doc.credits, matches)
+
+
+def _compared(stored: StoredDocument, doc: Document, fingerprint: str, exclude: str) -> bool:
+    """Whether an indexed candidate is compared with an incoming ``doc`` (whose text has
+    ``fingerprint``), before its features are unpacked: not an older text under the same id
+    (the version being replaced, or refused), not the document ``exclude`` names, and in the
+    same language (or either's unknown), as a scan's candidate pairs."""
+    if stored.id == exclude or (stored.id == doc.id and stored.fingerprint != fingerprint):
+        return False
+    return comparable_languages(stored.meta.get("language"), doc.language)
 
 
 def _most_shared(hits: dict[str, int], count: int) -> list[str]:

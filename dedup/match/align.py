@@ -298,7 +298,7 @@ def _segment_bounds(features: Features) -> np.ndarray:
     return cached
 
 
-def _word_bytes(features: Features) -> tuple[np.ndarray, np.ndarray]:
+def word_bytes(features: Features) -> tuple[np.ndarray, np.ndarray]:
     """The words as UTF-8 bytes joined by spaces, and where each word starts in them (then
     their length + 1), for the compiled extension; kept on the features like the seed runs.
     Words never hold a space (no token does)."""
@@ -328,7 +328,7 @@ def _extended(
     if len(chains) == 0:
         return chains
     return _extend_kernel(
-        chains, *_word_bytes(a), *_word_bytes(b), a.segments, b.segments,
+        chains, *word_bytes(a), *word_bytes(b), a.segments, b.segments,
         _segment_bounds(a), _segment_bounds(b), min_words, min_similarity,
     )  # fmt: skip
 
@@ -378,7 +378,7 @@ def _extend_kernel(  # type: ignore[no-untyped-def]
 @njit(cache=True, nogil=True)
 def _joined(words_x, starts_x, i, count, words_y, starts_y, j):  # type: ignore[no-untyped-def]
     """Whether ``count`` words of x from word ``i``, written together, are word ``j`` of y
-    (their bytes: ``starts`` as :func:`_word_bytes` gives them)."""
+    (their bytes: ``starts`` as :func:`word_bytes` gives them)."""
     at = starts_y[j]
     end = starts_y[j + 1] - 1
     for word in range(i, i + count):

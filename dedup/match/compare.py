@@ -23,7 +23,7 @@ from ..text.features import (
     text_key,
 )
 from ..text.scripts import unspaced_share
-from .align import QUOTE, VERBATIM, Alignment, _word_bytes, align, coverage
+from .align import QUOTE, VERBATIM, Alignment, align, coverage, word_bytes
 from .minhash import MinHasher, estimated_jaccard
 from .rewrite import rewrite_passages
 from .score import relation, set_overlap
@@ -92,9 +92,10 @@ def compare(
     ``TERMS_ONLY_MIN_FACTOR`` times the shortest passage in all, or its passages do not
     count: a single short passage between two such texts is more likely a stock phrase or a
     source both quote (a statement's wording) than copy."""
-    found = passages(a.features, b.features, config)
+    min_words = passage_minimum(a.features, b.features, config)
+    found = passages(a.features, b.features, config, min_words)
     if not shares_window:
-        found = terms_only_passages(found, passage_minimum(a.features, b.features, config))
+        found = terms_only_passages(found, min_words)
     score = pair_score(
         (a.doc.id, len(a.features)),
         (b.doc.id, len(b.features)),
@@ -131,33 +132,38 @@ def token_scale(features: Features) -> int:
     if cached is None:
         # The words' UTF-8 bytes, which alignment reads too (and which the gate's packed
         # features hold as they are): ASCII words are no pieces of runs without spaces.
-        data, _ = _word_bytes(features)
+        data, _ = word_bytes(features)
         unspaced = data.size and data.max() >= 0x80 and unspaced_share(features.words) >= 0.5
         cached = 2 if unspaced else 1
         features.__dict__["_token_scale"] = cached
     return int(cached)
 
 
-def passages(a: Features, b: Features, config: ScanConfig) -> list[Alignment]:
+def passages(
+    a: Features, b: Features, config: ScanConfig, min_words: int | None = None
+) -> list[Alignment]:
     """The shared passages of two texts, in text order: the verbatim ones
     (:func:`~dedup.match.align.align`) and the rewritten ones outside them
-    (:func:`~dedup.match.rewrite.rewrite_passages`)."""
+    (:func:`~dedup.match.rewrite.rewrite_passages`), none shorter than ``min_words`` tokens
+    (default :func:`passage_minimum`)."""
+    min_words = passage_minimum(a, b, config) if min_words is None else min_words
     verbatim = align(
         a,
         b,
         seed_words=config.seed_words,
-        min_words=passage_minimum(a, b, config),
+        min_words=min_words,
         min_similarity=config.min_passage_similarity,
     )
-    return with_rewrites(a, b, verbatim, config)
+    return with_rewrites(a, b, verbatim, min_words)
 
 
 def with_rewrites(
-    a: Features, b: Features, verbatim: list[Alignment], config: ScanConfig
+    a: Features, b: Features, verbatim: list[Alignment], min_words: int
 ) -> list[Alignment]:
-    """The ``verbatim`` passages of two texts and the rewritten ones outside them, in text
-    order, those that are only quotations marked so (:func:`mark_quotes`)."""
-    rewritten = rewrite_passages(a, b, verbatim, min_words=passage_minimum(a, b, config))
+    """The ``verbatim`` passages of two texts and the rewritten ones outside them (none
+    shorter than ``min_words`` tokens: :func:`passage_minimum`), in text order, those that
+    are only quotations marked so (:func:`mark_quotes`)."""
+    rewritten = rewrite_passages(a, b, verbatim, min_words=min_words)
     found = sorted(verbatim + rewritten, key=lambda x: (x.a_start, x.b_start))
     return mark_quotes(a, b, found)
 

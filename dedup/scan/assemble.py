@@ -3,6 +3,7 @@ document's derivation, the story groups and the dense matrix, from the scored pa
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -77,11 +78,8 @@ def assemble(
     groups, passages = _provenance(docs, hashes, LinkTable.of(links), chars, table)
     stories = _stories(ids, tfidf, config, terms)
     matrix = _matrix(tfidf, len(docs), config.matrix_limit)
-    grouped = (
-        f"{counted(len(duplicates), 'duplicate group')}, "
-        f"{counted(len(groups), 'provenance group')}, {counted(len(stories), 'story', 'stories')}"
-    )
-    record_stage(timings, "cluster", time.perf_counter() - clock, grouped)
+    said = functools.partial(_said_groups, duplicates, groups, stories)
+    record_stage(timings, "cluster", time.perf_counter() - clock, said)
     return ScanResult(
         documents=docs,
         skipped=loaded.skipped,
@@ -166,3 +164,12 @@ def _matrix(tfidf: Any, n: int, limit: int) -> np.ndarray | None:
             limit,
         )
     return None
+
+
+def _said_groups(duplicates: Sequence[Any], groups: Sequence[Any], stories: Sequence[Any]) -> str:
+    """What the cluster stage made, for its log line."""
+    return (
+        f"{counted(len(duplicates), 'duplicate group')}, "
+        f"{counted(len(groups), 'provenance group')}, "
+        f"{counted(len(stories), 'story', 'stories')}"
+    )

@@ -103,8 +103,8 @@ def clean_and_prepare(
     # The second pass cleans and prepares in the same task: its wall time is split between
     # the two stages as the workers' own clocks saw it.
     share = cleaning / (cleaning + preparing) if cleaning + preparing > 0 else 0.0
-    record_stage(timings, "clean", first_pass + share * second_pass, _cleaned(docs))
-    record_stage(timings, "features_minhash", (1.0 - share) * second_pass, _windows(corpus))
+    record_stage(timings, "clean", first_pass + share * second_pass, lambda: _cleaned(docs))
+    record_stage(timings, "features_minhash", (1.0 - share) * second_pass, lambda: _windows(corpus))
     return corpus
 
 
@@ -118,7 +118,7 @@ def _in_this_process(
     """:func:`clean_and_prepare` in the calling process, in one pass."""
     clock = time.perf_counter()
     clean_documents(docs)
-    record_stage(timings, "clean", time.perf_counter() - clock, _cleaned(docs))
+    record_stage(timings, "clean", time.perf_counter() - clock, lambda: _cleaned(docs))
     clock = time.perf_counter()
     features = []
     for index, doc in enumerate(docs):
@@ -127,7 +127,7 @@ def _in_this_process(
             progress("features", index, len(docs))
     keys, counts = _window_keys(features, config, hasher)
     corpus = Corpus(features, [keys], counts, _text_keys(docs))
-    record_stage(timings, "features_minhash", time.perf_counter() - clock, _windows(corpus))
+    record_stage(timings, "features_minhash", time.perf_counter() - clock, lambda: _windows(corpus))
     return corpus
 
 

@@ -59,8 +59,12 @@ def scan(
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     loaded = load_corpus(paths, max_file_bytes=config.max_file_bytes)
-    read = f"{counted(len(loaded.documents), 'document')} read, {len(loaded.skipped)} skipped"
-    record_stage(timings, "load", time.perf_counter() - clock, read)
+    record_stage(
+        timings,
+        "load",
+        time.perf_counter() - clock,
+        lambda: f"{counted(len(loaded.documents), 'document')} read, {len(loaded.skipped)} skipped",
+    )
     if not loaded.documents:
         reasons = f" ({len(loaded.skipped)} skipped)" if loaded.skipped else ""
         raise NoDocumentsError(
@@ -97,7 +101,7 @@ def _timed(
     ``said(result)`` logged with them."""
     clock = time.perf_counter()
     result = run(*args, **kwargs)
-    record_stage(timings, stage, time.perf_counter() - clock, said(result))
+    record_stage(timings, stage, time.perf_counter() - clock, lambda: said(result))
     return result
 
 
@@ -147,8 +151,12 @@ def analyse(
         pairs, text_keys, tfidf, config, candidate_stats, workers=workers, languages=languages
     )
     cosines = pair_cosines(tfidf, pairs, workers=workers)
-    candidates = counted(len(pairs), "candidate pair")
-    record_stage(timings, "candidates", time.perf_counter() - clock, candidates)
+    record_stage(
+        timings,
+        "candidates",
+        time.perf_counter() - clock,
+        lambda: counted(len(pairs), "candidate pair"),
+    )
 
     scored = _timed(
         timings, "score_align", _said_scored, score_pairs,

@@ -18,12 +18,11 @@ from dataclasses import dataclass
 
 import ftfy
 import xxhash
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..models import Document
 from .credits import credited_agencies, filed_at, find_credits
 from .language import detect_language, function_words, stop_words
-from .scripts import SENTENCE_ENDS, tokens, unspaced_share
+from .scripts import SENTENCE_ENDS, SPACED_TOKEN_RE, tokens, unspaced_share
 
 # --- encoding repair -----------------------------------------------------------------------
 
@@ -90,7 +89,7 @@ def _undo_gbk(match: re.Match[str]) -> str:
         # Bytes were lost when the text was decoded (a character's last byte, swallowed with
         # the next): a run that is clearly Chinese mojibake is repaired all the same, each
         # lost character as U+FFFD (``娌\ue044叕缃戝畨澶`` -> ``沪公网安�``).
-        if any(is_gbk_mojibake(m.group()) for m in _CJK_RUN_RE.finditer(segment)):
+        if _has_mojibake(segment):
             return raw.decode("utf-8", errors="replace")
         return segment
     if tail and tail != b"\xe2\x80" and is_gbk_mojibake(segment):
@@ -146,7 +145,6 @@ def _decode_utf8_prefix(raw: bytes) -> tuple[str | None, bytes]:
 
 # --- boilerplate ---------------------------------------------------------------------------
 
-_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # A line ends a sentence (or a teaser) when it ends in one of these marks, perhaps followed by
 # closing quotes or brackets and white space (see _line_end).
 _ELLIPSES = ("…", "...")
@@ -158,7 +156,7 @@ _COPYRIGHT_RE = re.compile(r"(?i)©|\(c\)\s*\d{4}|\bcopyright\b|\ball rights res
 # are a speaker's, not the page addressing the reader.
 _QUOTED_RE = re.compile(r"``.*?''|[\"“”«»].*?[\"“”«»]|‘[^’]*’", re.S)
 _ADDRESS_WORDS = frozenset({"we", "us", "our", "ours", "you", "your", "yours"})
-_STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
+_STOP_WORDS = stop_words("en")
 
 # Thresholds of the line classifier, tuned on seeds/ and METER (docs/scan.md, "Cleaning").
 FRAGMENT_MAX_WORDS = 40  # a line without sentence punctuation and fewer words is not prose
@@ -386,7 +384,7 @@ def _address_words(unit: _Unit) -> int:
     parts = unit.normal.replace("'", " ").replace("’", " ").split(" ")
     if _ADDRESS_WORDS.isdisjoint(parts):
         return 0
-    unquoted = _WORD_RE.findall(_QUOTED_RE.sub(" ", unit.text))
+    unquoted = SPACED_TOKEN_RE.findall(_QUOTED_RE.sub(" ", unit.text))
     return sum(1 for w in unquoted if w.lower() in _ADDRESS_WORDS)
 
 

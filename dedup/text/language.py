@@ -78,6 +78,13 @@ def _by_script(sample: str) -> str | None:
     return None
 
 
+def comparable_languages(a: str | None, b: str | None) -> bool:
+    """Whether texts in languages ``a`` and ``b`` are compared: the same language, or either
+    unknown (translation is not reuse dedup can see). The scan applies the rule to its
+    candidate pairs in bulk (:func:`~dedup.match.candidates.candidate_pairs`)."""
+    return a is None or b is None or a == b
+
+
 def load_model() -> None:
     """Load the language model now (0.6 s): before worker processes are forked, so that they
     share it instead of each loading its own."""
